@@ -1,0 +1,37 @@
+# Two commands on a fresh machine: `make table` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+SPEC   ?= mobilenet_v1
+
+.PHONY: table test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall whenever the project metadata changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+table: $(VENV)/.installed
+	$(BIN)/lightcost table $(SPEC)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check lightcost tests benchmarks
+	$(BIN)/ruff format --check lightcost tests benchmarks
+	$(BIN)/mypy lightcost
+
+test: lint
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/startup.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

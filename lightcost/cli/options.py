@@ -1,0 +1,88 @@
+"""Options shared by every command that costs a spec."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+import yaml
+
+from lightcost.cost import PARAM_CONVENTIONS
+from lightcost.expr import Value
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def parse_sets(pairs: tuple[str, ...]) -> dict[str, Value]:
+    """``--set classes=1001`` pairs as a dict; values are read as YAML scalars."""
+    out: dict[str, Value] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"'{pair}' is not NAME=VALUE", param_hint="--set")
+        value = yaml.safe_load(text) if text.strip() else ""
+        if not isinstance(value, int | float | str):
+            raise click.BadParameter(
+                f"'{pair}': value must be a number or text", param_hint="--set"
+            )
+        out[key.strip()] = value
+    return out
+
+
+def params_convention(params: str, fold_bn: bool) -> str:
+    """``--fold-bn`` is shorthand for ``--params deployed``."""
+    if fold_bn and params not in ("trainable", "deployed"):
+        raise click.BadParameter("--fold-bn contradicts --params " + params, param_hint="--fold-bn")
+    return "deployed" if fold_bn else params
+
+
+def spec_options(func: F) -> F:
+    """--width, --res, --variant, --set, --params, --fold-bn."""
+    decorators = [
+        click.option(
+            "--width",
+            "-w",
+            type=click.FloatRange(0, 16, min_open=True),
+            default=None,
+            help="Width multiplier alpha (default 1.0), rounded by the spec's width rule.",
+        ),
+        click.option(
+            "--res",
+            "-r",
+            type=click.IntRange(1, 100_000),
+            default=None,
+            help="Input resolution (height = width); default: the spec's input.",
+        ),
+        click.option(
+            "--variant",
+            "-V",
+            default=None,
+            metavar="NAME",
+            help="Family member of the spec, e.g. --variant 1.5x (see lightcost models).",
+        ),
+        click.option(
+            "--set",
+            "sets",
+            multiple=True,
+            metavar="NAME=VALUE",
+            help="Override a spec var, e.g. --set classes=1001 (repeatable).",
+        ),
+        click.option(
+            "--params",
+            "params",
+            type=click.Choice(list(PARAM_CONVENTIONS)),
+            default="trainable",
+            show_default=True,
+            help="Parameter convention: trainable (PyTorch), weights (conv/FC weights "
+            "only, as the papers' tables), deployed (BN folded).",
+        ),
+        click.option(
+            "--fold-bn",
+            is_flag=True,
+            help="Count parameters with BN folded into the conv (= --params deployed).",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func

@@ -1,0 +1,83 @@
+"""``lightcost table SPEC``: per-layer cost table."""
+
+from __future__ import annotations
+
+import click
+
+from lightcost.api import analyze
+from lightcost.cli.options import params_convention, parse_sets, spec_options
+from lightcost.render import UNITS, print_table, to_csv, to_json, to_markdown
+
+
+@click.command()
+@click.argument("spec")
+@spec_options
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["table", "json", "csv", "markdown"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--unit",
+    type=click.Choice(list(UNITS)),
+    default="madds",
+    show_default=True,
+    help="Compute unit: multiply-adds, or FLOPs = 2 x MAdds.",
+)
+@click.option(
+    "--depth",
+    "-d",
+    type=click.IntRange(1),
+    default=None,
+    help="Collapse layers inside blocks deeper than this many levels into one row.",
+)
+@click.option(
+    "--by",
+    type=click.Choice(["layer", "block", "op"]),
+    default="layer",
+    show_default=True,
+    help="Rows per layer, per top-level block, or per layer type (paper Table 2).",
+)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Also show each depthwise+pointwise pair against the standard conv it "
+    "replaces (ratio 1/N + 1/Dk^2).",
+)
+def table(
+    spec: str,
+    width: float | None,
+    res: int | None,
+    variant: str | None,
+    sets: tuple[str, ...],
+    params: str,
+    fold_bn: bool,
+    fmt: str,
+    unit: str,
+    depth: int | None,
+    by: str,
+    explain: bool,
+) -> None:
+    """Cost table of SPEC (a YAML file, or a bundled spec name such as mobilenet_v1).
+
+    \b
+    Examples:
+      lightcost table mobilenet_v1
+      lightcost table mobilenet_v1 --width 0.75 --res 128 --params weights
+      lightcost table my_net.yaml --format json > costs.json
+      lightcost table mobilenet_v1 --by op --params weights   # paper Table 2
+    """
+    convention = params_convention(params, fold_bn)
+    cost = analyze(spec, width, res, convention, parse_sets(sets), variant=variant)
+    if fmt == "json":
+        click.echo(to_json(cost, unit))
+    elif fmt == "csv":
+        click.echo(to_csv(cost), nl=False)
+    elif fmt == "markdown":
+        click.echo(to_markdown(cost, unit, by, depth), nl=False)
+    else:
+        print_table(cost, unit, by, depth, explain)

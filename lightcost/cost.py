@@ -1,0 +1,391 @@
+"""The cost engine: a registry of pure per-op cost rules and the records they fill.
+
+Conventions (every figure lightcost prints follows these; see README "Conventions"):
+
+* **MAdds**: multiply-adds of convolutions, fully connected layers and the two
+  1x1 convs inside squeeze-excite; one multiply plus one add = 1; bias adds are
+  not MAdds. FLOPs = 2 x MAdds. Batch 1.
+* **Other ops**: element-wise operations, per output element: BN 2 (scale,
+  shift), bias 1, each activation :data:`ACT_OPS`, add 1 per extra input, mul 1,
+  pooling k*k per output element (global: h*w per channel), SE scaling 1.
+* **Params**, three conventions (:data:`PARAM_CONVENTIONS`): ``trainable``
+  (PyTorch: weights, biases, BN gamma and beta), ``weights`` (conv and FC
+  weights only: the TF-slim and paper tables), ``deployed`` (BN folded into the
+  conv, leaving one bias per output channel).
+* **MAC** (memory access cost, ShuffleNetV2 Sec. 2): elements read and written
+  by the layer run as one fused kernel: inputs + output + deployed params.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import pairwise
+from fractions import Fraction
+
+from lightcost.graph import Graph, Node, Shape, elements
+
+ACT_OPS = {
+    "none": 0,
+    "relu": 1,
+    "relu6": 2,
+    "hsigmoid": 4,
+    "hswish": 5,
+    "sigmoid": 4,
+    "swish": 5,
+    "silu": 5,
+    "tanh": 5,
+}
+PARAM_CONVENTIONS = {
+    "trainable": "all trainable parameters as PyTorch counts them (weights, biases, BN gamma+beta)",
+    "weights": "conv and FC weights only, no bias, no BN (TF-slim and paper tables)",
+    "deployed": "inference parameters with BN folded into the conv bias",
+}
+
+
+@dataclass(frozen=True)
+class OpCost:
+    """What one layer costs, before a parameter convention is chosen."""
+
+    weights: int = 0
+    biases: int = 0
+    bn: int = 0
+    bn_folded: int = 0
+    madds: int = 0
+    other_ops: int = 0
+
+    def params(self, convention: str) -> int:
+        """Parameter count under one of :data:`PARAM_CONVENTIONS`."""
+        if convention == "weights":
+            return self.weights
+        if convention == "deployed":
+            return self.weights + self.biases + self.bn_folded
+        return self.weights + self.biases + self.bn
+
+
+def _conv_like(node: Node, cin: int, groups: int) -> OpCost:
+    c_out, h, w = node.out_shape
+    a = node.attrs
+    k = int(a["k"])
+    weights = k * k * (cin // groups) * c_out
+    out = elements(node.out_shape)
+    has_bn, has_bias = bool(a["bn"]), bool(a["bias"])
+    return OpCost(
+        weights=weights,
+        biases=c_out if has_bias else 0,
+        bn=2 * c_out if has_bn else 0,
+        bn_folded=c_out if has_bn and not has_bias else 0,
+        madds=weights * h * w,
+        other_ops=out * ((2 if has_bn else 0) + (1 if has_bias else 0) + ACT_OPS[str(a["act"])]),
+    )
+
+
+def _conv(node: Node) -> OpCost:
+    return _conv_like(node, node.in_shapes[0][0], int(node.attrs["groups"]))
+
+
+def _dwconv(node: Node) -> OpCost:
+    cin = node.in_shapes[0][0]
+    return _conv_like(node, cin, cin)
+
+
+def _fc(node: Node) -> OpCost:
+    features, out = elements(node.in_shapes[0]), node.out_shape[0]
+    bias = bool(node.attrs["bias"])
+    return OpCost(
+        weights=features * out,
+        biases=out if bias else 0,
+        madds=features * out,
+        other_ops=out * ((1 if bias else 0) + ACT_OPS[str(node.attrs["act"])]),
+    )
+
+
+def _bn(node: Node) -> OpCost:
+    c = node.out_shape[0]
+    return OpCost(bn=2 * c, bn_folded=2 * c, other_ops=2 * elements(node.out_shape))
+
+
+def _activation(node: Node) -> OpCost:
+    return OpCost(other_ops=ACT_OPS[node.op] * elements(node.out_shape))
+
+
+def _pool(node: Node) -> OpCost:
+    if node.attrs["global"]:
+        return OpCost(other_ops=elements(node.in_shapes[0]))
+    k = int(node.attrs["k"])
+    return OpCost(other_ops=k * k * elements(node.out_shape))
+
+
+def _add(node: Node) -> OpCost:
+    per_element = len(node.inputs) - 1 + ACT_OPS[str(node.attrs["act"])]
+    return OpCost(other_ops=per_element * elements(node.out_shape))
+
+
+def _mul(node: Node) -> OpCost:
+    return OpCost(other_ops=elements(node.out_shape))
+
+
+def _se(node: Node) -> OpCost:
+    c, squeeze = node.out_shape[0], int(node.attrs["squeeze"])
+    bias = bool(node.attrs["bias"])
+    pooled_and_scaled = 2 * elements(node.out_shape)
+    activations = squeeze * ACT_OPS[str(node.attrs["act"])] + c * ACT_OPS[str(node.attrs["gate"])]
+    return OpCost(
+        weights=2 * c * squeeze,
+        biases=squeeze + c if bias else 0,
+        madds=2 * c * squeeze,
+        other_ops=pooled_and_scaled + activations + (squeeze + c if bias else 0),
+    )
+
+
+def _free(node: Node) -> OpCost:
+    """Data movement only (concat, split, shuffle, flatten, dropout, identity): no ops."""
+    return OpCost()
+
+
+COST_RULES: dict[str, Callable[[Node], OpCost]] = {
+    "conv": _conv,
+    "dwconv": _dwconv,
+    "fc": _fc,
+    "bn": _bn,
+    "avgpool": _pool,
+    "maxpool": _pool,
+    "add": _add,
+    "mul": _mul,
+    "se": _se,
+    "concat": _free,
+    "split": _free,
+    "shuffle": _free,
+    "flatten": _free,
+    "dropout": _free,
+    "identity": _free,
+    **{act: _activation for act in ACT_OPS if act != "none"},
+}
+
+
+def layer_type(node: Node) -> str:
+    """The layer type used by ``--by op`` (MobileNetV1 paper Table 2 names)."""
+    a = node.attrs
+    if node.op == "dwconv" or (
+        node.op == "conv" and int(a["groups"]) == node.in_shapes[0][0] == node.out_shape[0] > 1
+    ):
+        return f"Conv DW {a['k']}x{a['k']}"
+    if node.op == "conv":
+        return f"Conv {a['k']}x{a['k']}" + (" group" if int(a["groups"]) > 1 else "")
+    if node.op == "fc":
+        return "Fully Connected"
+    if node.op == "se":
+        return "Squeeze-Excite"
+    return node.op
+
+
+def describe(node: Node) -> str:
+    """A short label for a layer: ``conv 3x3 s2 relu6``, ``dwconv 3x3``, ``add``..."""
+    a = node.attrs
+    parts = [node.op]
+    if node.op in ("conv", "dwconv") or (node.op.endswith("pool") and not a["global"]):
+        parts.append(f"{a['k']}x{a['k']}")
+        stride = a["stride"] or a["k"]
+        if int(stride) != 1:
+            parts.append(f"s{stride}")
+    if node.op.endswith("pool") and a["global"]:
+        parts.append("global")
+    if node.op == "conv" and int(a["groups"]) > 1:
+        parts.append(f"g{a['groups']}")
+    if node.op in ("split", "shuffle"):
+        parts.append(
+            f"{a.get('index', '')}/{a['parts']}" if node.op == "split" else f"g{a['groups']}"
+        )
+    act = str(a.get("act", "none"))
+    if act != "none":
+        parts.append(act)
+    return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    """The cost of one layer under the chosen parameter convention."""
+
+    name: str
+    op: str
+    label: str
+    type: str
+    block: tuple[str, ...]
+    in_shapes: tuple[Shape, ...]
+    out_shape: Shape
+    params: int
+    weights: int
+    biases: int
+    bn: int
+    madds: int
+    other_ops: int
+    mac: int
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        """Block instance names followed by the layer name."""
+        return (*self.block, self.name)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Figures summed over a group of layers (a block, a layer type, or the model)."""
+
+    label: str
+    op: str
+    layers: int
+    params: int
+    madds: int
+    other_ops: int
+    mac: int
+    out_shape: Shape | None = None
+
+
+SUMMED = ("params", "madds", "other_ops", "mac")
+
+
+def summarize(label: str, op: str, layers: list[LayerCost]) -> Summary:
+    """Sum the figures of ``layers``; the output shape is the last layer's."""
+    sums = {key: sum(getattr(layer, key) for layer in layers) for key in SUMMED}
+    return Summary(
+        label, op, len(layers), out_shape=layers[-1].out_shape if layers else None, **sums
+    )
+
+
+@dataclass(frozen=True)
+class ModelCost:
+    """Per-layer costs of a graph plus totals and breakdowns."""
+
+    graph: Graph
+    layers: tuple[LayerCost, ...]
+    params_convention: str
+
+    def total(self) -> Summary:
+        """All layers summed."""
+        return summarize("total", "", list(self.layers))
+
+    def by_type(self) -> list[Summary]:
+        """Figures per layer type (``Conv 1x1``, ``Conv DW 3x3``...), largest MAdds first."""
+        groups: dict[str, list[LayerCost]] = {}
+        for layer in self.layers:
+            groups.setdefault(layer.type, []).append(layer)
+        rows = [summarize(kind, kind, members) for kind, members in groups.items()]
+        return sorted(rows, key=lambda s: (-s.madds, -s.params, s.label))
+
+    def by_block(self, depth: int | None = None) -> list[Summary]:
+        """Rows in execution order with block paths cut to ``depth`` levels and summed.
+
+        ``depth=None`` gives one row per layer; ``depth=1`` one row per top-level
+        layer or block instance.
+        """
+        rows: list[Summary] = []
+        run: list[LayerCost] = []
+        key: tuple[str, ...] = ()
+        for layer in self.layers:
+            path = layer.path if depth is None else layer.path[: max(depth, 1)]
+            if run and path != key:
+                rows.append(self._row(key, run))
+                run = []
+            key = path
+            run.append(layer)
+        if run:
+            rows.append(self._row(key, run))
+        return rows
+
+    def _row(self, path: tuple[str, ...], run: list[LayerCost]) -> Summary:
+        if len(run) == 1 and run[0].path == path:
+            return summarize(run[0].name, run[0].label, run)
+        return summarize("_".join(path), f"block ({len(run)} layers)", run)
+
+
+def cost_layer(node: Node, convention: str) -> LayerCost:
+    """Apply the op's cost rule to one node."""
+    cost = COST_RULES[node.op](node)
+    mac = sum(elements(s) for s in node.in_shapes) + elements(node.out_shape)
+    return LayerCost(
+        name=node.name,
+        op=node.op,
+        label=describe(node),
+        type=layer_type(node),
+        block=node.block,
+        in_shapes=node.in_shapes,
+        out_shape=node.out_shape,
+        params=cost.params(convention),
+        weights=cost.weights,
+        biases=cost.biases,
+        bn=cost.bn,
+        madds=cost.madds,
+        other_ops=cost.other_ops,
+        mac=mac + cost.params("deployed"),
+    )
+
+
+def cost_graph(graph: Graph, convention: str = "trainable") -> ModelCost:
+    """Cost every node of ``graph`` under a parameter convention."""
+    if convention not in PARAM_CONVENTIONS:
+        raise ValueError(f"unknown parameter convention '{convention}'")
+    layers = tuple(cost_layer(node, convention) for node in graph.nodes)
+    return ModelCost(graph, layers, convention)
+
+
+@dataclass(frozen=True)
+class SeparablePair:
+    """A depthwise + pointwise pair against the standard conv it replaces (MobileNetV1 Sec. 3.1).
+
+    ``ratio`` is separable / standard MAdds, exactly ``1/N + 1/Dk^2``.
+    """
+
+    depthwise: str
+    pointwise: str
+    kernel: int
+    channels_in: int
+    channels_out: int
+    size: int
+    standard_madds: int
+    separable_madds: int
+
+    @property
+    def ratio(self) -> Fraction:
+        """Separable over standard MAdds."""
+        return Fraction(self.separable_madds, self.standard_madds)
+
+    @property
+    def formula(self) -> Fraction:
+        """``1/N + 1/Dk^2``."""
+        return Fraction(1, self.channels_out) + Fraction(1, self.kernel**2)
+
+
+def separable_pairs(cost: ModelCost) -> list[SeparablePair]:
+    """Every depthwise conv (multiplier 1) read only by a following 1x1 ungrouped conv."""
+    nodes = cost.graph.nodes
+    madds = {layer.name: layer.madds for layer in cost.layers}
+    readers: dict[str, int] = {}
+    for node in nodes:
+        for name in node.inputs:
+            readers[name] = readers.get(name, 0) + 1
+    pairs = []
+    for dw, pw in pairwise(nodes):
+        if (
+            dw.op == "dwconv"
+            and int(dw.attrs["multiplier"]) == 1
+            and pw.op == "conv"
+            and pw.inputs == (dw.name,)
+            and readers.get(dw.name) == 1
+            and int(pw.attrs["k"]) == 1
+            and int(pw.attrs["groups"]) == 1
+            and int(pw.attrs["stride"]) == 1
+        ):
+            k, m, (n, h, w) = int(dw.attrs["k"]), dw.in_shapes[0][0], pw.out_shape
+            pairs.append(
+                SeparablePair(
+                    dw.name,
+                    pw.name,
+                    k,
+                    m,
+                    n,
+                    h,
+                    k * k * m * n * h * w,
+                    madds[dw.name] + madds[pw.name],
+                )
+            )
+    return pairs

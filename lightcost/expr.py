@@ -1,0 +1,176 @@
+"""A small, safe expression language for spec values (no ``eval``).
+
+Grammar: numbers, ``true``/``false``, names of variables in scope, ``+ - * / //
+% **``, comparisons, ``and or not``, ``a if cond else b``, and calls to the
+functions in :data:`FUNCTIONS` plus the ones a scope adds (``ch``). The text is
+parsed with :mod:`ast` and walked by a whitelist; anything else is an error.
+``in`` (the input channel count of the node) is accepted although it is a
+Python keyword. Results are bounded: magnitudes above 1e15 and exponents above
+64 are errors, so ``9**9**9`` cannot hang or exhaust memory.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from lightcost.errors import did_you_mean
+from lightcost.rounding import make_divisible
+
+Value = int | float | bool | str
+MAX_LENGTH = 400
+MAX_MAGNITUDE = 10**15
+MAX_EXPONENT = 64
+
+
+class ExprError(ValueError):
+    """An expression that cannot be evaluated; the caller adds the location."""
+
+
+def _div(value: float, divisor: float = 8) -> int:
+    return make_divisible(value, int(divisor))
+
+
+FUNCTIONS: dict[str, Callable[..., Value]] = {
+    "div": _div,
+    "min": min,
+    "max": max,
+    "int": int,
+    "round": round,
+    "ceil": math.ceil,
+    "floor": math.floor,
+    "abs": abs,
+}
+
+_BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
+_IN_KEYWORD = re.compile(r"\bin\b")
+_LITERALS: dict[str, Value] = {"true": True, "false": False, "True": True, "False": False}
+
+
+def evaluate(
+    text: str,
+    names: Mapping[str, Value],
+    functions: Mapping[str, Callable[..., Value]] | None = None,
+) -> Value:
+    """Evaluate ``text`` with the variables ``names``; raises ExprError on any problem."""
+    if len(text) > MAX_LENGTH:
+        raise ExprError(f"expression longer than {MAX_LENGTH} characters")
+    source = _IN_KEYWORD.sub("in_", text.strip())
+    try:
+        tree = ast.parse(source, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise ExprError(f"cannot parse expression '{text}'") from None
+    scope = {("in_" if k == "in" else k): v for k, v in names.items()}
+    walker = _Walker(scope, {**FUNCTIONS, **(functions or {})})
+    try:
+        return walker.eval(tree.body)
+    except RecursionError:
+        raise ExprError(f"expression '{text}' is nested too deeply") from None
+
+
+class _Walker:
+    def __init__(self, names: Mapping[str, Value], functions: Mapping[str, Callable[..., Value]]):
+        self.names = names
+        self.functions = functions
+
+    def eval(self, node: ast.expr) -> Value:
+        result = self._eval(node)
+        numeric = isinstance(result, int | float) and not isinstance(result, bool)
+        if numeric and (not math.isfinite(result) or abs(result) > MAX_MAGNITUDE):
+            raise ExprError("value out of range (magnitude above 1e15 or not finite)")
+        return result
+
+    def _eval(self, node: ast.expr) -> Value:
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float | str):
+            return node.value
+        if isinstance(node, ast.Name):
+            return self._name(node.id)
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+            return self._binary(node)
+        if isinstance(node, ast.UnaryOp):
+            operand = self.eval(node.operand)
+            if isinstance(node.op, ast.Not):
+                return not operand
+            if isinstance(node.op, ast.USub):
+                return -_number(operand)
+            if isinstance(node.op, ast.UAdd):
+                return +_number(operand)
+        if isinstance(node, ast.Compare):
+            return self._compare(node)
+        if isinstance(node, ast.BoolOp):
+            values = (bool(self.eval(v)) for v in node.values)
+            return all(values) if isinstance(node.op, ast.And) else any(values)
+        if isinstance(node, ast.IfExp):
+            return self.eval(node.body) if self.eval(node.test) else self.eval(node.orelse)
+        if isinstance(node, ast.Call):
+            return self._call(node)
+        raise ExprError(f"'{ast.unparse(node)}' is not allowed in an expression")
+
+    def _name(self, name: str) -> Value:
+        if name in self.names:
+            return self.names[name]
+        if name in _LITERALS:
+            return _LITERALS[name]
+        shown = "in" if name == "in_" else name
+        known = [("in" if k == "in_" else k) for k in self.names]
+        raise ExprError(f"unknown name '{shown}'{did_you_mean(shown, known)}")
+
+    def _binary(self, node: ast.BinOp) -> Value:
+        left, right = _number(self.eval(node.left)), _number(self.eval(node.right))
+        if isinstance(node.op, ast.Pow) and (abs(right) > MAX_EXPONENT or abs(left) > 2**20):
+            raise ExprError("exponent or base too large in '**'")
+        if isinstance(node.op, ast.Div | ast.FloorDiv | ast.Mod) and right == 0:
+            raise ExprError("division by zero")
+        try:
+            return _BINARY[type(node.op)](left, right)  # type: ignore[no-any-return]
+        except (OverflowError, ZeroDivisionError, ValueError) as exc:
+            raise ExprError(f"arithmetic error: {exc}") from None
+
+    def _compare(self, node: ast.Compare) -> bool:
+        left = self.eval(node.left)
+        for op, right_node in zip(node.ops, node.comparators, strict=True):
+            right = self.eval(right_node)
+            if type(op) not in _COMPARE:
+                raise ExprError("only == != < <= > >= comparisons are allowed")
+            if not _COMPARE[type(op)](left, right):
+                return False
+            left = right
+        return True
+
+    def _call(self, node: ast.Call) -> Value:
+        if not isinstance(node.func, ast.Name) or node.keywords:
+            raise ExprError("only plain calls like div(x) are allowed")
+        name = node.func.id
+        if name not in self.functions:
+            raise ExprError(f"unknown function '{name}'{did_you_mean(name, self.functions)}")
+        args = [_number(self.eval(a)) for a in node.args]
+        try:
+            return self.functions[name](*args)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ExprError(f"bad call {name}(): {exc}") from None
+
+
+def _number(value: Value) -> int | float:
+    if isinstance(value, str):
+        raise ExprError(f"'{value}' is text, a number is needed")
+    return value

@@ -1,0 +1,65 @@
+"""The layer graph: nodes with resolved attributes and inferred shapes.
+
+Shapes are ``(channels, height, width)`` for batch 1; a fully connected or
+flattened output is ``(features, 1, 1)``. The graph's input tensor is named
+``input``; every node names the tensors it reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from lightcost.errors import Loc
+from lightcost.rounding import WidthRule
+
+Shape = tuple[int, int, int]
+AttrValue = int | float | bool | str
+
+INPUT = "input"
+
+
+def elements(shape: Shape) -> int:
+    """Number of elements of a tensor of this shape (batch 1)."""
+    c, h, w = shape
+    return c * h * w
+
+
+@dataclass(frozen=True)
+class Node:
+    """One layer: its op, resolved attributes, inputs and shapes, and its block path."""
+
+    name: str
+    op: str
+    attrs: Mapping[str, AttrValue]
+    inputs: tuple[str, ...]
+    in_shapes: tuple[Shape, ...]
+    out_shape: Shape
+    block: tuple[str, ...] = ()
+    loc: Loc | None = field(default=None, compare=False)
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        """Block instance names followed by the node's own short name."""
+        return (*self.block, self.name)
+
+
+@dataclass(frozen=True)
+class Graph:
+    """An expanded spec: nodes in execution order plus the configuration that built them."""
+
+    name: str
+    file: str
+    input_shape: Shape
+    nodes: tuple[Node, ...]
+    width: float
+    resolution: int
+    width_rule: WidthRule
+    variables: Mapping[str, AttrValue]
+    variant: str = ""
+    description: str = ""
+
+    @property
+    def output(self) -> str:
+        """Name of the tensor the network returns (the last node's)."""
+        return self.nodes[-1].name if self.nodes else INPUT

@@ -1,0 +1,235 @@
+"""The op registry: for every op, its attributes and its shape rule.
+
+Each entry is an :class:`OpDef` with an attribute schema (kind, default) and a
+pure function from attributes and input shapes to the output shape. Padding
+follows TensorFlow: ``same`` gives ``ceil(in / stride)``, ``valid`` gives
+``floor((in - k_eff) / stride) + 1`` and an integer ``p`` pads both sides
+(PyTorch). Cost rules for the same ops live in :mod:`lightcost.cost`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lightcost.graph import AttrValue, Shape
+
+ACTIVATIONS = ("none", "relu", "relu6", "hswish", "hsigmoid", "sigmoid", "swish", "silu", "tanh")
+
+
+class ShapeError(ValueError):
+    """A shape that cannot be built; the caller adds the location."""
+
+
+@dataclass(frozen=True)
+class Attr:
+    """One attribute: its kind and default (``REQUIRED`` if it must be given).
+
+    Kinds: ``channels`` (a literal is scaled by the spec's width rule unless the
+    node says ``width: fixed``; an expression is taken as written), ``int``
+    (a positive integer), ``bool``, ``act`` (one of :data:`ACTIVATIONS`),
+    ``padding`` (``same``, ``valid`` or an integer).
+    """
+
+    kind: str
+    default: Any = None
+
+
+REQUIRED = object()
+Attrs = Mapping[str, AttrValue]
+
+
+@dataclass(frozen=True)
+class OpDef:
+    """An op: its attributes, how many inputs it takes, and its shape rule."""
+
+    name: str
+    summary: str
+    attrs: Mapping[str, Attr]
+    shape: Callable[[Attrs, list[Shape]], Shape]
+    min_inputs: int = 1
+    max_inputs: int | None = 1
+
+
+def spatial(size: int, k: int, stride: int, padding: AttrValue, dilation: int = 1) -> int:
+    """Output height or width of a sliding window (see the module docstring)."""
+    k_eff = dilation * (k - 1) + 1
+    if padding == "same":
+        out = -(-size // stride)
+    elif padding == "valid":
+        out = (size - k_eff) // stride + 1
+    else:
+        out = (size + 2 * int(padding) - k_eff) // stride + 1
+    if out < 1:
+        raise ShapeError(
+            f"spatial size {size} with kernel {k}, stride {stride}, padding {padding} "
+            "reaches 0: the input is too small for this layer"
+        )
+    return out
+
+
+def _window(attrs: Attrs, shape: Shape, channels: int) -> Shape:
+    _, h, w = shape
+    k, s, pad, d = (int(attrs["k"]), int(attrs["stride"]), attrs["padding"], int(attrs["dilation"]))
+    return (channels, spatial(h, k, s, pad, d), spatial(w, k, s, pad, d))
+
+
+def _conv_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
+    cin, out, groups = shapes[0][0], int(attrs["out"]), int(attrs["groups"])
+    if cin % groups or out % groups:
+        raise ShapeError(
+            f"groups={groups} must divide input channels ({cin}) and output channels ({out})"
+        )
+    return _window(attrs, shapes[0], out)
+
+
+def _dwconv_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
+    return _window(attrs, shapes[0], shapes[0][0] * int(attrs["multiplier"]))
+
+
+def _pool_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
+    if attrs["global"]:
+        return (shapes[0][0], 1, 1)
+    if not attrs["k"]:
+        raise ShapeError("a pooling layer needs k (kernel size) or global: true")
+    return _window({**attrs, "stride": attrs["stride"] or attrs["k"]}, shapes[0], shapes[0][0])
+
+
+def _fc_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
+    return (int(attrs["out"]), 1, 1)
+
+
+def _same_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
+    return shapes[0]
+
+
+def _add_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
+    if any(s != shapes[0] for s in shapes):
+        shown = " + ".join("x".join(map(str, s)) for s in shapes)
+        raise ShapeError(f"add needs equal shapes, got {shown}")
+    return shapes[0]
+
+
+def _mul_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
+    x, gate = shapes
+    if gate not in (x, (x[0], 1, 1)):
+        raise ShapeError(f"mul needs a gate of shape {x} or {(x[0], 1, 1)}, got {gate}")
+    return x
+
+
+def _concat_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
+    if any(s[1:] != shapes[0][1:] for s in shapes):
+        shown = ", ".join("x".join(map(str, s)) for s in shapes)
+        raise ShapeError(f"concat needs equal height and width, got {shown}")
+    return (sum(s[0] for s in shapes), shapes[0][1], shapes[0][2])
+
+
+def _split_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
+    c, h, w = shapes[0]
+    parts, index = int(attrs["parts"]), int(attrs["index"])
+    if c % parts:
+        raise ShapeError(f"split into {parts} parts needs channels ({c}) divisible by {parts}")
+    if not 0 <= index < parts:
+        raise ShapeError(f"split index {index} is outside 0..{parts - 1}")
+    return (c // parts, h, w)
+
+
+def _shuffle_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
+    if shapes[0][0] % int(attrs["groups"]):
+        raise ShapeError(f"shuffle groups={attrs['groups']} must divide channels ({shapes[0][0]})")
+    return shapes[0]
+
+
+def _flatten_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
+    c, h, w = shapes[0]
+    return (c * h * w, 1, 1)
+
+
+_WINDOW = {
+    "k": Attr("int", REQUIRED),
+    "stride": Attr("int", 1),
+    "padding": Attr("padding", "same"),
+    "dilation": Attr("int", 1),
+}
+_CONV_EXTRAS = {"bias": Attr("bool", False), "bn": Attr("bool", True), "act": Attr("act", "none")}
+_POOL = {
+    "k": Attr("int", 0),
+    "stride": Attr("int", 0),
+    "padding": Attr("padding", "same"),
+    "dilation": Attr("int", 1),
+    "global": Attr("bool", False),
+}
+
+OPS: dict[str, OpDef] = {
+    op.name: op
+    for op in [
+        OpDef(
+            "conv",
+            "convolution (standard, grouped, pointwise) with optional bias, BN, activation",
+            {"out": Attr("channels", REQUIRED), **_WINDOW, "groups": Attr("int", 1)} | _CONV_EXTRAS,
+            _conv_shape,
+        ),
+        OpDef(
+            "dwconv",
+            "depthwise convolution: one filter per input channel (x multiplier)",
+            {**_WINDOW, "k": Attr("int", 3), "multiplier": Attr("int", 1)} | _CONV_EXTRAS,
+            _dwconv_shape,
+        ),
+        OpDef(
+            "fc",
+            "fully connected layer over the flattened input; out is never width-scaled",
+            {"out": Attr("int", REQUIRED), "bias": Attr("bool", True), "act": Attr("act", "none")},
+            _fc_shape,
+        ),
+        OpDef("bn", "batch normalization (gamma, beta per channel)", {}, _same_shape),
+        OpDef("avgpool", "average pooling (k x k window, or global)", _POOL, _pool_shape),
+        OpDef("maxpool", "max pooling (k x k window, or global)", _POOL, _pool_shape),
+        OpDef(
+            "add",
+            "elementwise sum of equal-shaped tensors (residual), optional activation after",
+            {"act": Attr("act", "none")},
+            _add_shape,
+            2,
+            None,
+        ),
+        OpDef(
+            "mul",
+            "elementwise product; the second input may be a C x 1 x 1 gate",
+            {},
+            _mul_shape,
+            2,
+            2,
+        ),
+        OpDef("concat", "concatenation along channels", {}, _concat_shape, 1, None),
+        OpDef(
+            "split",
+            "channel split: part `index` of `parts` equal parts",
+            {"parts": Attr("int", 2), "index": Attr("int", 0)},
+            _split_shape,
+        ),
+        OpDef(
+            "shuffle",
+            "channel shuffle with `groups` groups",
+            {"groups": Attr("int", 2)},
+            _shuffle_shape,
+        ),
+        OpDef(
+            "se",
+            "squeeze-excite: global pool, 1x1 conv to `squeeze`, act, 1x1 conv back, gate, scale",
+            {
+                "squeeze": Attr("int", "div(in / 4)"),
+                "act": Attr("act", "relu"),
+                "gate": Attr("act", "sigmoid"),
+                "bias": Attr("bool", True),
+            },
+            _same_shape,
+        ),
+        OpDef("flatten", "reshape to a vector (no cost)", {}, _flatten_shape),
+        OpDef("dropout", "dropout (no cost at inference)", {}, _same_shape),
+        OpDef("identity", "pass-through (no cost)", {}, _same_shape),
+    ]
+}
+OPS.update(
+    {act: OpDef(act, f"{act} activation", {}, _same_shape) for act in ACTIVATIONS if act != "none"}
+)
