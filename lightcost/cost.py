@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import pairwise
 from fractions import Fraction
+from itertools import pairwise
 
 from lightcost.graph import Graph, Node, Shape, elements
 

@@ -170,6 +170,10 @@ class _Walker:
             raise ExprError(f"bad call {name}(): {exc}") from None
 
 
+def _in_range(value: int | float) -> bool:
+    return math.isfinite(value) and abs(value) <= MAX_MAGNITUDE
+
+
 def _number(value: Value) -> int | float:
     if isinstance(value, str):
         raise ExprError(f"'{value}' is text, a number is needed")

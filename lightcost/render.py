@@ -180,35 +180,29 @@ def table_cells(cost: ModelCost, rows: Sequence[Summary], unit: str, by: str) ->
     """The text cells of the main table, one list per row plus the total row last."""
     total = cost.total()
     factor = UNITS[unit][1]
-    cells = [
-        [
-            row.label,
-            str(row.layers) if by == "op" else row.op,
-            f"{row.layers} layers" if by == "op" else shape_text(row.out_shape),
+
+    def cells(row: Summary, first: list[str]) -> list[str]:
+        return [
+            *first,
             f"{row.params:,}",
             share(row.params, total.params),
             f"{row.madds * factor:,}",
             share(row.madds, total.madds),
         ]
-        for row in rows
-    ]
-    cells.append(
-        [
-            "total",
-            f"{total.layers} layers",
-            shape_text(total.out_shape),
-            f"{total.params:,}",
-            "100.00%",
-            f"{total.madds * factor:,}",
-            "100.00%",
-        ]
-    )
-    return cells
+
+    def lead(row: Summary) -> list[str]:
+        if by == "op":
+            return [row.label, str(row.layers)]
+        return [row.label, row.op, shape_text(row.out_shape)]
+
+    total_lead = lead(total)
+    total_lead[:2] = ["total", str(total.layers) if by == "op" else f"{total.layers} layers"]
+    return [cells(row, lead(row)) for row in rows] + [cells(total, total_lead)]
 
 
 def headers(unit: str, by: str) -> list[str]:
     """Column names of the main table."""
-    first = ["Layer type", "Layers", ""] if by == "op" else ["Layer", "Op", "Output"]
+    first = ["Layer type", "Layers"] if by == "op" else ["Layer", "Op", "Output"]
     return [*first, "Params", "% params", UNITS[unit][0], f"% {UNITS[unit][0]}"]
 
 
@@ -222,7 +216,7 @@ def to_markdown(
         f"**{title(cost)}**",
         "",
         "| " + " | ".join(head) + " |",
-        "|" + "|".join(["---"] * 3 + ["---:"] * 4) + "|",
+        "|" + "|".join(["---"] * (len(head) - 4) + ["---:"] * 4) + "|",
     ]
     lines += ["| " + " | ".join(row) + " |" for row in cells]
     lines += [""] + [f"- {key}: {text}" for key, text in conventions(cost, unit).items()]
@@ -243,7 +237,11 @@ def print_table(
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
     table = Table(title=title(cost), title_justify="left", show_footer=False, pad_edge=False)
     for index, name in enumerate(headers(unit, by)):
-        table.add_column(name, justify="right" if index >= 3 else "left", no_wrap=True)
+        table.add_column(
+            name,
+            justify="left" if name in ("Layer", "Op", "Output", "Layer type") else "right",
+            no_wrap=True,
+        )
     rows = rows_for(cost, by, depth)
     cells = table_cells(cost, rows, unit, by)
     for row, text in zip([*rows, None], cells, strict=True):
