@@ -95,8 +95,7 @@ class _Walker:
 
     def eval(self, node: ast.expr) -> Value:
         result = self._eval(node)
-        numeric = isinstance(result, int | float) and not isinstance(result, bool)
-        if numeric and (not math.isfinite(result) or abs(result) > MAX_MAGNITUDE):
+        if isinstance(result, int | float) and not _in_range(result):
             raise ExprError("value out of range (magnitude above 1e15 or not finite)")
         return result
 

@@ -236,7 +236,7 @@ def print_table(
 
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
     table = Table(title=title(cost), title_justify="left", show_footer=False, pad_edge=False)
-    for index, name in enumerate(headers(unit, by)):
+    for name in headers(unit, by):
         table.add_column(
             name,
             justify="left" if name in ("Layer", "Op", "Output", "Layer type") else "right",
