@@ -541,7 +541,8 @@ class _Expander:
         check_keys(block, BLOCK_KEYS, f"block '{block_name}'")
         env = {**scope.env, "in": self.shapes[source][0]}
         params = self.block_params(block, block_name, values, env, first, item)
-        inner = Scope({**self.globals, **params}, {INPUT: source}, (*scope.prefix, name), source)
+        inner_env = {**self.globals, **params, "block_in": self.shapes[source][0]}
+        inner = Scope(inner_env, {INPUT: source}, (*scope.prefix, name), source)
         nodes = block.get("nodes")
         if not isinstance(nodes, LList):
             raise SpecError(f"block '{block_name}' needs 'nodes', a list", block.loc)
