@@ -53,6 +53,7 @@ class OpCost:
     bn_folded: int = 0
     madds: int = 0
     other_ops: int = 0
+    reads: int | None = None  # input elements read, when not all of every input
 
     def params(self, convention: str) -> int:
         """Parameter count under one of :data:`PARAM_CONVENTIONS`."""
@@ -143,6 +144,11 @@ def _free(node: Node) -> OpCost:
     return OpCost()
 
 
+def _split(node: Node) -> OpCost:
+    """A channel split reads only its own part of the input."""
+    return OpCost(reads=elements(node.out_shape))
+
+
 COST_RULES: dict[str, Callable[[Node], OpCost]] = {
     "conv": _conv,
     "dwconv": _dwconv,
@@ -154,7 +160,7 @@ COST_RULES: dict[str, Callable[[Node], OpCost]] = {
     "mul": _mul,
     "se": _se,
     "concat": _free,
-    "split": _free,
+    "split": _split,
     "shuffle": _free,
     "flatten": _free,
     "dropout": _free,
@@ -301,7 +307,8 @@ class ModelCost:
 def cost_layer(node: Node, convention: str) -> LayerCost:
     """Apply the op's cost rule to one node."""
     cost = COST_RULES[node.op](node)
-    mac = sum(elements(s) for s in node.in_shapes) + elements(node.out_shape)
+    reads = sum(elements(s) for s in node.in_shapes) if cost.reads is None else cost.reads
+    mac = reads + elements(node.out_shape)
     return LayerCost(
         name=node.name,
         op=node.op,

@@ -47,6 +47,7 @@ NODE_KEYS = ("op", "width", *COMMON_KEYS)
 BLOCK_KEYS = ("params", "nodes", "description")
 PARAM_TYPES = ("channels", "stride", "int", "float", "bool", "str")
 RESERVED_NAMES = (INPUT, "prev")
+MINIMUMS = {"truncate": 8, "round": 1, "fixed": 1}  # make_divisible: its divisor
 _TEMPLATE = re.compile(r"\{([^{}]*)\}")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 
@@ -130,7 +131,7 @@ class _Expander:
         return value
 
     def _width_rule(self) -> WidthRule:
-        raw = self.spec.get("width", "make_divisible")
+        raw = self.spec.get("width", "round")
         where = self.spec.loc_of("width")
         if isinstance(raw, str):
             raw_map: dict[str, Any] = {"rule": raw}
@@ -139,14 +140,15 @@ class _Expander:
             raw_map = dict(raw)
         else:
             raise SpecError("'width' must be a rule name or a mapping {rule, divisor, min}", where)
-        rule = raw_map.get("rule", "make_divisible")
+        rule = raw_map.get("rule", "round")
         if rule not in RULES:
             raise SpecError(
                 f"unknown width rule '{rule}'{did_you_mean(str(rule), RULES)} "
                 f"(rules: {', '.join(RULES)})",
                 where,
             )
-        divisor, minimum = raw_map.get("divisor", 8), raw_map.get("min", raw_map.get("divisor", 8))
+        divisor = raw_map.get("divisor", 8)
+        minimum = raw_map.get("min", divisor if rule == "make_divisible" else MINIMUMS[rule])
         for label, value in (("divisor", divisor), ("min", minimum)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise SpecError(f"width {label} must be a positive integer, got {value!r}", where)
@@ -561,7 +563,7 @@ class _Expander:
         first: bool,
         item: LMap,
     ) -> dict[str, Value]:
-        declared = block.get("params") or {}
+        declared = block.get("params") or LMap.empty(block.loc)
         if not isinstance(declared, LMap):
             raise SpecError("'params' must map names to types", block.loc_of("params"))
         for key, (_, where) in values.items():

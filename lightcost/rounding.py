@@ -38,13 +38,18 @@ def truncate(value: float, min_depth: int = 8) -> int:
     return max(int(value), min_depth)
 
 
+def nearest(value: float, minimum: int = 1) -> int:
+    """Plain rounding, ``max(round(c * alpha), minimum)``: the identity at alpha = 1."""
+    return max(round(value), minimum)
+
+
 @dataclass(frozen=True)
 class WidthRule:
     """How a spec turns a paper channel count into a built one at multiplier ``alpha``."""
 
-    rule: str = "make_divisible"
+    rule: str = "round"
     divisor: int = 8
-    minimum: int = 8
+    minimum: int = 1
 
     def apply(self, channels: float, alpha: float) -> int:
         """The channel count built for paper count ``channels`` at ``alpha``."""
@@ -56,11 +61,14 @@ class WidthRule:
             return f"make_divisible(c*alpha, {self.divisor}), min {self.minimum}"
         if self.rule == "truncate":
             return f"max(int(c*alpha), {self.minimum})"
+        if self.rule == "round":
+            return f"max(round(c*alpha), {self.minimum})"
         return "fixed (width multiplier ignored)"
 
 
 RULES: dict[str, Callable[[WidthRule, float, float], int]] = {
     "make_divisible": lambda r, c, alpha: make_divisible(c * alpha, r.divisor, r.minimum),
     "truncate": lambda r, c, alpha: truncate(c * alpha, r.minimum),
+    "round": lambda r, c, alpha: nearest(c * alpha, r.minimum),
     "fixed": lambda r, c, alpha: int(c),
 }
