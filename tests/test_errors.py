@@ -41,7 +41,8 @@ CASES = [
     ("input: [3, 32, 32]\nblocks:\n  b:\n    params: {c: channels}\n    nodes: [{op: relu}]\n"
      "layers:\n  - {use: b, with: {d: 8}}\n", 7, "block 'b' has no parameter 'd'"),
     ("input: [3, 32, 32]\nblocks:\n  b:\n    params: {c: channels, n2: int}\n"
-     "    nodes: [{op: relu}]\nlayers:\n  - repeat: b\n    columns: [c, n]\n    rows:\n      - [8, 1]\n      - [8]\n", 11,
+     "    nodes: [{op: relu}]\nlayers:\n  - repeat: b\n    columns: [c, n]\n"
+     "    rows:\n      - [8, 1]\n      - [8]\n", 11,
      "row has 1 values, columns are 2"),
     ("input: [3, 32, 32]\nblocks:\n  b:\n    nodes: [{use: b}]\nlayers:\n  - {use: b}\n", 4,
      "nest deeper"),
