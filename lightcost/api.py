@@ -37,7 +37,8 @@ def analyze(
 
     ``params`` is the parameter convention: ``trainable`` (PyTorch's count, the
     default), ``weights`` (conv/FC weights only, as TF-slim and the papers) or
-    ``deployed`` (BN folded). ``overrides`` sets spec ``vars`` (e.g. classes).
+    ``deployed`` (BN folded). ``overrides`` sets spec ``vars`` (e.g. classes);
+    ``variant`` picks a family member (e.g. ``"1.5x"``).
     """
-    graph = build(spec, width, resolution, overrides, text)
+    graph = build(spec, width, resolution, overrides, text, variant)
     return cost_graph(graph, params)

@@ -20,10 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from fractions import Fraction
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 from lightcost.graph import Graph, Node, Shape, elements
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 ACT_OPS = {
     "none": 0,
@@ -354,11 +357,15 @@ class SeparablePair:
     @property
     def ratio(self) -> Fraction:
         """Separable over standard MAdds."""
+        from fractions import Fraction  # lazy: fractions imports decimal (4 ms of start-up)
+
         return Fraction(self.separable_madds, self.standard_madds)
 
     @property
     def formula(self) -> Fraction:
         """``1/N + 1/Dk^2``."""
+        from fractions import Fraction
+
         return Fraction(1, self.channels_out) + Fraction(1, self.kernel**2)
 
 

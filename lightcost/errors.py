@@ -7,7 +7,6 @@ node marks) and the path inside the spec (``layers[3].rows[1][2]``).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -44,5 +43,7 @@ class SpecError(Exception):
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A ", did you mean 'x'?" suffix for the closest choice, or an empty string."""
+    import difflib  # lazy: only error paths need it
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f", did you mean '{close[0]}'?" if close else ""

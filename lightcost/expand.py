@@ -606,7 +606,7 @@ class _Expander:
         if kind == "float":
             return float(self.number(value, where))
         number = self.integer(value, where, env, f"{kind} value")
-        if kind == "channels":
+        if kind == "channels" and not isinstance(raw, str):
             return self.width_rule.apply(number, float(self.globals["alpha"]))
         return 1 if kind == "stride" and not first else number
 

@@ -1,4 +1,4 @@
-"""Render a ModelCost as a rich table, JSON, CSV or Markdown. Rendering never computes costs.
+"""Render a ModelCost as a text table, JSON, CSV or Markdown. Rendering never computes costs.
 
 Every output states its conventions: the compute unit (MAdds, or FLOPs = 2 x
 MAdds), the parameter convention and the width rule. JSON and CSV carry every
@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -230,62 +231,92 @@ def print_table(
     depth: int | None = None,
     explain: bool = False,
 ) -> None:
-    """Print the rich table (and the separable-conv explanation) to stdout."""
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-    table = Table(title=title(cost), title_justify="left", show_footer=False, pad_edge=False)
-    for name in headers(unit, by):
-        table.add_column(
-            name,
-            justify="left" if name in ("Layer", "Op", "Output", "Layer type") else "right",
-            no_wrap=True,
-        )
+    """Print the cost table, its conventions (and the separable-conv explanation) to stdout."""
+    style = use_style()
     rows = rows_for(cost, by, depth)
-    cells = table_cells(cost, rows, unit, by)
-    for row, text in zip([*rows, None], cells, strict=True):
-        table.add_row(*text, style="bold" if row is None else None, end_section=row is rows[-1])
-    console.print(table)
-    for key, line in conventions(cost, unit).items():
-        console.print(f"[dim]{key}: {line}[/dim]")
-    if explain:
-        print_separable(console, separable_pairs(cost), unit)
-
-
-def print_separable(console: Any, pairs: list[SeparablePair], unit: str) -> None:
-    """Each depthwise + pointwise pair against the standard conv it replaces."""
-    from rich.table import Table
-
-    name, factor = UNITS[unit]
-    table = Table(
-        title="Depthwise separable vs standard conv (MobileNetV1 eq. 5)", title_justify="left"
+    left = {"Layer", "Op", "Output", "Layer type"}
+    head = headers(unit, by)
+    text = boxed(
+        title(cost),
+        head,
+        table_cells(cost, rows, unit, by),
+        right=[name not in left for name in head],
+        style=style,
     )
-    for column in (
-        "Depthwise",
-        "Dk",
-        "M",
-        "N",
-        "Df",
-        f"standard {name}",
-        f"separable {name}",
-        "ratio",
-        "1/N + 1/Dk^2",
-    ):
-        table.add_column(column, justify="left" if column == "Depthwise" else "right")
-    for p in pairs:
-        table.add_row(
-            p.depthwise,
-            str(p.kernel),
-            str(p.channels_in),
-            str(p.channels_out),
-            str(p.size),
-            f"{p.standard_madds * factor:,}",
-            f"{p.separable_madds * factor:,}",
-            f"{float(p.ratio):.6f}",
-            f"{float(p.formula):.6f}",
-        )
+    notes = [f"{key}: {line}" for key, line in conventions(cost, unit).items()]
+    lines = [text, *(dim(note, style) for note in notes)]
+    if explain:
+        lines += ["", separable_text(separable_pairs(cost), unit, style)]
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def separable_text(pairs: list[SeparablePair], unit: str, style: bool) -> str:
+    """Each depthwise + pointwise pair against the standard conv it replaces."""
     if not pairs:
-        console.print("no depthwise + pointwise pairs in this network")
-        return
-    console.print(table)
+        return "no depthwise + pointwise pairs in this network"
+    name, factor = UNITS[unit]
+    head = ["Depthwise", "Dk", "M", "N", "Df", f"standard {name}", f"separable {name}", "ratio",
+            "1/N + 1/Dk^2"]  # fmt: skip
+    cells = [
+        [p.depthwise, str(p.kernel), str(p.channels_in), str(p.channels_out), str(p.size),
+         f"{p.standard_madds * factor:,}", f"{p.separable_madds * factor:,}",
+         f"{float(p.ratio):.6f}", f"{float(p.formula):.6f}"]
+        for p in pairs
+    ]  # fmt: skip
+    title_text = "Depthwise separable vs standard conv (MobileNetV1 eq. 5)"
+    return boxed(title_text, head, cells, [i > 0 for i in range(len(head))], style, total=False)
+
+
+def use_style() -> bool:
+    """Bold and dim only on a terminal, and never when NO_COLOR is set (no-color.org)."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def dim(text: str, style: bool) -> str:
+    """Dimmed text on a styled terminal."""
+    return f"\x1b[2m{text}\x1b[0m" if style else text
+
+
+def bold(text: str, style: bool) -> str:
+    """Bold text on a styled terminal."""
+    return f"\x1b[1m{text}\x1b[0m" if style else text
+
+
+def boxed(
+    title_text: str,
+    head: list[str],
+    cells: list[list[str]],
+    right: list[bool],
+    style: bool,
+    total: bool = True,
+) -> str:
+    """A box-drawn text table; with ``total`` the last row is ruled off and bold.
+
+    Drawn directly rather than with rich's Table, which costs more (about 40 ms
+    to import and 50 ms to render MobileNetV1 here) than the whole budget of
+    ``lightcost table`` (benchmarks/startup.py).
+    """
+    widths = [max(len(row[i]) for row in [head, *cells]) for i in range(len(head))]
+
+    def line(row: list[str]) -> str:
+        padded = (
+            c.rjust(w) if r else c.ljust(w) for c, w, r in zip(row, widths, right, strict=True)
+        )
+        return "│ " + " │ ".join(padded) + " │"
+
+    def rule(left: str, mid: str, end: str) -> str:
+        return left + mid.join("─" * (w + 2) for w in widths) + end
+
+    body = [line(row) for row in cells]
+    if total and body:
+        body[-1:] = [rule("├", "┼", "┤"), bold(body[-1], style)]
+    return "\n".join(
+        [
+            bold(title_text, style),
+            rule("┌", "┬", "┐"),
+            bold(line(head), style),
+            rule("├", "┼", "┤"),
+            *body,
+            rule("└", "┴", "┘"),
+        ]
+    )
