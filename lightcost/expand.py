@@ -180,7 +180,7 @@ class _Expander:
                     "a spec with 'variants' must name its default in 'variant'", section.loc
                 )
             return "", None
-        chosen = str(chosen)
+        chosen = same_variant(str(chosen), list(section))
         if chosen not in section:
             where = self.spec.loc_of("variant") if variant is None else section.loc
             raise SpecError(
@@ -640,6 +640,20 @@ class _Expander:
         if value < minimum:
             raise SpecError(f"{what} must be at least {minimum}, got {value}", where)
         return value
+
+
+def same_variant(name: str, names: list[str]) -> str:
+    """``name``, or the variant it spells differently (``1x``, ``1.0`` and ``1.0x`` are one)."""
+
+    def number(text: str) -> float | None:
+        try:
+            return float(text.removesuffix("x"))
+        except ValueError:
+            return None
+
+    wanted = number(name)
+    matches = [n for n in names if wanted is not None and number(n) == wanted]
+    return matches[0] if name not in names and len(matches) == 1 else name
 
 
 def check_keys(mapping: LMap, allowed: tuple[str, ...], what: str) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from lightcost import __version__
+from lightcost.cli.models import models
 from lightcost.cli.table import table
 from lightcost.errors import SpecError
 
@@ -52,6 +53,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 cli.add_command(table)
+cli.add_command(models)
 
 
 def main() -> None:

@@ -1,0 +1,55 @@
+"""``lightcost models``: every bundled spec and variant, with its params and MAdds."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from lightcost.api import analyze
+from lightcost.expand import variants
+from lightcost.loader import bundled_names, read_spec
+from lightcost.render import boxed, use_style
+
+
+def catalogue() -> list[dict[str, object]]:
+    """One entry per bundled spec and variant at its defaults (trainable params, MAdds)."""
+    entries: list[dict[str, object]] = []
+    for name in bundled_names():
+        data, _ = read_spec(name)
+        described = str(data.get("description", ""))
+        for variant, text in (variants(data) or {"": described}).items():
+            total = analyze(name, variant=variant or None).total()
+            entries.append(
+                {
+                    "spec": name,
+                    "variant": variant,
+                    "description": text or described,
+                    "params": total.params,
+                    "madds": total.madds,
+                }
+            )
+    return entries
+
+
+@click.command()
+@click.option("--format", "-f", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="Output format.")  # fmt: skip
+def models(fmt: str) -> None:
+    """List the bundled specs and their variants with params and MAdds at their defaults.
+
+    Use a name with any command: lightcost table NAME [--variant V].
+    """
+    entries = catalogue()
+    if fmt == "json":
+        click.echo(json.dumps(entries, indent=2))
+        return
+    head = ["Spec", "Variant", "Params", "MAdds", "Description"]
+    cells = [
+        [str(e["spec"]), str(e["variant"]), f"{e['params']:,}", f"{e['madds']:,}",
+         str(e["description"])]
+        for e in entries
+    ]  # fmt: skip
+    right = [False, False, True, True, False]
+    title = "Bundled specs (params: trainable, PyTorch convention; MAdds at the spec's input)"
+    click.echo(boxed(title, head, cells, right, use_style(), total=False))
