@@ -47,6 +47,7 @@ NODE_KEYS = ("op", "width", *COMMON_KEYS)
 BLOCK_KEYS = ("params", "nodes", "description")
 PARAM_TYPES = ("channels", "stride", "int", "float", "bool", "str")
 RESERVED_NAMES = (INPUT, "prev")
+RESOLUTION_NAMES = {"res", "in_h", "in_w"}  # expressions reading these depend on resolution
 MINIMUMS = {"truncate": 8, "round": 1, "fixed": 1}  # make_divisible: its divisor
 _TEMPLATE = re.compile(r"\{([^{}]*)\}")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
@@ -119,6 +120,7 @@ class _Expander:
         self.shapes: dict[str, Shape] = {}
         self.globals: dict[str, Value] = {}
         self.functions: dict[str, Callable[..., Value]] = {}
+        self.used: set[str] = set()  # names read by expressions
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -280,6 +282,7 @@ class _Expander:
             width_rule=self.width_rule,
             variables=variables,
             variant=variant_name,
+            resolution_dependent=bool(self.used & RESOLUTION_NAMES),
             description=str(self.spec.get("description", "")),
         )
 
@@ -618,7 +621,7 @@ class _Expander:
             return raw
         if isinstance(raw, str):
             try:
-                return evaluate(raw, env, self.functions)
+                return evaluate(raw, env, self.functions, self.used)
             except ExprError as exc:
                 raise SpecError(str(exc), where) from None
         raise SpecError(f"expected a number or an expression, got {type(raw).__name__}", where)

@@ -16,6 +16,7 @@ import math
 import operator
 import re
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from lightcost.errors import did_you_mean
@@ -71,27 +72,43 @@ def evaluate(
     text: str,
     names: Mapping[str, Value],
     functions: Mapping[str, Callable[..., Value]] | None = None,
+    used: set[str] | None = None,
 ) -> Value:
-    """Evaluate ``text`` with the variables ``names``; raises ExprError on any problem."""
-    if len(text) > MAX_LENGTH:
-        raise ExprError(f"expression longer than {MAX_LENGTH} characters")
-    source = _IN_KEYWORD.sub("in_", text.strip())
-    try:
-        tree = ast.parse(source, mode="eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        raise ExprError(f"cannot parse expression '{text}'") from None
+    """Evaluate ``text`` with the variables ``names``; raises ExprError on any problem.
+
+    The names the expression reads are added to ``used`` when it is given.
+    """
+    tree = _parse(text)
     scope = {("in_" if k == "in" else k): v for k, v in names.items()}
-    walker = _Walker(scope, {**FUNCTIONS, **(functions or {})})
+    walker = _Walker(scope, {**FUNCTIONS, **(functions or {})}, used)
     try:
         return walker.eval(tree.body)
     except RecursionError:
         raise ExprError(f"expression '{text}' is nested too deeply") from None
 
 
+@lru_cache(maxsize=4096)
+def _parse(text: str) -> ast.Expression:
+    """The syntax tree of an expression (cached: specs repeat the same expressions)."""
+    if len(text) > MAX_LENGTH:
+        raise ExprError(f"expression longer than {MAX_LENGTH} characters")
+    source = _IN_KEYWORD.sub("in_", text.strip())
+    try:
+        return ast.parse(source, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise ExprError(f"cannot parse expression '{text}'") from None
+
+
 class _Walker:
-    def __init__(self, names: Mapping[str, Value], functions: Mapping[str, Callable[..., Value]]):
+    def __init__(
+        self,
+        names: Mapping[str, Value],
+        functions: Mapping[str, Callable[..., Value]],
+        used: set[str] | None,
+    ):
         self.names = names
         self.functions = functions
+        self.used = used
 
     def eval(self, node: ast.expr) -> Value:
         result = self._eval(node)
@@ -127,6 +144,8 @@ class _Walker:
 
     def _name(self, name: str) -> Value:
         if name in self.names:
+            if self.used is not None:
+                self.used.add("in" if name == "in_" else name)
             return self.names[name]
         if name in _LITERALS:
             return _LITERALS[name]

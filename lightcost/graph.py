@@ -58,6 +58,7 @@ class Graph:
     variables: Mapping[str, AttrValue]
     variant: str = ""
     description: str = ""
+    resolution_dependent: bool = False  # an expression read res, in_h or in_w
 
     @property
     def output(self) -> str:

@@ -52,8 +52,21 @@ class OpDef:
     max_inputs: int | None = 1
 
 
+def truth(value: Any) -> bool:
+    """``bool`` that also accepts numpy arrays (true if any element is), for vectorized sweeps."""
+    return bool(value.any()) if hasattr(value, "any") else bool(value)
+
+
+def same(a: Shape, b: Shape) -> bool:
+    """Shapes equal in every element (heights and widths may be numpy arrays in a sweep)."""
+    return not any(truth(x != y) for x, y in zip(a, b, strict=True))
+
+
 def spatial(size: int, k: int, stride: int, padding: AttrValue, dilation: int = 1) -> int:
-    """Output height or width of a sliding window (see the module docstring)."""
+    """Output height or width of a sliding window (see the module docstring).
+
+    Works on ints and, element-wise, on numpy arrays of sizes (vectorized sweeps).
+    """
     k_eff = dilation * (k - 1) + 1
     if padding == "same":
         out = -(-size // stride)
@@ -61,7 +74,7 @@ def spatial(size: int, k: int, stride: int, padding: AttrValue, dilation: int = 
         out = (size - k_eff) // stride + 1
     else:
         out = (size + 2 * int(padding) - k_eff) // stride + 1
-    if out < 1:
+    if truth(out < 1):
         raise ShapeError(
             f"spatial size {size} with kernel {k}, stride {stride}, padding {padding} "
             "reaches 0: the input is too small for this layer"
@@ -105,7 +118,7 @@ def _same_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
 
 
 def _add_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
-    if any(s != shapes[0] for s in shapes):
+    if not all(same(s, shapes[0]) for s in shapes):
         shown = " + ".join("x".join(map(str, s)) for s in shapes)
         raise ShapeError(f"add needs equal shapes, got {shown}")
     return shapes[0]
@@ -113,13 +126,13 @@ def _add_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
 
 def _mul_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
     x, gate = shapes
-    if gate not in (x, (x[0], 1, 1)):
+    if not (same(gate, x) or same(gate, (x[0], 1, 1))):
         raise ShapeError(f"mul needs a gate of shape {x} or {(x[0], 1, 1)}, got {gate}")
     return x
 
 
 def _concat_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
-    if any(s[1:] != shapes[0][1:] for s in shapes):
+    if not all(same(s, (s[0], *shapes[0][1:])) for s in shapes):
         shown = ", ".join("x".join(map(str, s)) for s in shapes)
         raise ShapeError(f"concat needs equal height and width, got {shown}")
     return (sum(s[0] for s in shapes), shapes[0][1], shapes[0][2])
