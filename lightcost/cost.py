@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
@@ -271,6 +272,10 @@ class ModelCost:
 
     def total(self) -> Summary:
         """All layers summed."""
+        return self._total
+
+    @cached_property
+    def _total(self) -> Summary:
         return summarize("total", "", list(self.layers))
 
     def by_type(self) -> list[Summary]:

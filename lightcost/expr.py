@@ -79,8 +79,7 @@ def evaluate(
     The names the expression reads are added to ``used`` when it is given.
     """
     tree = _parse(text)
-    scope = {("in_" if k == "in" else k): v for k, v in names.items()}
-    walker = _Walker(scope, {**FUNCTIONS, **(functions or {})}, used)
+    walker = _Walker(names, {**FUNCTIONS, **functions} if functions else FUNCTIONS, used)
     try:
         return walker.eval(tree.body)
     except RecursionError:
@@ -143,15 +142,14 @@ class _Walker:
         raise ExprError(f"'{ast.unparse(node)}' is not allowed in an expression")
 
     def _name(self, name: str) -> Value:
-        if name in self.names:
+        key = "in" if name == "in_" else name  # `in` was renamed to parse as Python
+        if key in self.names:
             if self.used is not None:
-                self.used.add("in" if name == "in_" else name)
-            return self.names[name]
-        if name in _LITERALS:
-            return _LITERALS[name]
-        shown = "in" if name == "in_" else name
-        known = [("in" if k == "in_" else k) for k in self.names]
-        raise ExprError(f"unknown name '{shown}'{did_you_mean(shown, known)}")
+                self.used.add(key)
+            return self.names[key]
+        if key in _LITERALS:
+            return _LITERALS[key]
+        raise ExprError(f"unknown name '{key}'{did_you_mean(key, self.names)}")
 
     def _binary(self, node: ast.BinOp) -> Value:
         left, right = _number(self.eval(node.left)), _number(self.eval(node.right))

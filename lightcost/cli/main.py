@@ -8,7 +8,9 @@ from typing import Any
 import click
 
 from lightcost import __version__
+from lightcost.cli.compare import compare
 from lightcost.cli.models import models
+from lightcost.cli.sweep import sweep_command
 from lightcost.cli.table import table
 from lightcost.errors import SpecError
 
@@ -54,6 +56,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 cli.add_command(table)
 cli.add_command(models)
+cli.add_command(compare)
+cli.add_command(sweep_command)
 
 
 def main() -> None:

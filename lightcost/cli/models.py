@@ -33,8 +33,15 @@ def catalogue() -> list[dict[str, object]]:
 
 
 @click.command()
-@click.option("--format", "-f", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True, help="Output format.")  # fmt: skip
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
 def models(fmt: str) -> None:
     """List the bundled specs and their variants with params and MAdds at their defaults.
 
@@ -46,10 +53,15 @@ def models(fmt: str) -> None:
         return
     head = ["Spec", "Variant", "Params", "MAdds", "Description"]
     cells = [
-        [str(e["spec"]), str(e["variant"]), f"{e['params']:,}", f"{e['madds']:,}",
-         str(e["description"])]
+        [
+            str(e["spec"]),
+            str(e["variant"]),
+            f"{e['params']:,}",
+            f"{e['madds']:,}",
+            str(e["description"]),
+        ]
         for e in entries
-    ]  # fmt: skip
+    ]
     right = [False, False, True, True, False]
     title = "Bundled specs (params: trainable, PyTorch convention; MAdds at the spec's input)"
     click.echo(boxed(title, head, cells, right, use_style(), total=False))

@@ -37,9 +37,9 @@ def params_convention(params: str, fold_bn: bool) -> str:
     return "deployed" if fold_bn else params
 
 
-def spec_options(func: F) -> F:
-    """--width, --res, --variant, --set, --params, --fold-bn."""
-    decorators = [
+def size_options(func: F) -> F:
+    """--width and --res, one value each."""
+    decorators: list[Callable[[Any], Any]] = [
         click.option(
             "--width",
             "-w",
@@ -54,6 +54,13 @@ def spec_options(func: F) -> F:
             default=None,
             help="Input resolution (height = width); default: the spec's input.",
         ),
+    ]
+    return apply(decorators, func)
+
+
+def config_options(func: F) -> F:
+    """--variant, --set, --params, --fold-bn."""
+    decorators: list[Callable[[Any], Any]] = [
         click.option(
             "--variant",
             "-V",
@@ -83,6 +90,16 @@ def spec_options(func: F) -> F:
             help="Count parameters with BN folded into the conv (= --params deployed).",
         ),
     ]
+    return apply(decorators, func)
+
+
+def spec_options(func: F) -> F:
+    """--width, --res, --variant, --set, --params, --fold-bn."""
+    return size_options(config_options(func))
+
+
+def apply(decorators: list[Callable[[Any], Any]], func: F) -> F:
+    """Apply click option decorators so that they show in list order in --help."""
     for decorator in reversed(decorators):
         func = decorator(func)
     return func

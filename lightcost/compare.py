@@ -1,0 +1,117 @@
+"""Comparisons: one configuration against the baseline, a width x resolution grid, several specs.
+
+MobileNetV1 (arXiv 1704.04861) Sec. 3.2-3.3: a width multiplier alpha scales
+MAdds and params by about alpha^2, a resolution multiplier rho scales MAdds by
+rho^2. :func:`versus` sets these predictions beside the actual ratios, so the
+effect of channel rounding (and of the resolution-independent FC) is visible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from lightcost.api import analyze
+from lightcost.cost import ModelCost
+from lightcost.expr import Value
+from lightcost.figures import FIGURES
+
+COMPARED = ("params", "madds", "mac", "other_ops")
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """One figure at the baseline and at the configuration, with the alpha^2 rho^2 prediction."""
+
+    figure: str
+    baseline: int
+    value: int
+    predicted: float | None  # predicted ratio, None where no simple law applies
+
+    @property
+    def ratio(self) -> float:
+        """Configuration over baseline."""
+        return self.value / self.baseline if self.baseline else float("nan")
+
+
+@dataclass(frozen=True)
+class Versus:
+    """A configuration against the spec's baseline (width 1.0 at the spec's resolution)."""
+
+    spec: str
+    baseline: ModelCost
+    config: ModelCost
+    rows: tuple[Ratio, ...]
+
+
+def predicted_ratio(figure: str, alpha: float, rho: float) -> float | None:
+    """MobileNetV1's laws: MAdds ~ alpha^2 rho^2, params ~ alpha^2; None for other figures."""
+    if figure in ("madds", "flops"):
+        return alpha**2 * rho**2
+    if figure == "params":
+        return alpha**2
+    return None
+
+
+def versus(
+    spec: str,
+    width: float | None,
+    resolution: int | None,
+    params: str = "trainable",
+    overrides: Mapping[str, Value] | None = None,
+    variant: str | None = None,
+    figures: Sequence[str] = COMPARED,
+) -> Versus:
+    """The spec at (``width``, ``resolution``) against itself at width 1.0 and its own input."""
+    base = analyze(spec, None, None, params, overrides, variant=variant)
+    config = analyze(spec, width, resolution, params, overrides, variant=variant)
+    alpha = config.graph.width / base.graph.width
+    rho = config.graph.resolution / base.graph.resolution
+    rows = tuple(
+        Ratio(
+            name,
+            int(FIGURES[name].get(base)),
+            int(FIGURES[name].get(config)),
+            predicted_ratio(name, alpha, rho),
+        )
+        for name in figures
+    )
+    return Versus(spec, base, config, rows)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One model in a side-by-side comparison."""
+
+    label: str
+    cost: ModelCost
+    values: Mapping[str, int]
+
+
+def side_by_side(
+    specs: Sequence[str],
+    width: float | None,
+    resolution: int | None,
+    params: str = "trainable",
+    overrides: Mapping[str, Value] | None = None,
+    variant: str | None = None,
+    figures: Sequence[str] = COMPARED,
+) -> list[Column]:
+    """Each spec (``name@variant`` picks a variant) at the same width and resolution."""
+    columns = []
+    for spec in specs:
+        name, _, own_variant = spec.partition("@")
+        cost = analyze(name, width, resolution, params, overrides, variant=own_variant or variant)
+        label = name + (f" {cost.graph.variant}" if cost.graph.variant else "")
+        columns.append(Column(label, cost, {f: int(FIGURES[f].get(cost)) for f in figures}))
+    return columns
+
+
+def winners(columns: Sequence[Column], figures: Sequence[str]) -> dict[str, list[int]]:
+    """Per figure, the indices of the best columns (lowest unless the figure says otherwise)."""
+    best: dict[str, list[int]] = {}
+    for name in figures:
+        values = [c.values[name] for c in columns]
+        target = min(values) if FIGURES[name].lower_is_better else max(values)
+        best[name] = [i for i, v in enumerate(values) if v == target]
+    return best

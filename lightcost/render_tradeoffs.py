@@ -1,0 +1,178 @@
+"""Render comparisons and sweeps (from :mod:`lightcost.compare` and :mod:`lightcost.sweep`).
+
+Text tables reuse :func:`lightcost.render.boxed`; JSON carries exact integers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from lightcost.compare import Column, Versus
+from lightcost.figures import FIGURES
+from lightcost.render import boxed
+from lightcost.sweep import SWEPT, SweepResult
+
+
+def millions(value: float) -> str:
+    """``568.7`` M, as the papers print MAdds and params."""
+    return f"{value / 1e6:,.1f}"
+
+
+def config_label(cost_graph_width: float, resolution: int, variant: str) -> str:
+    """``(0.75, 160)`` or ``1.5x (1, 224)``."""
+    return (f"{variant} " if variant else "") + f"({cost_graph_width:g}, {resolution})"
+
+
+def versus_text(result: Versus, style: bool) -> str:
+    """Baseline and configuration side by side, with ratios and the alpha^2 rho^2 prediction."""
+    b, c = result.baseline.graph, result.config.graph
+    head = [
+        "Figure",
+        f"baseline {config_label(b.width, b.resolution, b.variant)}",
+        config_label(c.width, c.resolution, c.variant),
+        "ratio",
+        "predicted",
+        "actual / predicted",
+    ]
+    cells = [
+        [
+            FIGURES[r.figure].label,
+            f"{r.baseline:,}",
+            f"{r.value:,}",
+            f"{r.ratio:.4f}",
+            "-" if r.predicted is None else f"{r.predicted:.4f}",
+            "-" if r.predicted is None else f"{r.ratio / r.predicted:.4f}",
+        ]
+        for r in result.rows
+    ]
+    alpha, rho = c.width / b.width, c.resolution / b.resolution
+    title = (
+        f"{b.name}: alpha = {alpha:g}, rho = {rho:.4g} "
+        "(predicted: MAdds alpha^2 rho^2, params alpha^2)"
+    )
+    return boxed(title, head, cells, [False, True, True, True, True, True], style, total=False)
+
+
+def versus_json(result: Versus) -> str:
+    """The comparison as JSON."""
+    b, c = result.baseline.graph, result.config.graph
+    return json.dumps(
+        {
+            "spec": b.name,
+            "baseline": {"width": b.width, "resolution": b.resolution, "variant": b.variant},
+            "config": {"width": c.width, "resolution": c.resolution, "variant": c.variant},
+            "figures": {
+                r.figure: {
+                    "baseline": r.baseline,
+                    "value": r.value,
+                    "ratio": r.ratio,
+                    "predicted": r.predicted,
+                }
+                for r in result.rows
+            },
+        },
+        indent=2,
+    )
+
+
+def grid_text(result: SweepResult, figures: Sequence[str], style: bool) -> str:
+    """One table per figure: rows are widths, columns resolutions, values in millions."""
+    cells_by = {(r["width"], r["resolution"]): r for r in result.rows}
+    failed = {(w, res) for w, res, _ in result.errors}
+    parts = []
+    for name in figures:
+        head = ["width \\ res", *(str(res) for res in result.resolutions)]
+        cells = [
+            [f"{w:g}"]
+            + [
+                "error" if (w, res) in failed else millions(cells_by[(w, res)][name])
+                for res in result.resolutions
+            ]
+            for w in result.widths
+        ]
+        variant = f" {result.variant}" if result.variant else ""
+        title = f"{result.spec}{variant}: M {FIGURES[name].label}"
+        parts.append(
+            boxed(
+                title, head, cells, [False] + [True] * len(result.resolutions), style, total=False
+            )
+        )
+    parts += [
+        f"error at width {w:g}, resolution {res}: {message}" for w, res, message in result.errors
+    ]
+    return "\n\n".join(parts)
+
+
+def rows_json(result: SweepResult, extra: Mapping[str, Any] | None = None) -> str:
+    """Every configuration with exact figures, and the invalid ones with their error."""
+    return json.dumps(
+        {
+            "spec": result.spec,
+            "variant": result.variant,
+            "configurations": list(result.rows),
+            "errors": [{"width": w, "resolution": r, "error": e} for w, r, e in result.errors],
+            **(extra or {}),
+        },
+        indent=2,
+    )
+
+
+def rows_csv(result: SweepResult) -> str:
+    """Every valid configuration, one CSV row each."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=["width", "resolution", *SWEPT], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(result.rows)
+    return buffer.getvalue()
+
+
+def front_text(front: Sequence[Mapping[str, Any]], x: str, y: str, style: bool) -> str:
+    """The Pareto front as a table, ordered along x."""
+    head = ["width", "res", FIGURES[x].label, FIGURES[y].label]
+    cells = [[f"{r['width']:g}", str(r["resolution"]), f"{r[x]:,}", f"{r[y]:,}"] for r in front]
+    return boxed(
+        f"Pareto front ({len(front)} configurations)",
+        head,
+        cells,
+        [False, True, True, True],
+        style,
+        total=False,
+    )
+
+
+def side_by_side_text(columns: Sequence[Column], best: Mapping[str, list[int]], style: bool) -> str:
+    """One column per model; the best value of each row is starred."""
+    head = ["Figure", *(c.label for c in columns)]
+    cells = []
+    for name, winners in best.items():
+        row = [FIGURES[name].label]
+        for index, column in enumerate(columns):
+            text = f"{column.values[name]:,}"
+            row.append(text + (" *" if index in winners else "  "))
+        cells.append(row)
+    first = columns[0].cost.graph
+    title = f"width {first.width:g}, input {first.resolution}; * = best (lowest)"
+    return boxed(title, head, cells, [False] + [True] * len(columns), style, total=False)
+
+
+def side_by_side_json(columns: Sequence[Column], best: Mapping[str, list[int]]) -> str:
+    """The side-by-side comparison as JSON."""
+    return json.dumps(
+        {
+            "models": [
+                {
+                    "label": c.label,
+                    "width": c.cost.graph.width,
+                    "resolution": c.cost.graph.resolution,
+                    **c.values,
+                }
+                for c in columns
+            ],
+            "best": {name: [columns[i].label for i in idx] for name, idx in best.items()},
+        },
+        indent=2,
+    )

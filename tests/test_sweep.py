@@ -1,0 +1,143 @@
+"""The vectorized sweep equals the scalar path exactly; Pareto fronts; plots; the CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import struct
+from pathlib import Path
+
+import pytest
+
+from conftest import Invoke
+from lightcost import analyze
+from lightcost.expand import variants
+from lightcost.figures import FIGURES
+from lightcost.loader import bundled_names, read_spec
+from lightcost.plot import terminal_scatter
+from lightcost.sweep import SWEPT, pareto, parse_range, sweep
+
+SPECS = [
+    (name, variant or None)
+    for name in bundled_names()
+    for variant in list(variants(read_spec(name)[0]))[:2] or [""]
+]
+
+
+@pytest.mark.parametrize(("spec", "variant"), SPECS)
+def test_vectorized_equals_scalar(spec: str, variant: str | None) -> None:
+    rng = random.Random(f"{spec}{variant}")
+    widths = sorted(rng.sample([0.25, 0.35, 0.5, 0.6, 0.75, 0.9, 1.0, 1.3, 1.4, 2.0], 3))
+    resolutions = sorted(rng.sample(range(64, 336, 8), 4))
+    result = sweep(spec, widths, resolutions, variant=variant)
+    assert result.count == len(widths) * len(resolutions)
+    rows = {(r["width"], r["resolution"]): r for r in result.rows}
+    errors = {(w, r) for w, r, _ in result.errors}
+    for width in widths:
+        for res in resolutions:
+            if (width, res) in errors:
+                continue
+            cost = analyze(spec, width=width, resolution=res, variant=variant)
+            expected = {name: FIGURES[name].get(cost) for name in SWEPT}
+            got = {name: rows[(width, res)][name] for name in SWEPT}
+            assert got == expected, (spec, variant, width, res)
+
+
+def test_invalid_configurations_are_reported_not_raised() -> None:
+    # Xception's stem convs are VALID-padded: at 4x4 the map shrinks to zero (3x3 s2, then 3x3).
+    result = sweep("xception", [1.0], [4, 299])
+    assert [r["resolution"] for r in result.rows] == [299]
+    assert len(result.errors) == 1
+    width, res, message = result.errors[0]
+    assert (width, res) == (1.0, 4)
+    assert "reaches 0" in message
+
+
+@pytest.mark.parametrize(
+    ("text", "integer", "expected"),
+    [
+        ("0.25:1.0:0.25", False, [0.25, 0.5, 0.75, 1.0]),
+        ("96:160:32", True, [96, 128, 160]),
+        ("1,0.75", False, [1.0, 0.75]),
+        ("224", True, [224]),
+        ("0.25:2.0:0.05", False, [round(0.25 + 0.05 * i, 10) for i in range(36)]),
+    ],
+)
+def test_parse_range(text: str, integer: bool, expected: list[float]) -> None:
+    assert parse_range(text, integer) == expected
+
+
+@pytest.mark.parametrize("text", ["1:2", "2:1:0.5", "1:2:0", "a,b"])
+def test_parse_range_rejects(text: str) -> None:
+    with pytest.raises(ValueError, match="start:stop:step"):
+        parse_range(text)
+
+
+def test_pareto_front() -> None:
+    rows = [
+        {"madds": 10, "params": 5},
+        {"madds": 20, "params": 4},  # dominated: more MAdds, fewer params than the first
+        {"madds": 30, "params": 9},
+        {"madds": 5, "params": 1},
+        {"madds": 30, "params": 8},  # dominated by (30, 9)
+    ]
+    front = pareto(rows, "madds", "params")
+    assert [(r["madds"], r["params"]) for r in front] == [(5, 1), (10, 5), (30, 9)]
+    low = pareto(rows, "madds", "params", y_max=False)
+    assert [(r["madds"], r["params"]) for r in low] == [(5, 1)]
+
+
+def test_cli_sweep_writes_every_configuration(invoke: Invoke, tmp_path: Path) -> None:
+    out = tmp_path / "grid.csv"
+    result = invoke(
+        "sweep", "mobilenet_v1", "--width", "0.25:1.0:0.25", "--res", "128:224:32", "-o", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    assert "16 configurations (16 valid, 0 invalid)" in result.stdout
+    assert "Pareto front" in result.stdout
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 16
+    full = analyze("mobilenet_v1", width=0.75, resolution=160).total()
+    row = next(r for r in rows if float(r["width"]) == 0.75 and r["resolution"] == "160")
+    assert int(row["madds"]) == full.madds
+    assert int(row["params"]) == full.params
+    as_json = tmp_path / "grid.json"
+    invoke("sweep", "mobilenet_v1", "-w", "0.5,1.0", "-r", "224", "-o", str(as_json))
+    assert len(json.loads(as_json.read_text())["configurations"]) == 2
+
+
+def test_terminal_plot(invoke: Invoke) -> None:
+    result = invoke("sweep", "mobilenet_v1", "-w", "0.25:1.0:0.25", "-r", "128:224:32", "--plot")
+    assert "* = Pareto front" in result.stdout
+    rows = [{"madds": m, "params": p} for m, p in [(1, 1), (2, 3), (3, 2)]]
+    text = terminal_scatter(rows, rows[:2], "madds", "params", width=10, height=4)
+    assert text.count("*") == 2 + 1  # two front points and the legend's star
+    assert "." in text
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk (after the 8-byte signature)."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def test_plot_file_is_a_valid_image(invoke: Invoke, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "front.png"
+    result = invoke(
+        "sweep", "mobilenet_v2", "-w", "0.5:1.4:0.1", "-r", "128:224:32", "--plot", str(path)
+    )
+    assert result.exit_code == 0, result.output
+    assert png_size(path) == (800, 500)  # 8 x 5 inches at 100 dpi
+    svg = tmp_path / "front.svg"
+    invoke("sweep", "mobilenet_v2", "-w", "0.5,1.0", "-r", "160,224", "--plot", str(svg))
+    assert svg.read_text().lstrip().startswith(("<?xml", "<svg"))
+
+
+def test_front_option_errors(invoke: Invoke) -> None:
+    assert invoke("sweep", "mobilenet_v1", "--front", "madds").exit_code == 2
+    assert invoke("sweep", "mobilenet_v1", "--front", "madds,speed").exit_code == 2
