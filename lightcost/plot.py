@@ -67,25 +67,27 @@ def save_plot(
             "plotting to a file needs matplotlib: pip install 'lightcost[plot]'"
         ) from None
     figure, axes = plt.subplots(figsize=(8, 5), dpi=100)
-    axes.scatter(
-        [r[x] for r in rows], [r[y] for r in rows], s=8, color="0.7", label="configurations"
-    )
+    scale = 1e6  # the papers' unit: millions
+
+    def points(chosen: Sequence[Row], key: str) -> list[float]:
+        return [r[key] / scale for r in chosen]
+
+    axes.scatter(points(rows, x), points(rows, y), s=8, color="0.7", label="configurations")
     ordered = sorted(front, key=lambda r: r[x])
-    axes.plot(
-        [r[x] for r in ordered], [r[y] for r in ordered], "o-", color="C3", label="Pareto front"
-    )
-    for row in ordered:
+    axes.plot(points(ordered, x), points(ordered, y), "o-", color="C3", label="Pareto front")
+    step = max(1, len(ordered) // 10)  # label about ten front points with width/resolution
+    for row in ordered[::step]:
         axes.annotate(
             f"{row['width']:g}/{row['resolution']}",
-            (row[x], row[y]),
+            (row[x] / scale, row[y] / scale),
             fontsize=7,
-            xytext=(3, 3),
+            xytext=(4, -8),
             textcoords="offset points",
         )
-    axes.set_xlabel(FIGURES[x].label)
-    axes.set_ylabel(FIGURES[y].label)
-    axes.set_title(title)
-    axes.legend()
+    axes.set_xlabel(f"{FIGURES[x].label} (millions)")
+    axes.set_ylabel(f"{FIGURES[y].label} (millions)")
+    axes.set_title(title + " (labels: width/resolution)")
+    axes.legend(loc="lower right")
     axes.grid(alpha=0.3)
     figure.tight_layout()
     figure.savefig(path)
