@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from lightcost.cost import ModelCost, cost_graph
 from lightcost.expand import expand
 from lightcost.expr import Value
 from lightcost.graph import Graph
 from lightcost.loader import parse_yaml, read_spec
+
+if TYPE_CHECKING:
+    from lightcost.latency import Device
 
 
 def build(
@@ -32,13 +37,58 @@ def analyze(
     overrides: Mapping[str, Value] | None = None,
     text: str | None = None,
     variant: str | None = None,
+    execution: str = "fused",
+    dtype: str = "fp32",
+    device: Device | str | None = None,
 ) -> ModelCost:
     """Cost a spec: ``lightcost.analyze("mobilenet_v1", width=0.75, resolution=160)``.
 
     ``params`` is the parameter convention: ``trainable`` (PyTorch's count, the
     default), ``weights`` (conv/FC weights only, as TF-slim and the papers) or
     ``deployed`` (BN folded). ``overrides`` sets spec ``vars`` (e.g. classes);
-    ``variant`` picks a family member (e.g. ``"1.5x"``).
+    ``variant`` picks a family member (e.g. ``"1.5x"``). ``execution`` (``fused``
+    or ``unfused``) and ``dtype`` (``fp32``, ``fp16``, ``int8``) set the memory
+    access cost and activation memory; ``device`` (a :class:`Device`, a bundled
+    profile name such as ``"gtx1080ti"`` or a YAML file) adds estimated latency.
     """
     graph = build(spec, width, resolution, overrides, text, variant)
-    return cost_graph(graph, params)
+    if isinstance(device, str):
+        from lightcost.latency import load_device  # lazy: only latency needs device profiles
+
+        device = load_device(device)
+    return cost_graph(graph, params, execution, dtype, device)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything :func:`analyze` takes besides the spec, width and resolution.
+
+    Commands that cost several configurations (compare, sweep) carry one of these.
+    """
+
+    params: str = "trainable"
+    overrides: Mapping[str, Value] = field(default_factory=dict)
+    variant: str | None = None
+    execution: str = "fused"
+    dtype: str = "fp32"
+    device: Device | str | None = None
+
+    def analyze(
+        self,
+        spec: str,
+        width: float | None = None,
+        resolution: int | None = None,
+        variant: str | None = None,
+    ) -> ModelCost:
+        """``analyze`` with these settings; ``variant`` overrides the settings' variant."""
+        return analyze(
+            spec,
+            width,
+            resolution,
+            self.params,
+            self.overrides,
+            variant=variant or self.variant,
+            execution=self.execution,
+            dtype=self.dtype,
+            device=self.device,
+        )

@@ -1,9 +1,10 @@
-"""Comparisons: one configuration against the baseline, a width x resolution grid, several specs.
+"""Comparisons: one configuration against the baseline, or several specs side by side.
 
 MobileNetV1 (arXiv 1704.04861) Sec. 3.2-3.3: a width multiplier alpha scales
 MAdds and params by about alpha^2, a resolution multiplier rho scales MAdds by
 rho^2. :func:`versus` sets these predictions beside the actual ratios, so the
 effect of channel rounding (and of the resolution-independent FC) is visible.
+Grids of widths x resolutions are sweeps (:mod:`lightcost.sweep`).
 """
 
 from __future__ import annotations
@@ -11,12 +12,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from lightcost.api import analyze
+from lightcost.api import Settings
 from lightcost.cost import ModelCost
-from lightcost.expr import Value
 from lightcost.figures import FIGURES
 
-COMPARED = ("params", "madds", "mac", "other_ops")
+COMPARED = ("params", "madds", "mac", "peak_activation", "other_ops")
+Number = int | float
+
+
+def default_figures(settings: Settings) -> tuple[str, ...]:
+    """The figures compared when none are named: :data:`COMPARED`, plus latency with a device."""
+    return (*COMPARED, "latency") if settings.device is not None else COMPARED
 
 
 @dataclass(frozen=True)
@@ -24,8 +30,8 @@ class Ratio:
     """One figure at the baseline and at the configuration, with the alpha^2 rho^2 prediction."""
 
     figure: str
-    baseline: int
-    value: int
+    baseline: Number
+    value: Number
     predicted: float | None  # predicted ratio, None where no simple law applies
 
     @property
@@ -57,21 +63,19 @@ def versus(
     spec: str,
     width: float | None,
     resolution: int | None,
-    params: str = "trainable",
-    overrides: Mapping[str, Value] | None = None,
-    variant: str | None = None,
+    settings: Settings,
     figures: Sequence[str] = COMPARED,
 ) -> Versus:
     """The spec at (``width``, ``resolution``) against itself at width 1.0 and its own input."""
-    base = analyze(spec, None, None, params, overrides, variant=variant)
-    config = analyze(spec, width, resolution, params, overrides, variant=variant)
+    base = settings.analyze(spec)
+    config = settings.analyze(spec, width, resolution)
     alpha = config.graph.width / base.graph.width
     rho = config.graph.resolution / base.graph.resolution
     rows = tuple(
         Ratio(
             name,
-            int(FIGURES[name].get(base)),
-            int(FIGURES[name].get(config)),
+            FIGURES[name].get(base),
+            FIGURES[name].get(config),
             predicted_ratio(name, alpha, rho),
         )
         for name in figures
@@ -85,25 +89,23 @@ class Column:
 
     label: str
     cost: ModelCost
-    values: Mapping[str, int]
+    values: Mapping[str, Number]
 
 
 def side_by_side(
     specs: Sequence[str],
     width: float | None,
     resolution: int | None,
-    params: str = "trainable",
-    overrides: Mapping[str, Value] | None = None,
-    variant: str | None = None,
+    settings: Settings,
     figures: Sequence[str] = COMPARED,
 ) -> list[Column]:
     """Each spec (``name@variant`` picks a variant) at the same width and resolution."""
     columns = []
     for spec in specs:
-        name, _, own_variant = spec.partition("@")
-        cost = analyze(name, width, resolution, params, overrides, variant=own_variant or variant)
+        name, _, variant = spec.partition("@")
+        cost = settings.analyze(name, width, resolution, variant or None)
         label = name + (f" {cost.graph.variant}" if cost.graph.variant else "")
-        columns.append(Column(label, cost, {f: int(FIGURES[f].get(cost)) for f in figures}))
+        columns.append(Column(label, cost, {f: FIGURES[f].get(cost) for f in figures}))
     return columns
 
 

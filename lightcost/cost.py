@@ -13,7 +13,9 @@ Conventions (every figure lightcost prints follows these; see README "Convention
   weights only: the TF-slim and paper tables), ``deployed`` (BN folded into the
   conv, leaving one bias per output channel).
 * **MAC** (memory access cost, ShuffleNetV2 Sec. 2): elements read and written
-  by the layer run as one fused kernel: inputs + output + deployed params.
+  by the layer's kernels under an execution model (:mod:`lightcost.memory`;
+  ``fused``, the default: one kernel of inputs + output + deployed params).
+* **Latency**: with a device profile, a roofline per kernel (:mod:`lightcost.latency`).
 """
 
 from __future__ import annotations
@@ -25,9 +27,19 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from lightcost.graph import Graph, Node, Shape, elements
+from lightcost.memory import (
+    DTYPES,
+    EXECUTIONS,
+    ActivationMemory,
+    Kernel,
+    activation_memory,
+    kernels,
+)
 
 if TYPE_CHECKING:
     from fractions import Fraction
+
+    from lightcost.latency import Device
 
 ACT_OPS = {
     "none": 0,
@@ -229,7 +241,10 @@ class LayerCost:
     bn: int
     madds: int
     other_ops: int
-    mac: int
+    mac: int  # elements, under the ModelCost's execution model
+    mac_bytes: int = 0  # mac x bytes per element of the ModelCost's dtype
+    kernels: tuple[Kernel, ...] = ()
+    latency: float | None = None  # seconds on the ModelCost's device; None without one
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -249,26 +264,50 @@ class Summary:
     other_ops: int
     mac: int
     out_shape: Shape | None = None
+    mac_bytes: int = 0
+    latency: float | None = None
 
 
-SUMMED = ("params", "madds", "other_ops", "mac")
+SUMMED = ("params", "madds", "other_ops", "mac", "mac_bytes")
 
 
 def summarize(label: str, op: str, layers: list[LayerCost]) -> Summary:
-    """Sum the figures of ``layers``; the output shape is the last layer's."""
+    """Sum the figures of ``layers``; the output shape is the last layer's.
+
+    The latency is None unless every layer has one (costed with a device).
+    """
     sums = {key: sum(getattr(layer, key) for layer in layers) for key in SUMMED}
+    latencies = [layer.latency for layer in layers if layer.latency is not None]
+    timed = bool(layers) and len(latencies) == len(layers)
     return Summary(
-        label, op, len(layers), out_shape=layers[-1].out_shape if layers else None, **sums
+        label,
+        op,
+        len(layers),
+        out_shape=layers[-1].out_shape if layers else None,
+        latency=sum(latencies, 0.0) if timed else None,
+        **sums,
     )
 
 
 @dataclass(frozen=True)
 class ModelCost:
-    """Per-layer costs of a graph plus totals and breakdowns."""
+    """Per-layer costs of a graph plus totals and breakdowns.
+
+    ``execution`` and ``dtype`` are those of the MAC figures and activation
+    memory; ``device`` is the profile of the latencies (None: no latency).
+    """
 
     graph: Graph
     layers: tuple[LayerCost, ...]
     params_convention: str
+    execution: str = "fused"
+    dtype: str = "fp32"
+    device: Device | None = None
+
+    @cached_property
+    def activations(self) -> ActivationMemory:
+        """Live activation bytes per step and their peak (:func:`memory.activation_memory`)."""
+        return activation_memory(self.graph, DTYPES[self.dtype])
 
     def total(self) -> Summary:
         """All layers summed."""
@@ -312,11 +351,22 @@ class ModelCost:
         return summarize("_".join(path), f"block ({len(run)} layers)", run)
 
 
-def cost_layer(node: Node, convention: str) -> LayerCost:
-    """Apply the op's cost rule to one node."""
+def cost_layer(
+    node: Node,
+    convention: str,
+    execution: str = "fused",
+    dtype: str = "fp32",
+    device: Device | None = None,
+) -> LayerCost:
+    """Apply the op's cost rule to one node; its kernels under ``execution``; its latency."""
     cost = COST_RULES[node.op](node)
-    reads = sum(elements(s) for s in node.in_shapes) if cost.reads is None else cost.reads
-    mac = reads + elements(node.out_shape)
+    run = kernels(node, cost, execution)
+    mac = sum((k.mac for k in run), 0)
+    latency = None
+    if device is not None:
+        from lightcost.latency import layer_time  # lazy: only --device needs it
+
+        latency = layer_time(run, device, dtype)
     return LayerCost(
         name=node.name,
         op=node.op,
@@ -331,16 +381,36 @@ def cost_layer(node: Node, convention: str) -> LayerCost:
         bn=cost.bn,
         madds=cost.madds,
         other_ops=cost.other_ops,
-        mac=mac + cost.params("deployed"),
+        mac=mac,
+        mac_bytes=mac * DTYPES[dtype],
+        kernels=run,
+        latency=latency,
     )
 
 
-def cost_graph(graph: Graph, convention: str = "trainable") -> ModelCost:
-    """Cost every node of ``graph`` under a parameter convention."""
-    if convention not in PARAM_CONVENTIONS:
-        raise ValueError(f"unknown parameter convention '{convention}'")
-    layers = tuple(cost_layer(node, convention) for node in graph.nodes)
-    return ModelCost(graph, layers, convention)
+def cost_graph(
+    graph: Graph,
+    convention: str = "trainable",
+    execution: str = "fused",
+    dtype: str = "fp32",
+    device: Device | None = None,
+) -> ModelCost:
+    """Cost every node of ``graph`` under a parameter convention and an execution model.
+
+    ``dtype`` sets the bytes per element of MAC and activation memory; with a
+    ``device`` profile every layer also gets an estimated latency.
+    """
+    for value, known, what in (
+        (convention, PARAM_CONVENTIONS, "parameter convention"),
+        (execution, EXECUTIONS, "execution model"),
+        (dtype, DTYPES, "dtype"),
+    ):
+        if value not in known:
+            raise ValueError(f"unknown {what} '{value}' (known: {', '.join(known)})")
+    if device is not None:
+        device.flops(dtype)  # fail early when the profile has no peak for this dtype
+    layers = tuple(cost_layer(node, convention, execution, dtype, device) for node in graph.nodes)
+    return ModelCost(graph, layers, convention, execution, dtype, device)
 
 
 @dataclass(frozen=True)

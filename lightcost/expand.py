@@ -7,6 +7,13 @@ is the block's (or network's) input, ``prev`` the last node. Block parameters
 are typed: ``channels`` values are scaled by the spec's width rule, ``stride``
 values apply to the first repeat of a row only. A literal ``out`` of a conv is
 scaled too (``width: fixed`` opts out); an expression is taken as written.
+
+Every problem is a SpecError at the value, key or item it concerns; one found
+while expanding a block instance also names the instance. The walk is bounded
+(docs/spec-language.md, "Limits"): :data:`MAX_GRAPH_NODES` layers,
+:data:`MAX_STEPS` items visited (so repeats of blocks whose layers are all
+skipped cannot run for long), :data:`MAX_BLOCK_DEPTH` levels of blocks, and
+every layer within the limits of :func:`lightcost.ops.check_limits`.
 """
 
 from __future__ import annotations
@@ -16,15 +23,28 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lightcost.errors import Loc, SpecError, did_you_mean
-from lightcost.expr import ExprError, Value, evaluate
+from lightcost.errors import Loc, SpecError, describe, did_you_mean, listing, short
+from lightcost.expr import MAX_MAGNITUDE, ExprError, Value, evaluate
 from lightcost.graph import INPUT, AttrValue, Graph, Node, Shape
 from lightcost.loader import LList, LMap, loc_of
-from lightcost.ops import ACTIVATIONS, OPS, REQUIRED, OpDef, ShapeError
+from lightcost.ops import (
+    ACTIVATIONS,
+    MAX_CHANNELS,
+    MAX_SIZE,
+    OPS,
+    REQUIRED,
+    Attr,
+    OpDef,
+    ShapeError,
+    check_limits,
+    check_tensor,
+)
 from lightcost.rounding import RULES, WidthRule
 
-MAX_GRAPH_NODES = 50_000
+MAX_GRAPH_NODES = 20_000  # layers of the expanded network
+MAX_STEPS = 100_000  # items visited: layers added or skipped by `when`, block instances
 MAX_BLOCK_DEPTH = 16
+MAX_WIDTH = 16.0  # the width multiplier alpha is in (0, MAX_WIDTH]
 
 TOP_KEYS = (
     "lightcost",
@@ -39,6 +59,7 @@ TOP_KEYS = (
     "defaults",
     "blocks",
     "layers",
+    "budget",  # read by lightcost.budgets
 )
 COMMON_KEYS = ("name", "from", "when")
 USE_KEYS = ("use", "with", *COMMON_KEYS)
@@ -49,6 +70,7 @@ PARAM_TYPES = ("channels", "stride", "int", "float", "bool", "str")
 RESERVED_NAMES = (INPUT, "prev")
 RESOLUTION_NAMES = {"res", "in_h", "in_w"}  # expressions reading these depend on resolution
 MINIMUMS = {"truncate": 8, "round": 1, "fixed": 1}  # make_divisible: its divisor
+INPUT_DIMENSIONS = ("input channels", "input height", "input width")
 _TEMPLATE = re.compile(r"\{([^{}]*)\}")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 
@@ -108,19 +130,22 @@ class _Expander:
         self.file = file
         check_keys(data, TOP_KEYS, "spec")
         version = data.get("lightcost", 1)
-        if version != 1:
+        if isinstance(version, bool) or version != 1:
             raise SpecError(
-                f"unsupported spec version {version!r} (this lightcost reads 1)",
+                f"unsupported spec version {short(version)} (this lightcost reads 1)",
                 data.loc_of("lightcost"),
             )
+        self.texts = {key: self._text(key) for key in ("name", "description", "source")}
         self.width_rule = self._width_rule()
-        self.blocks = self._section("blocks")
+        self.blocks = self._blocks()
         self.defaults = self._defaults()
         self.nodes: list[Node] = []
         self.shapes: dict[str, Shape] = {}
         self.globals: dict[str, Value] = {}
         self.functions: dict[str, Callable[..., Value]] = {}
         self.used: set[str] = set()  # names read by expressions
+        self.steps = 0  # items visited, bounded by MAX_STEPS
+        self.top = ""  # path of the top-level item being expanded
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -132,35 +157,56 @@ class _Expander:
             raise SpecError(f"'{key}' must be a mapping", self.spec.loc_of(key))
         return value
 
+    def _text(self, key: str) -> str:
+        value = self.spec.get(key)
+        if isinstance(value, LMap | LList):
+            raise SpecError(f"'{key}' must be text, got {describe(value)}", self.spec.loc_of(key))
+        return "" if value is None else str(value)
+
     def _width_rule(self) -> WidthRule:
         raw = self.spec.get("width", "round")
         where = self.spec.loc_of("width")
         if isinstance(raw, str):
-            raw_map: dict[str, Any] = {"rule": raw}
+            rule_name, raw = raw, LMap.empty(where)
+            raw["rule"] = rule_name
         elif isinstance(raw, LMap):
             check_keys(raw, ("rule", "divisor", "min"), "width")
-            raw_map = dict(raw)
         else:
             raise SpecError("'width' must be a rule name or a mapping {rule, divisor, min}", where)
-        rule = raw_map.get("rule", "round")
-        if rule not in RULES:
+        rule = raw.get("rule", "round")
+        if not isinstance(rule, str) or rule not in RULES:
             raise SpecError(
-                f"unknown width rule '{rule}'{did_you_mean(str(rule), RULES)} "
+                f"unknown width rule {short(rule)}{did_you_mean(str(rule), RULES)} "
                 f"(rules: {', '.join(RULES)})",
-                where,
+                raw.loc_of("rule"),
             )
-        divisor = raw_map.get("divisor", 8)
-        minimum = raw_map.get("min", divisor if rule == "make_divisible" else MINIMUMS[rule])
+        divisor = raw.get("divisor", 8)
+        minimum = raw.get("min", divisor if rule == "make_divisible" else MINIMUMS[rule])
         for label, value in (("divisor", divisor), ("min", minimum)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise SpecError(f"width {label} must be a positive integer, got {value!r}", where)
+            if not whole_in(value, 1, MAX_CHANNELS):
+                raise SpecError(
+                    f"width {label} must be a whole number from 1 to {MAX_CHANNELS}, "
+                    f"got {short(value)}",
+                    raw.loc_of(label),
+                )
         return WidthRule(rule, divisor, minimum)
+
+    def _blocks(self) -> LMap:
+        section = self._section("blocks")
+        for name in section:
+            if not _NAME.match(name) or name in RESERVED_NAMES:
+                raise SpecError(
+                    f"{short(name)} is not a valid block name (letters, digits, _ . -; "
+                    "not 'input' or 'prev')",
+                    section.key_loc(name),
+                )
+        return section
 
     def _defaults(self) -> dict[str, LMap]:
         section = self._section("defaults")
         out: dict[str, LMap] = {}
         for op, attrs in section.items():
-            opdef = self._opdef(op, section.loc_of(op).at(f"defaults.{op}"))
+            opdef = self._opdef(op, section.key_loc(op))
             if not isinstance(attrs, LMap):
                 raise SpecError(f"defaults for '{op}' must be a mapping", section.loc_of(op))
             check_keys(attrs, tuple(opdef.attrs), f"defaults of {op}")
@@ -169,25 +215,27 @@ class _Expander:
 
     def _opdef(self, op: Any, where: Loc) -> OpDef:
         if not isinstance(op, str) or op not in OPS:
-            raise SpecError(f"unknown op '{op}'{did_you_mean(str(op), OPS)}", where)
+            raise SpecError(f"unknown op {short(op)}{did_you_mean(str(op), OPS)}", where)
         return OPS[op]
 
     def _variant_vars(self, variant: str | None) -> tuple[str, LMap | None]:
         """The chosen (or default) variant's name and its ``vars`` mapping."""
         section = self._section("variants")
         chosen = variant if variant is not None else self.spec.get("variant")
+        where = self.spec.loc_of("variant") if variant is None else section.loc
         if chosen is None:
             if section:
                 raise SpecError(
                     "a spec with 'variants' must name its default in 'variant'", section.loc
                 )
             return "", None
+        if isinstance(chosen, LMap | LList):
+            raise SpecError(f"'variant' must be text, got {describe(chosen)}", where)
         chosen = same_variant(str(chosen), list(section))
         if chosen not in section:
-            where = self.spec.loc_of("variant") if variant is None else section.loc
             raise SpecError(
-                f"unknown variant '{chosen}'{did_you_mean(chosen, section)} "
-                f"(variants: {', '.join(section) or 'none'})",
+                f"unknown variant {short(chosen)}{did_you_mean(chosen, section)} "
+                f"(variants: {listing(section) or 'none'})",
                 where,
             )
         entry = section[chosen]
@@ -205,13 +253,11 @@ class _Expander:
         section = self._section("vars")
         out: dict[str, Value] = {}
         for key, value in section.items():
-            if not isinstance(value, int | float | str) or key in ("alpha", "res", "in"):
+            if key in ("alpha", "res", "in"):
                 raise SpecError(
-                    f"var '{key}' must be a number, boolean or text and not a "
-                    "reserved name (alpha, res, in)",
-                    section.loc_of(key),
+                    f"var '{key}' is a reserved name (alpha, res, in)", section.key_loc(key)
                 )
-            out[key] = value
+            out[key] = var_value(f"var '{key}'", value, section.loc_of(key))
         chosen = variant_vars if variant_vars is not None else LMap.empty(self.spec.loc)
         for key, value in chosen.items():
             if key not in out:
@@ -220,19 +266,15 @@ class _Expander:
                     f"{did_you_mean(key, out)}",
                     chosen.key_loc(key),
                 )
-            if not isinstance(value, int | float | str):
-                raise SpecError(
-                    f"var '{key}' must be a number, boolean or text", chosen.loc_of(key)
-                )
-            out[key] = value
+            out[key] = var_value(f"var '{key}'", value, chosen.loc_of(key))
         for key, value in overrides.items():
             if key not in out:
                 raise SpecError(
-                    f"--set {key}: the spec has no var '{key}'"
-                    f"{did_you_mean(key, out)} (vars: {', '.join(out) or 'none'})",
+                    f"--set {key}: the spec has no var {short(key)}"
+                    f"{did_you_mean(str(key), out)} (vars: {listing(out) or 'none'})",
                     section.loc,
                 )
-            out[key] = value
+            out[key] = var_value(f"--set {key}", value, section.loc_of(key))
         return out
 
     def _input_shape(self, env: dict[str, Value], resolution: int | None) -> Shape:
@@ -240,12 +282,25 @@ class _Expander:
         where = self.spec.loc_of("input")
         if not isinstance(raw, LList) or len(raw) != 3:
             raise SpecError("'input' must be [channels, height, width]", where)
-        dims = [self.integer(v, raw.loc_of(i), env, "input dimension") for i, v in enumerate(raw)]
+        dims = [
+            self.integer(value, raw.loc_of(i), env, what, maximum=limit)
+            for i, (value, what, limit) in enumerate(
+                zip(raw, INPUT_DIMENSIONS, (MAX_CHANNELS, MAX_SIZE, MAX_SIZE), strict=True)
+            )
+        ]
         if resolution is not None:
-            if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 1:
-                raise SpecError(f"resolution must be a positive integer, got {resolution!r}")
+            if not whole_in(resolution, 1, MAX_SIZE):
+                raise SpecError(  # an option, not in the spec: no location
+                    f"resolution must be a whole number from 1 to {MAX_SIZE}, "
+                    f"got {short(resolution)}"
+                )
             dims[1] = dims[2] = resolution
-        return (dims[0], dims[1], dims[2])
+        shape = (dims[0], dims[1], dims[2])
+        try:
+            check_tensor(shape, "the input")
+        except ShapeError as exc:
+            raise SpecError(str(exc), where) from None
+        return shape
 
     # -- the walk --------------------------------------------------------------------------
 
@@ -257,8 +312,14 @@ class _Expander:
         variant: str | None,
     ) -> Graph:
         alpha = 1.0 if width is None else width
-        if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha <= 16:
-            raise SpecError(f"width multiplier must be in (0, 16], got {alpha!r}")
+        if (
+            isinstance(alpha, bool)
+            or not isinstance(alpha, int | float)
+            or not 0 < alpha <= MAX_WIDTH
+        ):
+            raise SpecError(  # an option, not in the spec: no location
+                f"width multiplier must be in (0, {MAX_WIDTH:g}], got {short(alpha)}"
+            )
         self.functions = {"ch": lambda c: self.width_rule.apply(c, alpha)}
         variant_name, variant_vars = self._variant_vars(variant)
         variables = self._variables(overrides, variant_vars)
@@ -271,9 +332,8 @@ class _Expander:
             raise SpecError("'layers' must be a non-empty list", self.spec.loc_of("layers"))
         scope = Scope(dict(self.globals), {INPUT: INPUT}, (), INPUT)
         self.items(layers, scope, depth=0)
-        name = self.spec.get("name", "")
         return Graph(
-            name=str(name) if name else self.file,
+            name=self.texts["name"] or self.file,
             file=self.file,
             input_shape=shape,
             nodes=tuple(self.nodes),
@@ -283,12 +343,25 @@ class _Expander:
             variables=variables,
             variant=variant_name,
             resolution_dependent=bool(self.used & RESOLUTION_NAMES),
-            description=str(self.spec.get("description", "")),
+            description=self.texts["description"],
         )
+
+    def step(self, where: Loc) -> None:
+        """Count one item visited; the walk is bounded by MAX_STEPS."""
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise SpecError(
+                f"the network takes more than {MAX_STEPS} expansion steps (layers, layers "
+                "skipped by 'when', block instances)",
+                where,
+            )
 
     def items(self, items: LList, scope: Scope, depth: int) -> None:
         for index, item in enumerate(items):
             where = items.loc_of(index)
+            if depth == 0:
+                self.top = where.path
+            self.step(where)
             if not isinstance(item, LMap):
                 raise SpecError("a layer must be a mapping with 'op', 'use' or 'repeat'", where)
             if not self.when(item, scope):
@@ -321,14 +394,19 @@ class _Expander:
         return self.resolve(ref, scope, item.loc_of("from"))
 
     def resolve(self, ref: Any, scope: Scope, where: Loc) -> str:
+        if not isinstance(ref, str):
+            raise SpecError(
+                f"'from' must name tensors (a layer name, input or prev), got {describe(ref)}",
+                where,
+            )
         if ref == "prev":
             return scope.prev
-        if isinstance(ref, str) and ref in scope.refs:
+        if ref in scope.refs:
             return scope.refs[ref]
         known = sorted(scope.refs)
         raise SpecError(
-            f"unknown reference '{ref}'{did_you_mean(str(ref), known)} "
-            f"(known here: {', '.join(known)}, prev)",
+            f"unknown reference {short(ref)}{did_you_mean(ref, known)} "
+            f"(known here: {listing([*known, 'prev'])}; only earlier items can be named)",
             where,
         )
 
@@ -338,7 +416,7 @@ class _Expander:
             return None
         raw, where = item["name"], item.loc_of("name")
         if not isinstance(raw, str | int) or isinstance(raw, bool):
-            raise SpecError("'name' must be text", where)
+            raise SpecError(f"'name' must be text, got {describe(raw)}", where)
 
         def fill(match: re.Match[str]) -> str:
             value = self.value(match.group(1), where, env)
@@ -347,7 +425,8 @@ class _Expander:
         name = _TEMPLATE.sub(fill, str(raw))
         if not _NAME.match(name) or name in RESERVED_NAMES:
             raise SpecError(
-                f"'{name}' is not a valid name (letters, digits, _ . -; not 'input' or 'prev')",
+                f"{short(name)} is not a valid name (letters, digits, _ . -; "
+                "not 'input' or 'prev')",
                 where,
             )
         return name
@@ -356,30 +435,20 @@ class _Expander:
 
     def op_node(self, item: LMap, scope: Scope) -> None:
         opdef = self._opdef(item["op"], item.loc_of("op"))
-        defaults = self.defaults.get(opdef.name)
         check_keys(item, (*NODE_KEYS, *opdef.attrs), f"op '{opdef.name}'")
         inputs = self.node_inputs(item, scope, opdef)
         in_shapes = [self.shapes[t] for t in inputs]
         env = {**scope.env, "in": in_shapes[0][0], "in_h": in_shapes[0][1], "in_w": in_shapes[0][2]}
         fixed = self.fixed_width(item)
-        attrs: dict[str, AttrValue] = {}
-        for key, attr in opdef.attrs.items():
-            if key in item:
-                raw, where = item[key], item.loc_of(key)
-            elif defaults is not None and key in defaults:
-                raw, where = defaults[key], defaults.loc_of(key)
-            elif attr.default is REQUIRED:
-                raise SpecError(f"op '{opdef.name}' needs '{key}'", item.loc.at(item.loc.path))
-            else:
-                raw, where = attr.default, item.loc
-            attrs[key] = self.attr(raw, attr.kind, where, env, fixed)
+        attrs = {key: self.op_attr(item, opdef, key, env, fixed) for key in opdef.attrs}
         try:
             out_shape = opdef.shape(attrs, in_shapes)
+            check_limits(opdef, attrs, in_shapes, out_shape)
         except ShapeError as exc:
-            raise SpecError(str(exc) + self.context(scope), item.loc) from None
+            raise SpecError(str(exc), item.loc) from None
         name = self.template(item, scope.env) or scope.auto_name(opdef.name)
         node = Node(
-            name=self.global_name(name, scope, item),
+            name="_".join((*scope.prefix, name)),
             op=opdef.name,
             attrs=attrs,
             inputs=tuple(inputs),
@@ -391,6 +460,23 @@ class _Expander:
         self.add(node, item)
         scope.refs[name] = node.name
         scope.prev = node.name
+
+    def op_attr(
+        self, item: LMap, opdef: OpDef, key: str, env: dict[str, Value], fixed: bool
+    ) -> AttrValue:
+        """Attribute ``key`` of an op node: as written, else the spec's default, else the op's."""
+        attr = opdef.attrs[key]
+        defaults = self.defaults.get(opdef.name)
+        if key in item:
+            return self.attr(item[key], attr, key, item.loc_of(key), env, fixed)
+        if defaults is not None and key in defaults:
+            try:
+                return self.attr(defaults[key], attr, key, defaults.loc_of(key), env, fixed)
+            except SpecError as exc:
+                raise SpecError(f"{exc.message} (applied to {item.loc.path})", exc.loc) from None
+        if attr.default is REQUIRED:
+            raise SpecError(f"op '{opdef.name}' needs '{key}'", item.loc)
+        return self.attr(attr.default, attr, key, item.loc, env, fixed)
 
     def node_inputs(self, item: LMap, scope: Scope, opdef: OpDef) -> list[str]:
         raw = item.get("from", "prev")
@@ -425,43 +511,38 @@ class _Expander:
         return bool(raw == "fixed")
 
     def attr(
-        self, raw: Any, kind: str, where: Loc, env: dict[str, Value], fixed: bool
+        self, raw: Any, attr: Attr, key: str, where: Loc, env: dict[str, Value], fixed: bool
     ) -> AttrValue:
-        if kind in ("act", "padding"):
+        if attr.kind in ("act", "padding"):
             value = env.get(raw, raw) if isinstance(raw, str) else raw
-            if kind == "act" and value not in ACTIVATIONS:
+            if attr.kind == "act" and value not in ACTIVATIONS:
                 raise SpecError(
-                    f"unknown activation '{value}'{did_you_mean(str(value), ACTIVATIONS)}"
+                    f"unknown activation {short(value)}{did_you_mean(str(value), ACTIVATIONS)}"
                     f" (one of {', '.join(ACTIVATIONS)})",
                     where,
                 )
-            if kind == "padding" and value not in ("same", "valid"):
+            if attr.kind == "padding" and value not in ("same", "valid"):
                 return self.integer(value, where, env, "padding", minimum=0)
             return str(value)
-        if kind == "bool":
+        if attr.kind == "bool":
             value = self.value(raw, where, env)
             if not isinstance(value, bool):
-                raise SpecError(f"expected true or false, got {value!r}", where)
+                raise SpecError(f"'{key}' must be true or false, got {short(value)}", where)
             return value
-        if kind == "channels" and isinstance(raw, int | float) and not isinstance(raw, bool):
+        if attr.kind == "channels" and isinstance(raw, int | float) and not isinstance(raw, bool):
             paper = self.integer(raw, where, env, "channel count")
             return paper if fixed else self.width_rule.apply(paper, float(self.globals["alpha"]))
-        minimum = 0 if raw == 0 and kind == "int" else 1
-        return self.integer(raw, where, env, "value", minimum=minimum)
+        what = "channel count" if attr.kind == "channels" else f"'{key}'"
+        return self.integer(raw, where, env, what, minimum=attr.low)
 
     def add(self, node: Node, item: LMap) -> None:
         if node.name in self.shapes:
-            raise SpecError(f"duplicate layer name '{node.name}'", item.loc_of("name"))
+            automatic = "" if "name" in item else " (an automatic name: give the layer a name)"
+            raise SpecError(f"duplicate layer name '{node.name}'{automatic}", item.loc_of("name"))
         if len(self.nodes) >= MAX_GRAPH_NODES:
             raise SpecError(f"the network expands to more than {MAX_GRAPH_NODES} layers", item.loc)
         self.nodes.append(node)
         self.shapes[node.name] = node.out_shape
-
-    def global_name(self, name: str, scope: Scope, item: LMap) -> str:
-        return "_".join((*scope.prefix, name))
-
-    def context(self, scope: Scope) -> str:
-        return f" (in block instance {'_'.join(scope.prefix)})" if scope.prefix else ""
 
     # -- blocks --------------------------------------------------------------------------------
 
@@ -477,15 +558,15 @@ class _Expander:
         constant = self.param_values(item.get("with"), item)
         rows: list[tuple[dict[str, tuple[Any, Loc]], int]] = []
         if "rows" in item:
-            rows = self.table_rows(item)
+            rows = self.table_rows(item, scope.env)
         else:
-            count = self.integer(item.get("n", 1), item.loc_of("n"), scope.env, "'n'")
-            rows = [({}, count)]
+            rows = [({}, self.repeat_count(item.get("n", 1), item.loc_of("n"), scope.env))]
         start = self.integer(item.get("start", 1), item.loc_of("start"), scope.env, "'start'", 0)
         source = self.source(item, scope)
         index = 0
         for row_index, (values, count) in enumerate(rows):
             for j in range(count):
+                self.step(item.loc)
                 env = {**scope.env, "i": start + index, "row": row_index, "j": j}
                 name = self.template(item, env) or scope.auto_name(str(item["repeat"]))
                 params = {**constant, **values}
@@ -493,11 +574,20 @@ class _Expander:
                 source = scope.prev
                 index += 1
 
-    def table_rows(self, item: LMap) -> list[tuple[dict[str, tuple[Any, Loc]], int]]:
+    def repeat_count(self, raw: Any, where: Loc, env: Mapping[str, Value]) -> int:
+        return self.integer(raw, where, env, "repeat count 'n'", maximum=MAX_GRAPH_NODES)
+
+    def table_rows(
+        self, item: LMap, env: Mapping[str, Value]
+    ) -> list[tuple[dict[str, tuple[Any, Loc]], int]]:
         columns, rows = item.get("columns"), item["rows"]
-        if not isinstance(columns, LList) or not all(isinstance(c, str) for c in columns):
+        if (
+            not isinstance(columns, LList)
+            or not all(isinstance(c, str) for c in columns)
+            or len(set(columns)) != len(columns)
+        ):
             raise SpecError(
-                "a stage table needs 'columns', a list of parameter names "
+                "a stage table needs 'columns', a list of distinct parameter names "
                 "('n' is the repeat count)",
                 item.loc_of("columns"),
             )
@@ -509,14 +599,14 @@ class _Expander:
             if not isinstance(row, LList) or len(row) != len(columns):
                 raise SpecError(
                     f"row has {len(row) if isinstance(row, LList) else 1} values, "
-                    f"columns are {len(columns)}: {', '.join(columns)}",
+                    f"columns are {len(columns)}: {listing(columns)}",
                     where,
                 )
             values = {
                 c: (v, row.loc_of(i)) for i, (c, v) in enumerate(zip(columns, row, strict=True))
             }
             count_raw, count_loc = values.pop("n", (1, where))
-            out.append((values, self.integer(count_raw, count_loc, {}, "repeat count 'n'")))
+            out.append((values, self.repeat_count(count_raw, count_loc, env)))
         return out
 
     def instance(
@@ -534,8 +624,8 @@ class _Expander:
         block = self.blocks.get(block_name) if isinstance(block_name, str) else None
         if not isinstance(block, LMap):
             raise SpecError(
-                f"unknown block '{block_name}'{did_you_mean(str(block_name), self.blocks)}"
-                f" (blocks: {', '.join(self.blocks) or 'none'})",
+                f"unknown block {short(block_name)}{did_you_mean(str(block_name), self.blocks)}"
+                f" (blocks: {listing(self.blocks) or 'none'})",
                 item.loc_of(key),
             )
         if depth >= MAX_BLOCK_DEPTH:
@@ -544,16 +634,21 @@ class _Expander:
                 item.loc_of(key),
             )
         check_keys(block, BLOCK_KEYS, f"block '{block_name}'")
-        env = {**scope.env, "in": self.shapes[source][0]}
-        params = self.block_params(block, block_name, values, env, first, item)
-        inner_env = {**self.globals, **params, "block_in": self.shapes[source][0]}
-        inner = Scope(inner_env, {INPUT: source}, (*scope.prefix, name), source)
-        nodes = block.get("nodes")
-        if not isinstance(nodes, LList):
-            raise SpecError(f"block '{block_name}' needs 'nodes', a list", block.loc)
         if name in scope.refs:
             raise SpecError(f"duplicate name '{name}'", item.loc_of("name"))
-        self.items(nodes, inner, depth + 1)
+        prefix = (*scope.prefix, name)
+        try:
+            env = {**scope.env, "in": self.shapes[source][0]}
+            params = self.block_params(block, block_name, values, env, first, item)
+            inner_env = {**self.globals, **params, "block_in": self.shapes[source][0]}
+            inner = Scope(inner_env, {INPUT: source}, prefix, source)
+            nodes = block.get("nodes")
+            if not isinstance(nodes, LList):
+                raise SpecError(f"block '{block_name}' needs 'nodes', a list", block.loc)
+            self.items(nodes, inner, depth + 1)
+        except SpecError as exc:
+            exc.within = exc.within or f"block instance '{'_'.join(prefix)}' of {self.top}"
+            raise
         scope.refs[name] = inner.prev
         scope.prev = inner.prev
 
@@ -577,12 +672,14 @@ class _Expander:
                 )
         out: dict[str, Value] = {}
         for key, decl in declared.items():
-            kind, default = (
-                (decl.get("type"), decl.get("default")) if isinstance(decl, LMap) else (decl, None)
-            )
+            if isinstance(decl, LMap):
+                check_keys(decl, ("type", "default"), f"parameter '{key}'")
+                kind, default = decl.get("type"), decl.get("default")
+            else:
+                kind, default = decl, None
             if kind not in PARAM_TYPES:
                 raise SpecError(
-                    f"parameter '{key}' has unknown type '{kind}'"
+                    f"parameter '{key}' has unknown type {short(kind)}"
                     f"{did_you_mean(str(kind), PARAM_TYPES)} (types: "
                     f"{', '.join(PARAM_TYPES)})",
                     declared.loc_of(key),
@@ -599,12 +696,12 @@ class _Expander:
     def param(self, raw: Any, kind: str, where: Loc, env: dict[str, Value], first: bool) -> Value:
         if kind == "str":
             if not isinstance(raw, str):
-                raise SpecError(f"expected text, got {raw!r}", where)
+                raise SpecError(f"expected text, got {describe(raw)}", where)
             return str(env.get(raw, raw))
         value = self.value(raw, where, env)
         if kind == "bool":
             if not isinstance(value, bool):
-                raise SpecError(f"expected true or false, got {value!r}", where)
+                raise SpecError(f"expected true or false, got {short(value)}", where)
             return value
         if kind == "float":
             return float(self.number(value, where))
@@ -618,23 +715,31 @@ class _Expander:
     def value(self, raw: Any, where: Loc, env: Mapping[str, Value]) -> Value:
         """A literal, or the value of an expression string."""
         if isinstance(raw, bool | int | float):
+            if not in_range(raw):
+                raise SpecError(f"number {short(raw)} is out of range (above 1e15)", where)
             return raw
         if isinstance(raw, str):
             try:
                 return evaluate(raw, env, self.functions, self.used)
             except ExprError as exc:
                 raise SpecError(str(exc), where) from None
-        raise SpecError(f"expected a number or an expression, got {type(raw).__name__}", where)
+        raise SpecError(f"expected a number or an expression, got {describe(raw)}", where)
 
     def number(self, value: Value, where: Loc) -> int | float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise SpecError(f"expected a number, got {value!r}", where)
+            raise SpecError(f"expected a number, got {short(value)}", where)
         return value
 
     def integer(
-        self, raw: Any, where: Loc, env: Mapping[str, Value], what: str, minimum: int = 1
+        self,
+        raw: Any,
+        where: Loc,
+        env: Mapping[str, Value],
+        what: str,
+        minimum: int = 1,
+        maximum: int = MAX_CHANNELS,
     ) -> int:
-        """A whole number >= ``minimum`` (a float must be integral)."""
+        """A whole number from ``minimum`` to ``maximum`` (a float must be integral)."""
         value = self.number(self.value(raw, where, env), where)
         if isinstance(value, float):
             if not value.is_integer():
@@ -642,7 +747,29 @@ class _Expander:
             value = int(value)
         if value < minimum:
             raise SpecError(f"{what} must be at least {minimum}, got {value}", where)
+        if value > maximum:
+            raise SpecError(f"{what} must be at most {maximum}, got {value}", where)
         return value
+
+
+def whole_in(value: Any, low: int, high: int) -> bool:
+    """Whether ``value`` is an int (not a bool) from ``low`` to ``high``."""
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def in_range(value: int | float) -> bool:
+    """Whether a literal number is finite and at most MAX_MAGNITUDE in size (bools are)."""
+    return abs(value) <= MAX_MAGNITUDE
+
+
+def var_value(what: str, value: Any, where: Loc) -> Value:
+    """A spec var's value: a number in range, a boolean or text."""
+    if isinstance(value, str) or (isinstance(value, int | float) and in_range(value)):
+        return value
+    raise SpecError(
+        f"{what} must be a number (at most 1e15 in size), a boolean or text, got {describe(value)}",
+        where,
+    )
 
 
 def same_variant(name: str, names: list[str]) -> str:
@@ -664,7 +791,7 @@ def check_keys(mapping: LMap, allowed: tuple[str, ...], what: str) -> None:
     for key in mapping:
         if key not in allowed:
             raise SpecError(
-                f"unknown key '{key}' in {what}{did_you_mean(key, allowed)} "
+                f"unknown key {short(key)} in {what}{did_you_mean(key, allowed)} "
                 f"(allowed: {', '.join(allowed)})",
                 mapping.key_loc(key),
             )

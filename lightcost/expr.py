@@ -15,11 +15,12 @@ import ast
 import math
 import operator
 import re
+import warnings
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from lightcost.errors import did_you_mean
+from lightcost.errors import did_you_mean, short
 from lightcost.rounding import make_divisible
 
 Value = int | float | bool | str
@@ -93,7 +94,9 @@ def _parse(text: str) -> ast.Expression:
         raise ExprError(f"expression longer than {MAX_LENGTH} characters")
     source = _IN_KEYWORD.sub("in_", text.strip())
     try:
-        return ast.parse(source, mode="eval")
+        with warnings.catch_warnings():  # "1if x else 2" warns on stderr otherwise
+            warnings.simplefilter("ignore")
+            return ast.parse(source, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise ExprError(f"cannot parse expression '{text}'") from None
 
@@ -111,6 +114,8 @@ class _Walker:
 
     def eval(self, node: ast.expr) -> Value:
         result = self._eval(node)
+        if isinstance(result, complex):  # (-8) ** 0.5
+            raise ExprError("the result is not a real number")
         if isinstance(result, int | float) and not _in_range(result):
             raise ExprError("value out of range (magnitude above 1e15 or not finite)")
         return result
@@ -159,7 +164,9 @@ class _Walker:
             raise ExprError("division by zero")
         try:
             return _BINARY[type(node.op)](left, right)  # type: ignore[no-any-return]
-        except (OverflowError, ZeroDivisionError, ValueError) as exc:
+        except OverflowError:
+            raise ExprError("value out of range (magnitude above 1e15 or not finite)") from None
+        except (ZeroDivisionError, ValueError) as exc:
             raise ExprError(f"arithmetic error: {exc}") from None
 
     def _compare(self, node: ast.Compare) -> bool:
@@ -168,7 +175,11 @@ class _Walker:
             right = self.eval(right_node)
             if type(op) not in _COMPARE:
                 raise ExprError("only == != < <= > >= comparisons are allowed")
-            if not _COMPARE[type(op)](left, right):
+            try:
+                holds = _COMPARE[type(op)](left, right)
+            except TypeError:
+                raise ExprError(f"cannot compare {short(left)} with {short(right)}") from None
+            if not holds:
                 return False
             left = right
         return True
@@ -187,7 +198,8 @@ class _Walker:
 
 
 def _in_range(value: int | float) -> bool:
-    return math.isfinite(value) and abs(value) <= MAX_MAGNITUDE
+    """Finite and at most MAX_MAGNITUDE in size (a comparison: huge ints do not overflow)."""
+    return abs(value) <= MAX_MAGNITUDE
 
 
 def _number(value: Value) -> int | float:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lightcost.cost import ModelCost
+from lightcost.errors import SpecError
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,18 @@ class Figure:
     unit: str
     get: Callable[[ModelCost], int | float]
     lower_is_better: bool = True
+    device: bool = False  # needs a device profile on the ModelCost (analyze(..., device=...))
+
+
+def latency(cost: ModelCost) -> float:
+    """Estimated seconds on the ModelCost's device; a SpecError without one."""
+    if cost.device is None:
+        raise SpecError(
+            "figure 'latency' needs a device profile: --device NAME|FILE, "
+            "analyze(..., device=...) or a budget's 'device' key"
+        )
+    total = cost.total().latency
+    return 0.0 if total is None else total
 
 
 FIGURES: dict[str, Figure] = {
@@ -32,5 +45,8 @@ FIGURES: dict[str, Figure] = {
         Figure("flops", "FLOPs", "", lambda c: 2 * c.total().madds),
         Figure("other_ops", "Other ops", "", lambda c: c.total().other_ops),
         Figure("mac", "MAC (elements)", "", lambda c: c.total().mac),
+        Figure("mac_bytes", "MAC (bytes)", "B", lambda c: c.total().mac_bytes),
+        Figure("peak_activation", "Peak activation memory", "B", lambda c: c.activations.peak),
+        Figure("latency", "Estimated latency", "s", latency, device=True),
     ]
 }

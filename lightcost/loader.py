@@ -1,34 +1,36 @@
 """Load a spec: find the file, parse YAML safely, keep every node's position.
 
-The YAML is composed with PyYAML's safe loader and converted to plain dicts and
-lists that remember where each key and value came from (:class:`LMap`,
-:class:`LList`), so later stages can report ``file:line:col``. Only the standard
-YAML tags are accepted; the number of nodes (after alias expansion) and the
-nesting depth are bounded, so an alias bomb is an error, not an out-of-memory.
+The YAML is read event by event with PyYAML's safe (libyaml) parser and built
+into plain dicts and lists that remember where each key and value came from
+(:class:`LMap`, :class:`LList`), so later stages can report ``file:line:col``
+and the path inside the spec. Only the standard scalar, mapping and sequence
+tags are accepted (timestamps and ``=`` are read as text). An alias shares the
+anchored value rather than copying it, but counts as its expanded size, so
+:data:`MAX_NODES` (after expanding aliases) and :data:`MAX_DEPTH` bound both the
+memory a file can take and the work later stages can do: an alias bomb is an
+error at the alias that crosses the limit, not an out-of-memory. Merge keys
+(``<<``) follow YAML: the mapping's own keys win, then the first source.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
-from lightcost.errors import Loc, SpecError, did_you_mean
+from lightcost.errors import Loc, SpecError, did_you_mean, short
 
 MAX_NODES = 200_000
 MAX_DEPTH = 64
 MAX_BYTES = 4 * 1024 * 1024
 
-_ALLOWED_TAGS = {
-    "tag:yaml.org,2002:map",
-    "tag:yaml.org,2002:seq",
-    "tag:yaml.org,2002:str",
-    "tag:yaml.org,2002:int",
-    "tag:yaml.org,2002:float",
-    "tag:yaml.org,2002:bool",
-    "tag:yaml.org,2002:null",
-}
+_TAG = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {f"{_TAG}{name}" for name in ("int", "float", "bool", "null")}
+_TEXT_TAGS = {f"{_TAG}{name}" for name in ("str", "timestamp", "value", "merge")}
+_COLLECTION_TAGS = {None, "!", f"{_TAG}map", f"{_TAG}seq"}
+_MERGE = f"{_TAG}merge"
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -72,82 +74,262 @@ def loc_of(value: Any, fallback: Loc) -> Loc:
     return value.loc if isinstance(value, LMap | LList) else fallback
 
 
-class _Converter:
-    """Turns a composed YAML node tree into LMap/LList/scalars with positions."""
+@dataclass(slots=True)
+class _Built:
+    """A finished YAML node: its value, where it starts, its expanded size and height."""
+
+    value: Any
+    loc: Loc
+    size: int = 1  # nodes after expanding aliases
+    height: int = 0  # levels below it
+    merge: bool = False  # the merge key ``<<``
+
+
+@dataclass(slots=True)
+class _Open:
+    """A mapping or sequence being built, with its pending key and merge sources."""
+
+    built: _Built
+    anchor: str | None
+    key: _Built | None = None
+    merges: list[_Built] = field(default_factory=list)
+
+    def child_path(self) -> str:
+        """The spec path of the next child (a key stands at its mapping's path)."""
+        path, value = self.built.loc.path, self.built.value
+        if isinstance(value, LList):
+            return f"{path}[{len(value)}]"
+        if self.key is None:
+            return path
+        key = _key_text(self.key)
+        return f"{path}.{key}" if path else key
+
+
+class _Builder:
+    """Builds located plain data from parser events (see the module docstring)."""
 
     def __init__(self, loader: yaml.SafeLoader, file: str) -> None:
-        self.loader = loader
+        self.loader: Any = loader  # the parser and resolver methods are untyped
         self.file = file
         self.count = 0
+        self.anchors: dict[str, _Built] = {}
+        self.open_anchors: set[str] = set()
+        self.scalars: dict[tuple[str, str | None, tuple[bool, bool]], tuple[Any, bool]] = {}
 
-    def loc(self, node: yaml.Node, path: str) -> Loc:
-        mark = node.start_mark
+    def loc(self, event: Any, path: str) -> Loc:
+        mark = event.start_mark
         return Loc(self.file, mark.line + 1, mark.column + 1, path)
 
-    def convert(self, node: yaml.Node, path: str, depth: int) -> Any:
-        self.count += 1
-        where = self.loc(node, path)
+    def document(self) -> Any:
+        """The single document of the stream (None if there is none)."""
+        self.loader.get_event()  # StreamStartEvent
+        if self.loader.check_event(yaml.StreamEndEvent):
+            return None
+        self.loader.get_event()  # DocumentStartEvent
+        value = self.node()
+        self.loader.get_event()  # DocumentEndEvent
+        if not self.loader.check_event(yaml.StreamEndEvent):
+            raise SpecError(
+                "a spec is one YAML document ('---' starts a second one)",
+                self.loc(self.loader.peek_event(), ""),
+            )
+        return value
+
+    def node(self) -> Any:
+        """Read one node and everything inside it; returns its value."""
+        stack: list[_Open] = []
+        while True:
+            path = stack[-1].child_path() if stack else ""
+            event = self.loader.get_event()
+            if isinstance(event, yaml.CollectionStartEvent):
+                stack.append(self.start(event, path, len(stack)))
+                continue
+            if isinstance(event, yaml.CollectionEndEvent):
+                done = self.end(stack.pop())
+            elif isinstance(event, yaml.AliasEvent):
+                done = self.alias(event, path, len(stack))
+            else:
+                done = self.scalar(event, path, len(stack))
+            if not stack:
+                return done.value
+            self.attach(stack[-1], done)
+
+    def counted(self, built: _Built, depth: int, what: str) -> None:
+        """Count a node of ``built.size`` nodes, ``built.height`` levels below ``depth``."""
+        self.count += built.size
         if self.count > MAX_NODES:
             raise SpecError(
-                f"spec has more than {MAX_NODES} YAML nodes (after expanding aliases)", where
+                f"{what}: a spec may have at most {MAX_NODES} YAML nodes after expanding aliases",
+                built.loc,
             )
-        if depth > MAX_DEPTH:
-            raise SpecError(f"spec is nested deeper than {MAX_DEPTH} levels", where)
-        if node.tag not in _ALLOWED_TAGS:
-            raise SpecError(f"YAML tag '{node.tag}' is not allowed in a spec", where)
-        if isinstance(node, yaml.MappingNode):
-            return self.mapping(node, path, depth, where)
-        if isinstance(node, yaml.SequenceNode):
-            seq = LList()
-            seq.loc = where
-            seq.item_locs = []
-            for i, item in enumerate(node.value):
-                seq.append(self.convert(item, f"{path}[{i}]", depth + 1))
-                seq.item_locs.append(self.loc(item, f"{path}[{i}]"))
-            return seq
-        try:
-            return self.loader.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:
-            raise SpecError(f"bad YAML value: {exc}", where) from None
+        if depth + built.height > MAX_DEPTH:
+            raise SpecError(f"spec is nested deeper than {MAX_DEPTH} levels", built.loc)
 
-    def mapping(self, node: yaml.MappingNode, path: str, depth: int, where: Loc) -> LMap:
-        self.loader.flatten_mapping(node)  # YAML merge keys (<<)
-        out = LMap.empty(where)
-        for key_node, value_node in node.value:
-            key = self.convert(key_node, path, depth + 1)
-            key_where = self.loc(key_node, path)
-            if not isinstance(key, str):
-                key = str(key).lower() if isinstance(key, bool) else str(key)
-            sub = f"{path}.{key}" if path else key
-            if key in out:
-                raise SpecError(f"duplicate key '{key}'", key_where.at(sub))
-            out[key] = self.convert(value_node, sub, depth + 1)
-            out.key_locs[key] = key_where.at(sub)
-            out.value_locs[key] = self.loc(value_node, sub)
-        return out
+    def start(self, event: Any, path: str, depth: int) -> _Open:
+        where = self.loc(event, path)
+        if event.tag not in _COLLECTION_TAGS:
+            raise SpecError(f"YAML tag '{event.tag}' is not allowed in a spec", where)
+        if isinstance(event, yaml.MappingStartEvent):
+            value: LMap | LList = LMap.empty(where)
+        else:
+            value = LList()
+            value.loc, value.item_locs = where, []
+        built = _Built(value, where)
+        self.counted(built, depth, "too many YAML nodes")
+        if event.anchor is not None:
+            self.check_anchor(event.anchor, where)
+            self.open_anchors.add(event.anchor)
+        return _Open(built, event.anchor)
+
+    def check_anchor(self, anchor: str, where: Loc) -> None:
+        if anchor in self.anchors or anchor in self.open_anchors:
+            raise SpecError(f"duplicate anchor '&{anchor}'", where)
+
+    def end(self, frame: _Open) -> _Built:
+        built = frame.built
+        if isinstance(built.value, LMap):
+            for source in frame.merges:
+                merge(built.value, source)
+        if frame.anchor is not None:
+            self.open_anchors.discard(frame.anchor)
+            self.anchors[frame.anchor] = built
+        return built
+
+    def alias(self, event: Any, path: str, depth: int) -> _Built:
+        where = self.loc(event, path)
+        anchor = event.anchor
+        if anchor in self.open_anchors:
+            raise SpecError(f"alias '*{anchor}' refers to a node that contains it", where)
+        if anchor not in self.anchors:
+            raise SpecError(
+                f"unknown anchor '*{anchor}'{did_you_mean(anchor, self.anchors)}", where
+            )
+        target = self.anchors[anchor]
+        built = _Built(target.value, where, target.size, target.height)
+        self.counted(built, depth, f"alias '*{anchor}' expands to {target.size} YAML nodes")
+        return built
+
+    def scalar(self, event: Any, path: str, depth: int) -> _Built:
+        where = self.loc(event, path)
+        key = (event.value, event.tag, event.implicit)
+        if key not in self.scalars:
+            self.scalars[key] = self.construct(event, where)
+        value, is_merge = self.scalars[key]
+        built = _Built(value, where, merge=is_merge)
+        self.counted(built, depth, "too many YAML nodes")
+        if event.anchor is not None:
+            self.check_anchor(event.anchor, where)
+            self.anchors[event.anchor] = built
+        return built
+
+    def construct(self, event: Any, where: Loc) -> tuple[Any, bool]:
+        """A scalar's value and whether it is the merge key (cached: specs repeat values)."""
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if tag in _TEXT_TAGS:
+            return event.value, tag == _MERGE
+        if tag not in _SCALAR_TAGS:
+            raise SpecError(f"YAML tag '{tag}' is not allowed in a spec", where)
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
+        try:
+            return self.loader.yaml_constructors[tag](self.loader, node), False
+        except (ValueError, KeyError, TypeError):
+            kind = tag[len(_TAG) :]
+            raise SpecError(f"{short(event.value)} is not a valid YAML {kind}", where) from None
+
+    def attach(self, frame: _Open, child: _Built) -> None:
+        """Put a finished child into its open mapping or sequence."""
+        parent = frame.built
+        parent.size += child.size
+        parent.height = max(parent.height, child.height + 1)
+        if isinstance(parent.value, LList):
+            parent.value.append(child.value)
+            parent.value.item_locs.append(child.loc)
+            return
+        if frame.key is None:
+            frame.key = child
+            return
+        key_node, frame.key = frame.key, None
+        if key_node.merge:
+            frame.merges.append(child)
+            return
+        key, target = _key_text(key_node), parent.value
+        key_loc = key_node.loc.at(child.loc.path)
+        if key in target:
+            raise SpecError(f"duplicate key '{key}'", key_loc)
+        target[key] = child.value
+        target.key_locs[key] = key_loc
+        target.value_locs[key] = child.loc
+
+
+def merge(target: LMap, source: _Built) -> None:
+    """Merge key ``<<``: add the keys of a mapping (or list of mappings) not yet set."""
+    items = source.value if isinstance(source.value, LList) else [source.value]
+    for item in items:
+        if not isinstance(item, LMap):
+            raise SpecError("a merge key '<<' needs a mapping or a list of mappings", source.loc)
+        for key, value in item.items():
+            if key not in target:
+                target[key] = value
+                target.key_locs[key] = item.key_loc(key)
+                target.value_locs[key] = item.loc_of(key)
+
+
+def _key_text(key: _Built) -> str:
+    """A mapping key as text (numbers and booleans as YAML writes them)."""
+    value = key.value
+    if isinstance(value, LMap | LList):
+        raise SpecError("a mapping key must be a plain scalar, not a mapping or list", key.loc)
+    if value is None:
+        return "null"
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _line_col(text: str, index: int) -> tuple[int, int]:
+    """Line and column (1-based) of character ``index`` of ``text``."""
+    return text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> SpecError:
+    """A YAML syntax error at its problem mark, naming where the construct began."""
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    message = f"YAML syntax error: {exc.problem or exc.context or 'invalid YAML'}"
+    context = exc.context_mark
+    if exc.problem and exc.context and context and context.line + 1 != line:
+        message += f" ({exc.context} at line {context.line + 1})"
+    rows = text.split("\n")
+    if line <= len(rows) and rows[line - 1][col - 1 : col] == "\t":
+        message += " (a tab: YAML indents with spaces)"
+    return SpecError(message, Loc(file, line, col))
 
 
 def parse_yaml(text: str, file: str) -> Any:
     """Parse YAML text into located plain data; every failure is a SpecError."""
     if len(text) > MAX_BYTES:
         raise SpecError(f"spec is larger than {MAX_BYTES // (1024 * 1024)} MiB", Loc(file, 1, 1))
-    loader = _Loader(text)
     try:
-        node = loader.get_single_node()
-        if node is None:
-            raise SpecError("spec is empty", Loc(file, 1, 1))
-        return _Converter(loader, file).convert(node, "", 0)
+        loader = _Loader(text)
+    except UnicodeEncodeError as exc:
+        line, col = _line_col(text, exc.start)
+        raise SpecError("spec is not valid Unicode text", Loc(file, line, col)) from None
+    try:
+        data = _Builder(loader, file).document()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise SpecError(f"YAML syntax error: {problem}", Loc(file, line, col)) from None
+        raise _syntax_error(exc, text, file) from None
+    except yaml.reader.ReaderError as exc:
+        # libyaml counts UTF-8 bytes
+        index = len(text.encode()[: exc.position].decode("utf-8", "ignore"))
+        line, col = _line_col(text, index)
+        raise SpecError(f"invalid character: {exc.reason}", Loc(file, line, col)) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"YAML error: {exc}", Loc(file, 1, 1)) from None
-    except RecursionError:
-        raise SpecError("spec is nested too deeply", Loc(file, 1, 1)) from None
     finally:
         loader.dispose()
+    if data is None:
+        raise SpecError("spec is empty", Loc(file, 1, 1))
+    return data
 
 
 def bundled_dir() -> str:
@@ -199,6 +381,7 @@ def read_spec(name_or_path: str) -> tuple[Any, str]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise SpecError("spec is not valid UTF-8 text", Loc(file, line, 1)) from None
+        before = raw[: exc.start].decode("utf-8")
+        line, col = _line_col(before, len(before))
+        raise SpecError("spec is not valid UTF-8 text", Loc(file, line, col)) from None
     return parse_yaml(text, file), file

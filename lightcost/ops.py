@@ -5,6 +5,15 @@ pure function from attributes and input shapes to the output shape. Padding
 follows TensorFlow: ``same`` gives ``ceil(in / stride)``, ``valid`` gives
 ``floor((in - k_eff) / stride) + 1`` and an integer ``p`` pads both sides
 (PyTorch). Cost rules for the same ops live in :mod:`lightcost.cost`.
+
+Limits (:func:`check_limits`, applied by the expander to every layer): at most
+:data:`MAX_CHANNELS` channels, :data:`MAX_SIZE` rows and columns and
+:data:`MAX_ELEMENTS` elements per tensor, and a :func:`work` bound of
+:data:`MAX_WORK` per layer. Every per-layer figure is at most one of these
+products times a small constant (other ops per element, bytes per element,
+kernels per layer), below 64 * MAX_WORK = 2**46, so every total of at most
+``expand.MAX_GRAPH_NODES`` (20,000) layers stays below 2**61: sums and the
+int64 arrays of a vectorized sweep cannot overflow.
 """
 
 from __future__ import annotations
@@ -15,6 +24,11 @@ from typing import Any
 
 from lightcost.graph import AttrValue, Shape
 
+MAX_CHANNELS = 2**20  # channels of a tensor; also the largest integer attribute
+MAX_SIZE = 2**16  # height or width of a tensor (and the largest resolution)
+MAX_ELEMENTS = 2**36  # channels x height x width of a tensor
+MAX_WORK = 2**40  # work() of one layer
+
 ACTIVATIONS = ("none", "relu", "relu6", "hswish", "hsigmoid", "sigmoid", "swish", "silu", "tanh")
 
 
@@ -24,16 +38,17 @@ class ShapeError(ValueError):
 
 @dataclass(frozen=True)
 class Attr:
-    """One attribute: its kind and default (``REQUIRED`` if it must be given).
+    """One attribute: its kind, default (``REQUIRED`` if it must be given) and least value.
 
     Kinds: ``channels`` (a literal is scaled by the spec's width rule unless the
     node says ``width: fixed``; an expression is taken as written), ``int``
-    (a positive integer), ``bool``, ``act`` (one of :data:`ACTIVATIONS`),
-    ``padding`` (``same``, ``valid`` or an integer).
+    (an integer from ``low`` to MAX_CHANNELS), ``bool``, ``act`` (one of
+    :data:`ACTIVATIONS`), ``padding`` (``same``, ``valid`` or an integer >= 0).
     """
 
     kind: str
     default: Any = None
+    low: int = 1
 
 
 REQUIRED = object()
@@ -42,7 +57,11 @@ Attrs = Mapping[str, AttrValue]
 
 @dataclass(frozen=True)
 class OpDef:
-    """An op: its attributes, how many inputs it takes, and its shape rule."""
+    """An op: its attributes, how many inputs it takes, and its shape rule.
+
+    ``dense``: each output channel reads every input channel of its group (conv,
+    fc); otherwise one channel of each input (see :func:`work`).
+    """
 
     name: str
     summary: str
@@ -50,6 +69,7 @@ class OpDef:
     shape: Callable[[Attrs, list[Shape]], Shape]
     min_inputs: int = 1
     max_inputs: int | None = 1
+    dense: bool = False
 
 
 def truth(value: Any) -> bool:
@@ -80,6 +100,58 @@ def spatial(size: int, k: int, stride: int, padding: AttrValue, dilation: int = 
             "reaches 0: the input is too small for this layer"
         )
     return out
+
+
+def fan_in(op: OpDef, attrs: Attrs, in_shapes: list[Shape]) -> int:
+    """Input values one output value reads per kernel position (see ``OpDef.dense``)."""
+    if op.dense:
+        return sum(s[0] for s in in_shapes) // int(attrs.get("groups", 1))
+    return len(in_shapes)
+
+
+def work(op: OpDef, attrs: Attrs, in_shapes: list[Shape], out_shape: Shape) -> int:
+    """An upper bound on a layer's size: k*k x fan-in x output channels x area.
+
+    ``k`` is 1 for a layer without a kernel (and for global pooling), the area
+    (H x W) is the largest of the inputs' and the output's. It bounds the
+    layer's MAdds, weights and, per output element, its other ops;
+    squeeze-excite's 2 x C x squeeze is at most 2 * MAX_CHANNELS**2 = 2**41.
+    """
+    k = int(attrs.get("k") or 1)
+    area = max(h * w for _, h, w in [*in_shapes, out_shape])
+    return k * k * fan_in(op, attrs, in_shapes) * out_shape[0] * area
+
+
+def _power(limit: int) -> str:
+    """A power of two as a message shows it: ``2**40 = 1.1e+12``."""
+    return f"2**{limit.bit_length() - 1} = {limit:.3g}"
+
+
+def check_tensor(shape: Shape, what: str) -> None:
+    """Raise ShapeError when a tensor exceeds MAX_CHANNELS, MAX_SIZE or MAX_ELEMENTS."""
+    channels, height, width = shape
+    if channels > MAX_CHANNELS:
+        raise ShapeError(f"{what} has {channels} channels, above the limit of {MAX_CHANNELS}")
+    if max(height, width) > MAX_SIZE:
+        raise ShapeError(
+            f"{what} is {height}x{width}, above the limit of {MAX_SIZE} rows and columns"
+        )
+    if channels * height * width > MAX_ELEMENTS:
+        raise ShapeError(
+            f"{what} has {channels}x{height}x{width} = {channels * height * width:.3g} "
+            f"elements, above the limit of {_power(MAX_ELEMENTS)}"
+        )
+
+
+def check_limits(op: OpDef, attrs: Attrs, in_shapes: list[Shape], out_shape: Shape) -> None:
+    """Raise ShapeError when a layer's output or work() exceeds the limits."""
+    check_tensor(out_shape, "output")
+    size = work(op, attrs, in_shapes, out_shape)
+    if size > MAX_WORK:
+        raise ShapeError(
+            f"layer too large: k*k x fan-in x output channels x H x W = {size:.3g}, "
+            f"above the limit of {_power(MAX_WORK)}"
+        )
 
 
 def _window(attrs: Attrs, shape: Shape, channels: int) -> Shape:
@@ -166,9 +238,9 @@ _WINDOW = {
     "dilation": Attr("int", 1),
 }
 _CONV_EXTRAS = {"bias": Attr("bool", False), "bn": Attr("bool", True), "act": Attr("act", "none")}
-_POOL = {
-    "k": Attr("int", 0),
-    "stride": Attr("int", 0),
+_POOL = {  # k 0: not given (global pooling); stride 0: the kernel size
+    "k": Attr("int", 0, low=0),
+    "stride": Attr("int", 0, low=0),
     "padding": Attr("padding", "same"),
     "dilation": Attr("int", 1),
     "global": Attr("bool", False),
@@ -182,6 +254,7 @@ OPS: dict[str, OpDef] = {
             "convolution (standard, grouped, pointwise) with optional bias, BN, activation",
             {"out": Attr("channels", REQUIRED), **_WINDOW, "groups": Attr("int", 1)} | _CONV_EXTRAS,
             _conv_shape,
+            dense=True,
         ),
         OpDef(
             "dwconv",
@@ -194,6 +267,7 @@ OPS: dict[str, OpDef] = {
             "fully connected layer over the flattened input; out is never width-scaled",
             {"out": Attr("int", REQUIRED), "bias": Attr("bool", True), "act": Attr("act", "none")},
             _fc_shape,
+            dense=True,
         ),
         OpDef("bn", "batch normalization (gamma, beta per channel)", {}, _same_shape),
         OpDef("avgpool", "average pooling (k x k window, or global)", _POOL, _pool_shape),
@@ -218,7 +292,7 @@ OPS: dict[str, OpDef] = {
         OpDef(
             "split",
             "channel split: part `index` of `parts` equal parts",
-            {"parts": Attr("int", 2), "index": Attr("int", 0)},
+            {"parts": Attr("int", 2), "index": Attr("int", 0, low=0)},
             _split_shape,
         ),
         OpDef(

@@ -1,18 +1,17 @@
 """Render a ModelCost as a text table, JSON, CSV or Markdown. Rendering never computes costs.
 
 Every output states its conventions: the compute unit (MAdds, or FLOPs = 2 x
-MAdds), the parameter convention and the width rule. JSON and CSV carry every
-layer and every figure under stable keys (:data:`LAYER_FIELDS`).
+MAdds), the parameter convention, the width rule, the execution model and dtype
+of memory access cost, and the latency model. JSON and CSV carry every layer and
+every figure under stable keys (:data:`LAYER_FIELDS`).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any
 
 from lightcost.cost import (
@@ -24,13 +23,23 @@ from lightcost.cost import (
     separable_pairs,
 )
 from lightcost.graph import Shape
+from lightcost.memory import DTYPES, EXECUTIONS
 
 UNITS = {"madds": ("MAdds", 1), "flops": ("FLOPs", 2)}
 MADDS_DEFINITION = (
     "multiply-adds of conv, FC and SE 1x1 convs (1 multiply + 1 add = 1), batch 1; "
     "bias, BN, activations, pooling and adds are counted separately as other ops"
 )
-MAC_DEFINITION = "memory access cost in elements: inputs + output + deployed params (fused)"
+ACTIVATIONS_DEFINITION = (
+    "live activation bytes while each layer runs, in execution order: a tensor lives until "
+    "its last reader has run (the input included, the output kept); every op writes a new "
+    "buffer, flatten/dropout/identity are views"
+)
+LATENCY_DEFINITION = (
+    "roofline per kernel, max(2 x MAdds / peak FLOP/s, MAC bytes / bandwidth) + kernel "
+    "overhead, kernels in sequence, batch 1"
+)
+LEFT = {"Layer", "Op", "Output", "Layer type"}  # left-aligned columns
 LAYER_FIELDS = (
     "name",
     "block",
@@ -47,6 +56,9 @@ LAYER_FIELDS = (
     "flops",
     "other_ops",
     "mac",
+    "mac_bytes",
+    "kernels",
+    "latency_s",
 )
 
 
@@ -55,7 +67,7 @@ def shape_text(shape: Shape | None) -> str:
     return "x".join(map(str, shape)) if shape else ""
 
 
-def share(part: int, whole: int) -> str:
+def share(part: float, whole: float) -> str:
     """Percentage with two decimals, as the papers print them."""
     return f"{100 * part / whole:.2f}%" if whole else "-"
 
@@ -67,10 +79,19 @@ def conventions(cost: ModelCost, unit: str) -> dict[str, str]:
         "unit": UNITS[unit][0] + (" (= 2 x MAdds)" if unit == "flops" else ""),
         "madds": MADDS_DEFINITION,
         "params": f"{cost.params_convention}: {PARAM_CONVENTIONS[cost.params_convention]}",
-        "mac": MAC_DEFINITION,
+        "mac": (
+            f"memory access cost: inputs + output + weights of every kernel, in elements; "
+            f"{cost.execution}: {EXECUTIONS[cost.execution].description}; bytes = elements x "
+            f"{DTYPES[cost.dtype]} ({cost.dtype}, activations and weights)"
+        ),
+        "activations": ACTIVATIONS_DEFINITION,
         "width_rule": g.width_rule.describe(),
         "padding": "SAME unless a layer says otherwise: out = ceil(in / stride)",
-    }
+    } | (
+        {"latency": f"{LATENCY_DEFINITION}; {cost.device.describe(cost.dtype)}"}
+        if cost.device
+        else {}
+    )
 
 
 def config(cost: ModelCost) -> dict[str, Any]:
@@ -84,6 +105,9 @@ def config(cost: ModelCost) -> dict[str, Any]:
         "resolution": g.resolution,
         "input": list(g.input_shape),
         "vars": dict(g.variables),
+        "execution": cost.execution,
+        "dtype": cost.dtype,
+        "device": cost.device.name if cost.device else None,
     }
 
 
@@ -105,6 +129,9 @@ def layer_record(layer: LayerCost) -> dict[str, Any]:
         "flops": 2 * layer.madds,
         "other_ops": layer.other_ops,
         "mac": layer.mac,
+        "mac_bytes": layer.mac_bytes,
+        "kernels": len(layer.kernels),
+        "latency_s": layer.latency,
     }
 
 
@@ -118,6 +145,8 @@ def summary_record(row: Summary) -> dict[str, Any]:
         "flops": 2 * row.madds,
         "other_ops": row.other_ops,
         "mac": row.mac,
+        "mac_bytes": row.mac_bytes,
+        "latency_s": row.latency,
     }
 
 
@@ -139,19 +168,35 @@ def pair_record(pair: SeparablePair) -> dict[str, Any]:
 
 def to_json(cost: ModelCost, unit: str = "madds") -> str:
     """Everything: configuration, conventions, every layer, totals and the type breakdown."""
+    live = cost.activations
+    device = cost.device
     document = {
         "config": config(cost),
         "conventions": conventions(cost, unit),
         "layers": [layer_record(layer) for layer in cost.layers],
-        "totals": summary_record(cost.total()),
+        "totals": summary_record(cost.total()) | {"peak_activation_bytes": live.peak},
         "by_type": [summary_record(row) for row in cost.by_type()],
         "separable": [pair_record(p) for p in separable_pairs(cost)],
+        "activation_memory": {
+            "peak_bytes": live.peak,
+            "peak_at": live.peak_at,
+            "steps": [
+                {"name": name, "live_bytes": size}
+                for name, size in zip(live.names, live.live, strict=True)
+            ],
+        },
+        "device": asdict(device) if device else None,
     }
+    import json  # lazy, like csv below: the default text table needs neither
+
     return json.dumps(document, indent=2)
 
 
 def to_csv(cost: ModelCost) -> str:
     """One row per layer with every figure; shapes as ``CxHxW`` (inputs joined by ``+``)."""
+    import csv
+    import io
+
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=LAYER_FIELDS, lineterminator="\n")
     writer.writeheader()
@@ -177,18 +222,30 @@ def rows_for(cost: ModelCost, by: str, depth: int | None) -> list[Summary]:
     return cost.by_block(1 if by == "block" else depth)
 
 
-def table_cells(cost: ModelCost, rows: Sequence[Summary], unit: str, by: str) -> list[list[str]]:
-    """The text cells of the main table, one list per row plus the total row last."""
+def table_cells(
+    cost: ModelCost, rows: Sequence[Summary], unit: str, by: str, memory: bool = False
+) -> list[list[str]]:
+    """The text cells of the main table, one list per row plus the total row last.
+
+    ``memory`` adds MAC in bytes; a cost with a device adds latency in microseconds.
+    """
     total = cost.total()
     factor = UNITS[unit][1]
 
     def cells(row: Summary, first: list[str]) -> list[str]:
+        extra = [f"{row.mac_bytes:,}"] if memory or cost.device else []
+        if cost.device:
+            extra += [
+                f"{(row.latency or 0) * 1e6:,.1f}",
+                share(row.latency or 0, total.latency or 0),
+            ]
         return [
             *first,
             f"{row.params:,}",
             share(row.params, total.params),
             f"{row.madds * factor:,}",
             share(row.madds, total.madds),
+            *extra,
         ]
 
     def lead(row: Summary) -> list[str]:
@@ -201,26 +258,42 @@ def table_cells(cost: ModelCost, rows: Sequence[Summary], unit: str, by: str) ->
     return [cells(row, lead(row)) for row in rows] + [cells(total, total_lead)]
 
 
-def headers(unit: str, by: str) -> list[str]:
-    """Column names of the main table."""
+def headers(unit: str, by: str, memory: bool = False, timed: bool = False) -> list[str]:
+    """Column names of the main table (``memory``: MAC bytes; ``timed``: latency too)."""
     first = ["Layer type", "Layers"] if by == "op" else ["Layer", "Op", "Output"]
-    return [*first, "Params", "% params", UNITS[unit][0], f"% {UNITS[unit][0]}"]
+    extra = ["MAC bytes"] if memory or timed else []
+    extra += ["Latency µs", "% latency"] if timed else []
+    return [*first, "Params", "% params", UNITS[unit][0], f"% {UNITS[unit][0]}", *extra]
+
+
+def activation_line(cost: ModelCost) -> str:
+    """``peak activation memory: 4,816,896 bytes (4.59 MiB, fp32) while Conv2d_1 runs``."""
+    live = cost.activations
+    return (
+        f"peak activation memory: {live.peak:,} bytes ({live.peak / 2**20:.2f} MiB, "
+        f"{cost.dtype}) while {live.peak_at} runs"
+    )
 
 
 def to_markdown(
-    cost: ModelCost, unit: str = "madds", by: str = "layer", depth: int | None = None
+    cost: ModelCost,
+    unit: str = "madds",
+    by: str = "layer",
+    depth: int | None = None,
+    memory: bool = False,
 ) -> str:
-    """A pipe table with a totals row and the conventions as a footnote."""
-    cells = table_cells(cost, rows_for(cost, by, depth), unit, by)
-    head = headers(unit, by)
+    """A pipe table with a totals row, the peak activation memory and the conventions."""
+    cells = table_cells(cost, rows_for(cost, by, depth), unit, by, memory)
+    head = headers(unit, by, memory, cost.device is not None)
     lines = [
         f"**{title(cost)}**",
         "",
         "| " + " | ".join(head) + " |",
-        "|" + "|".join(["---"] * (len(head) - 4) + ["---:"] * 4) + "|",
+        "|" + "|".join("---" if name in LEFT else "---:" for name in head) + "|",
     ]
     lines += ["| " + " | ".join(row) + " |" for row in cells]
-    lines += [""] + [f"- {key}: {text}" for key, text in conventions(cost, unit).items()]
+    lines += ["", activation_line(cost), ""]
+    lines += [f"- {key}: {text}" for key, text in conventions(cost, unit).items()]
     return "\n".join(lines) + "\n"
 
 
@@ -230,21 +303,24 @@ def print_table(
     by: str = "layer",
     depth: int | None = None,
     explain: bool = False,
+    memory: bool = False,
 ) -> None:
-    """Print the cost table, its conventions (and the separable-conv explanation) to stdout."""
+    """Print the table, the peak activation memory and the conventions to stdout.
+
+    ``memory`` adds a MAC bytes column; ``explain`` the separable-conv comparison.
+    """
     style = use_style()
     rows = rows_for(cost, by, depth)
-    left = {"Layer", "Op", "Output", "Layer type"}
-    head = headers(unit, by)
+    head = headers(unit, by, memory, cost.device is not None)
     text = boxed(
         title(cost),
         head,
-        table_cells(cost, rows, unit, by),
-        right=[name not in left for name in head],
+        table_cells(cost, rows, unit, by, memory),
+        right=[name not in LEFT for name in head],
         style=style,
     )
     notes = [f"{key}: {line}" for key, line in conventions(cost, unit).items()]
-    lines = [text, *(dim(note, style) for note in notes)]
+    lines = [text, activation_line(cost), *(dim(note, style) for note in notes)]
     if explain:
         lines += ["", separable_text(separable_pairs(cost), unit, style)]
     sys.stdout.write("\n".join(lines) + "\n")

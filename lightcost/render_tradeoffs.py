@@ -17,6 +17,13 @@ from lightcost.render import boxed
 from lightcost.sweep import SWEPT, SweepResult
 
 
+def figure_text(name: str, value: float) -> str:
+    """A figure's value for a table: seconds as milliseconds, counts with separators."""
+    if FIGURES[name].unit == "s":
+        return f"{value * 1e3:,.3f} ms"
+    return f"{value:,.3f}" if isinstance(value, float) else f"{value:,}"
+
+
 def millions(value: float) -> str:
     """``568.7`` M, as the papers print MAdds and params."""
     return f"{value / 1e6:,.1f}"
@@ -41,8 +48,8 @@ def versus_text(result: Versus, style: bool) -> str:
     cells = [
         [
             FIGURES[r.figure].label,
-            f"{r.baseline:,}",
-            f"{r.value:,}",
+            figure_text(r.figure, r.baseline),
+            figure_text(r.figure, r.value),
             f"{r.ratio:.4f}",
             "-" if r.predicted is None else f"{r.predicted:.4f}",
             "-" if r.predicted is None else f"{r.ratio / r.predicted:.4f}",
@@ -151,11 +158,12 @@ def side_by_side_text(columns: Sequence[Column], best: Mapping[str, list[int]], 
     for name, winners in best.items():
         row = [FIGURES[name].label]
         for index, column in enumerate(columns):
-            text = f"{column.values[name]:,}"
+            text = figure_text(name, column.values[name])
             row.append(text + (" *" if index in winners else "  "))
         cells.append(row)
-    first = columns[0].cost.graph
-    title = f"width {first.width:g}, input {first.resolution}; * = best (lowest)"
+    first, device_profile = columns[0].cost.graph, columns[0].cost.device
+    device = f", device {device_profile.name}" if device_profile is not None else ""
+    title = f"width {first.width:g}, input {first.resolution}{device}; * = best (lowest)"
     return boxed(title, head, cells, [False] + [True] * len(columns), style, total=False)
 
 

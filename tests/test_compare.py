@@ -70,6 +70,18 @@ def test_versus_table_runs_from_any_directory(invoke: Invoke, tmp_path: Path) ->
         assert text in out
 
 
+def test_device_adds_latency(invoke: Invoke) -> None:
+    result = invoke(
+        "compare", "mobilenet_v2", "shufflenet_v2", "--device", "gtx1080ti", "-f", "json"
+    )
+    models = json.loads(result.stdout)["models"]
+    assert all(m["latency"] > 0 for m in models)
+    assert isinstance(models[0]["latency"], float)  # seconds, not truncated to an int
+    needs_device = invoke("compare", "--figures", "latency")
+    assert needs_device.exit_code == 2
+    assert "needs --device" in needs_device.stderr
+
+
 # MobileNetV1 paper (arXiv 1704.04861) Table 6 (width at 224) and Table 7 (resolution at width
 # 1.0): million MAdds and million params, with the FC; params as the paper counts them (weights).
 TABLE_6 = {1.0: (569, 4.2), 0.75: (325, 2.6), 0.5: (149, 1.3), 0.25: (41, 0.5)}
@@ -119,9 +131,10 @@ def test_compare_usage_errors(invoke: Invoke) -> None:
 
 
 def test_api_versus_matches_table() -> None:
+    from lightcost.api import Settings
     from lightcost.compare import versus
 
-    result = versus("mobilenet_v2", 0.5, 160)
+    result = versus("mobilenet_v2", 0.5, 160, Settings())
     config = analyze("mobilenet_v2", width=0.5, resolution=160).total()
     madds = next(r for r in result.rows if r.figure == "madds")
     assert madds.value == config.madds

@@ -8,6 +8,7 @@ import pytest
 
 from conftest import Invoke
 from lightcost import SpecError, analyze
+from lightcost.errors import Loc
 
 HEAD = "input: [3, 32, 32]\nlayers:\n"
 
@@ -82,8 +83,11 @@ def test_alias_bomb_is_bounded() -> None:
     rows = ["a: &a [x, x, x, x, x, x, x, x, x]"]
     for prev, name in zip("abcdefg", "bcdefgh", strict=True):
         rows.append(f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]")
-    with pytest.raises(SpecError, match="more than 200000 YAML nodes"):
+    with pytest.raises(SpecError, match="at most 200000 YAML nodes") as info:
         analyze("bomb.yaml", text="\n".join(rows) + "\n")
+    # located at the alias that crosses the limit: the second *e in f
+    assert info.value.loc == Loc("bomb.yaml", 6, 12, "f[1]")
+    assert "alias '*e' expands to 66430 YAML nodes" in info.value.message
 
 
 def test_unknown_bundled_name_suggests(invoke: Invoke) -> None:

@@ -7,8 +7,9 @@ from typing import TypeVar
 
 import click
 
-from lightcost.cli.options import config_options, params_convention, parse_sets
-from lightcost.compare import COMPARED, side_by_side, versus, winners
+from lightcost.api import Settings
+from lightcost.cli.options import config_options, model_options, params_convention, parse_sets
+from lightcost.compare import default_figures, side_by_side, versus, winners
 from lightcost.figures import FIGURES
 from lightcost.render import use_style
 from lightcost.render_tradeoffs import (
@@ -19,20 +20,24 @@ from lightcost.render_tradeoffs import (
     versus_json,
     versus_text,
 )
-from lightcost.sweep import parse_range, sweep
+from lightcost.sweep import SWEPT, parse_range, sweep
 
 DEFAULT_SPEC = "mobilenet_v1"
 T = TypeVar("T")
 
 
-def figure_list(text: str) -> list[str]:
-    """``params,madds`` checked against the figure registry."""
+def figure_list(text: str | None, settings: Settings) -> list[str]:
+    """``params,madds`` checked against the figure registry; None: the default figures."""
+    if text is None:
+        return list(default_figures(settings))
     names = [name.strip() for name in text.split(",") if name.strip()]
     for name in names:
         if name not in FIGURES:
             raise click.BadParameter(
                 f"unknown figure '{name}' (figures: {', '.join(FIGURES)})", param_hint="--figures"
             )
+        if FIGURES[name].device and settings.device is None:
+            raise click.BadParameter(f"'{name}' needs --device", param_hint="--figures")
     return names
 
 
@@ -66,12 +71,13 @@ def values(text: str | None, integer: bool, hint: str) -> list[float]:
     help="Resolution, or a list (224,192,160) or range (96:224:32) for a grid.",
 )
 @config_options
+@model_options
 @click.option(
     "--figures",
     "figures_text",
-    default=",".join(COMPARED),
-    show_default=True,
-    help=f"Figures to compare, from: {', '.join(FIGURES)}.",
+    default=None,
+    help=f"Figures to compare, from: {', '.join(FIGURES)} "
+    "[default: params, madds, mac, peak_activation, other_ops; latency with --device].",
 )
 @click.option(
     "--format",
@@ -90,7 +96,10 @@ def compare(
     sets: tuple[str, ...],
     params: str,
     fold_bn: bool,
-    figures_text: str,
+    execution: str | None,
+    dtype: str | None,
+    device: str | None,
+    figures_text: str | None,
     fmt: str,
 ) -> None:
     """Compare costs: SPEC at --width/--res against its baseline, a grid, or several SPECS.
@@ -108,40 +117,44 @@ def compare(
       lightcost compare --width 1,0.75,0.5,0.25 --res 224,192,160,128
       lightcost compare mobilenet_v2 shufflenet_v2@1.5x mobilenet_v3_small
     """
-    figures = figure_list(figures_text)
+    settings = Settings(
+        params_convention(params, fold_bn),
+        parse_sets(sets),
+        variant,
+        execution or "fused",
+        dtype or "fp32",
+        device,
+    )
+    figures = figure_list(figures_text, settings)
     widths = values(width_text, False, "--width")
     resolutions = [int(r) for r in values(res_text, True, "--res")]
-    convention, overrides = params_convention(params, fold_bn), parse_sets(sets)
     style = use_style()
     names = list(specs) or [DEFAULT_SPEC]
     if len(names) > 1:
         if len(widths) > 1 or len(resolutions) > 1:
             raise click.UsageError("several specs are compared at one width and one resolution")
-        columns = side_by_side(
-            names, first(widths), first(resolutions), convention, overrides, variant, figures
-        )
+        columns = side_by_side(names, first(widths), first(resolutions), settings, figures)
         best = winners(columns, figures)
-        click.echo(
+        text = (
             side_by_side_json(columns, best)
             if fmt == "json"
             else side_by_side_text(columns, best, style)
         )
+        click.echo(text)
         return
     if len(widths) > 1 or len(resolutions) > 1:
-        base = versus(names[0], None, None, convention, overrides, variant, figures)
         grid = sweep(
             names[0],
             widths or [1.0],
-            resolutions or [base.baseline.graph.resolution],
-            convention,
-            overrides,
-            variant,
+            resolutions or [settings.analyze(names[0]).graph.resolution],
+            settings.params,
+            settings.overrides,
+            settings.variant,
         )
-        click.echo(rows_json(grid) if fmt == "json" else grid_text(grid, figures, style))
+        shown = [f for f in figures if f in SWEPT]
+        click.echo(rows_json(grid) if fmt == "json" else grid_text(grid, shown, style))
         return
-    result = versus(
-        names[0], first(widths), first(resolutions), convention, overrides, variant, figures
-    )
+    result = versus(names[0], first(widths), first(resolutions), settings, figures)
     click.echo(versus_json(result) if fmt == "json" else versus_text(result, style))
 
 

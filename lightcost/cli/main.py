@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from typing import Any
@@ -9,18 +10,43 @@ from typing import Any
 import click
 
 from lightcost import __version__
-from lightcost.cli.compare import compare
-from lightcost.cli.models import models
-from lightcost.cli.sweep import sweep_command
-from lightcost.cli.table import table
 from lightcost.errors import SpecError
 
 EXIT_SPEC_ERROR = 2
 EXIT_INTERNAL_ERROR = 3
 
+# name -> "module:attribute"; a command's module is imported only when it runs (or for --help),
+# so `lightcost table` does not pay for the imports of sweep, lint or check.
+COMMANDS = {
+    "table": "lightcost.cli.table:table",
+    "models": "lightcost.cli.models:models",
+    "compare": "lightcost.cli.compare:compare",
+    "sweep": "lightcost.cli.sweep:sweep_command",
+    "lint": "lightcost.cli.lint:lint_command",
+    "check": "lightcost.cli.check:check",
+    "diff": "lightcost.cli.diff:diff",
+    "schema": "lightcost.cli.schema:schema",
+    "calibrate": "lightcost.cli.calibrate:calibrate",
+}
+
 
 class Group(click.Group):
-    """A click group that turns SpecError into ``error: file:line:col: ...`` and exit 2."""
+    """A click group with lazily imported commands that turns SpecError into exit 2.
+
+    A spec error prints ``error: file:line:col: path: problem``; any other
+    exception prints one line and exits 3, unless ``--debug`` asks for the traceback.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, attribute = target.partition(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -56,12 +82,6 @@ def cli(ctx: click.Context, debug: bool) -> None:
     computed analytically: no framework, no forward pass.
     """
     ctx.meta["lightcost.debug"] = debug
-
-
-cli.add_command(table)
-cli.add_command(models)
-cli.add_command(compare)
-cli.add_command(sweep_command)
 
 
 def main() -> None:

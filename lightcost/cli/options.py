@@ -10,6 +10,7 @@ import yaml
 
 from lightcost.cost import PARAM_CONVENTIONS
 from lightcost.expr import Value
+from lightcost.memory import DTYPES, EXECUTIONS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -21,7 +22,11 @@ def parse_sets(pairs: tuple[str, ...]) -> dict[str, Value]:
         key, sep, text = pair.partition("=")
         if not sep or not key.strip():
             raise click.BadParameter(f"'{pair}' is not NAME=VALUE", param_hint="--set")
-        value = yaml.safe_load(text) if text.strip() else ""
+        try:
+            value = yaml.safe_load(text) if text.strip() else ""
+        except yaml.YAMLError:
+            message = f"'{pair}': the value is not valid YAML"
+            raise click.BadParameter(message, param_hint="--set") from None
         if not isinstance(value, int | float | str):
             raise click.BadParameter(
                 f"'{pair}': value must be a number or text", param_hint="--set"
@@ -91,6 +96,34 @@ def config_options(func: F) -> F:
         ),
     ]
     return apply(decorators, func)
+
+
+execution_option = click.option(
+    "--exec",
+    "execution",
+    type=click.Choice(list(EXECUTIONS)),
+    default=None,
+    help="Execution model of memory access cost: fused (default: conv+BN+activation one "
+    "kernel) or unfused (every op its own kernel).",
+)
+dtype_option = click.option(
+    "--dtype",
+    type=click.Choice(list(DTYPES)),
+    default=None,
+    help="Bytes per element of MAC and activation memory (default fp32).",
+)
+device_option = click.option(
+    "--device",
+    metavar="NAME|FILE",
+    default=None,
+    help="Device profile (bundled: gtx1080ti, snapdragon810_a57; or a YAML file, see "
+    "lightcost calibrate): adds estimated latency per layer and in total.",
+)
+
+
+def model_options(func: F) -> F:
+    """--exec, --dtype, --device: how memory access and latency are estimated."""
+    return apply([execution_option, dtype_option, device_option], func)
 
 
 def spec_options(func: F) -> F:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from lightcost.api import analyze
-from lightcost.cli.options import params_convention, parse_sets, spec_options
+from lightcost.cli.options import model_options, params_convention, parse_sets, spec_options
 from lightcost.render import UNITS, print_table, to_csv, to_json, to_markdown
 
 
@@ -48,6 +48,7 @@ from lightcost.render import UNITS, print_table, to_csv, to_json, to_markdown
     help="Also show each depthwise+pointwise pair against the standard conv it "
     "replaces (ratio 1/N + 1/Dk^2).",
 )
+@model_options
 def table(
     spec: str,
     width: float | None,
@@ -61,6 +62,9 @@ def table(
     depth: int | None,
     by: str,
     explain: bool,
+    execution: str | None,
+    dtype: str | None,
+    device: str | None,
 ) -> None:
     """Cost table of SPEC (a YAML file, or a bundled spec name such as mobilenet_v1).
 
@@ -70,14 +74,26 @@ def table(
       lightcost table mobilenet_v1 --width 0.75 --res 128 --params weights
       lightcost table my_net.yaml --format json > costs.json
       lightcost table mobilenet_v1 --by op --params weights   # paper Table 2
+      lightcost table mobilenet_v2 --device gtx1080ti --dtype fp16 --exec unfused
     """
     convention = params_convention(params, fold_bn)
-    cost = analyze(spec, width, res, convention, parse_sets(sets), variant=variant)
+    cost = analyze(
+        spec,
+        width,
+        res,
+        convention,
+        parse_sets(sets),
+        variant=variant,
+        execution=execution or "fused",
+        dtype=dtype or "fp32",
+        device=device,
+    )
+    memory = any(option is not None for option in (execution, dtype, device))
     if fmt == "json":
         click.echo(to_json(cost, unit))
     elif fmt == "csv":
         click.echo(to_csv(cost), nl=False)
     elif fmt == "markdown":
-        click.echo(to_markdown(cost, unit, by, depth), nl=False)
+        click.echo(to_markdown(cost, unit, by, depth, memory), nl=False)
     else:
-        print_table(cost, unit, by, depth, explain)
+        print_table(cost, unit, by, depth, explain, memory)

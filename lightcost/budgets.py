@@ -1,0 +1,373 @@
+"""Architecture budgets: where they are written, how limits are read, whether they hold.
+
+A budget is a set of limits on model-level figures (any name in
+:data:`lightcost.figures.FIGURES`) of one spec at one configuration. Budgets are
+written in a spec's ``budget:`` section (one entry or a list of entries) or in
+a project file, ``budgets.yaml``, whose ``budgets:`` list names the specs::
+
+    budgets:
+      - spec: specs/*.yaml      # a path or glob, relative to this file; or a bundled name
+        madds: 600M
+      - spec: mobilenet_v2
+        width: 0.75             # configuration keys: see config_keys()
+        madds: 220M
+        params: 2.7M
+
+Conventions:
+
+* A limit is an upper bound (a lower bound for a figure that is not
+  ``lower_is_better``); a figure equal to its limit holds.
+* Limits are numbers with an optional suffix (:func:`parse_limit`): an SI
+  multiplier of the figure's own unit (``300k``, ``4.3M``, ``1.2G``), or a
+  unit of bytes (``2MiB``, ``512kB``) or time (``5ms``), converted to the
+  figure's unit.
+* Headroom is ``(limit - actual) / limit`` in percent: negative when exceeded.
+* Spec paths in a project file are relative to the file's directory.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from typing import Any
+
+from lightcost.api import analyze
+from lightcost.errors import Loc, SpecError, did_you_mean
+from lightcost.expand import check_keys
+from lightcost.figures import FIGURES, Figure
+from lightcost.loader import LList, LMap, find_spec, loc_of, parse_yaml, read_spec
+
+PROJECT_FILE = "budgets.yaml"
+PROJECT_KEY = "budgets"
+SPEC_SECTION = "budget"
+SPEC_KEY = "spec"
+RENAMED = {"set": "overrides", "convention": "params"}  # budget key -> analyze() keyword
+LIMIT_EXAMPLES = "e.g. 600M, 4.3M, 300k, 2MiB, 5ms"
+
+# suffix -> (dimension, factor to the dimension's base unit); dimension "" is a plain
+# number in the figure's own unit.
+SCALES: dict[str, tuple[str, Fraction]] = {
+    **{s: ("", Fraction(f)) for s, f in
+       {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}.items()},
+    **{s: ("bytes", Fraction(f)) for s, f in
+       {"B": 1, "kB": 10**3, "KB": 10**3, "MB": 10**6, "GB": 10**9,
+        "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}.items()},
+    **{s: ("seconds", Fraction(1, f)) for s, f in
+       {"s": 1, "ms": 10**3, "us": 10**6, "µs": 10**6, "ns": 10**9}.items()},
+}  # fmt: skip
+MAX_NUMBER = 1e99  # a limit written as a YAML number; text has at most a 2-digit exponent
+NUMBER = r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,2})?"  # non-negative, exponent within 99
+_LIMIT = re.compile(rf"^\s*({NUMBER})\s*([A-Za-zµ]*)\s*$")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A parsed limit: ``value`` in the base unit of ``dimension`` (see :data:`SCALES`)."""
+
+    value: Fraction
+    dimension: str
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One limit of a budget: a figure, its bound in the figure's unit, where it is written."""
+
+    figure: str
+    value: float
+    text: str
+    loc: Loc
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Limits on one spec at one configuration (``config``: budget keys as written)."""
+
+    spec: str
+    config: Mapping[str, Any]
+    limits: tuple[Limit, ...]
+    loc: Loc
+
+    def arguments(self) -> dict[str, Any]:
+        """The configuration as keyword arguments of :func:`lightcost.analyze`."""
+        return {RENAMED.get(key, key): value for key, value in self.config.items()}
+
+
+@dataclass(frozen=True)
+class Result:
+    """A limit checked against the figure the spec actually has."""
+
+    budget: Budget
+    limit: Limit
+    model: str
+    actual: int | float
+
+    @property
+    def figure(self) -> Figure:
+        """The registry entry of the limited figure."""
+        return FIGURES[self.limit.figure]
+
+    @property
+    def passed(self) -> bool:
+        """Whether the figure is within its limit (equal holds)."""
+        if self.figure.lower_is_better:
+            return self.actual <= self.limit.value
+        return self.actual >= self.limit.value
+
+    @property
+    def headroom(self) -> float | None:
+        """Percent of the limit left (negative when exceeded); None for a zero limit."""
+        if self.limit.value == 0:
+            return None
+        spare = self.limit.value - self.actual
+        sign = 1 if self.figure.lower_is_better else -1
+        return float(100 * sign * spare / self.limit.value)
+
+
+@dataclass(frozen=True)
+class Report:
+    """Every result of one check, and every spec it analyzed (with or without budgets)."""
+
+    results: tuple[Result, ...]
+    specs: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        """True when every budget holds."""
+        return all(r.passed for r in self.results)
+
+    @property
+    def exceeded(self) -> list[Result]:
+        """The results over their limit."""
+        return [r for r in self.results if not r.passed]
+
+
+# -- limits ------------------------------------------------------------------------------------
+
+
+def parse_limit(raw: object, where: Loc) -> Quantity:
+    """Read a limit as people write it: ``600M``, ``4.3M``, ``300k``, ``2MiB``, ``5ms``, ``1e9``.
+
+    Pure; a bad limit raises a SpecError at ``where``.
+    """
+    if isinstance(raw, int | float) and not isinstance(raw, bool) and 0 <= raw <= MAX_NUMBER:
+        return Quantity(Fraction(raw), "")
+    match = _LIMIT.match(raw) if isinstance(raw, str) else None
+    if match is None:
+        raise SpecError(
+            f"bad limit {raw!r}: expected a non-negative number with an optional "
+            f"suffix, {LIMIT_EXAMPLES}",
+            where,
+        )
+    number, suffix = match.groups()
+    if suffix not in SCALES:
+        raise SpecError(
+            f"bad limit {raw!r}: unknown suffix '{suffix}'{did_you_mean(suffix, SCALES)} "
+            f"(suffixes: {', '.join(s for s in SCALES if s)})",
+            where,
+        )
+    dimension, factor = SCALES[suffix]
+    return Quantity(Fraction(number) * factor, dimension)
+
+
+def unit_scale(unit: str) -> tuple[str, Fraction]:
+    """The dimension and base-unit factor of a figure's unit (an unknown unit is its own)."""
+    return SCALES.get(unit, (unit, Fraction(1)))
+
+
+def limit_for(figure: Figure, raw: object, where: Loc) -> Limit:
+    """A limit on ``figure``, converted to the figure's unit."""
+    quantity = parse_limit(raw, where)
+    dimension, factor = unit_scale(figure.unit)
+    if quantity.dimension and quantity.dimension != dimension:
+        measure = f"in {dimension}" if dimension else "a plain number"
+        raise SpecError(
+            f"limit {raw!r} is in {quantity.dimension}, but {figure.name} ({figure.label}) "
+            f"is {measure}",
+            where,
+        )
+    value = quantity.value / factor if quantity.dimension else quantity.value
+    return Limit(figure.name, float(value), str(raw), where)
+
+
+# -- budget entries ----------------------------------------------------------------------------
+
+
+def config_keys() -> dict[str, str]:
+    """Budget keys that configure the analysis, mapped to :func:`lightcost.analyze` keywords.
+
+    Every keyword of ``analyze`` except ``spec`` and ``text``, so a new one (a
+    ``device`` for latency) is a budget key too; ``overrides`` is written ``set``
+    and ``params`` (a figure name) ``convention``.
+    """
+    import inspect  # lazy: only budgets and the schema need it
+
+    spelled = {keyword: key for key, keyword in RENAMED.items()}
+    names = [name for name in inspect.signature(analyze).parameters if name not in ("spec", "text")]
+    return {spelled.get(name, name): name for name in names}
+
+
+def _config_value(key: str, value: Any, where: Loc) -> Any:
+    """A configuration value as analyze() takes it (analyze() checks the values themselves)."""
+    if key == "set":
+        if not isinstance(value, LMap) or not all(
+            isinstance(v, int | float | str) for v in value.values()
+        ):
+            raise SpecError("'set' must map spec vars to numbers or text", where)
+        return dict(value)
+    if not isinstance(value, int | float | str):
+        raise SpecError(f"'{key}' must be a number or text", where)
+    return str(value) if key == "variant" else value
+
+
+def parse_entry(entry: Any, where: Loc, spec: str, extra: tuple[str, ...] = ()) -> Budget:
+    """One budget entry (figure limits plus configuration keys) for ``spec``.
+
+    ``extra`` names keys the caller reads itself (``spec`` in a project file).
+    """
+    if not isinstance(entry, LMap):
+        raise SpecError(
+            f"a budget must be a mapping of figures to limits, {LIMIT_EXAMPLES}",
+            loc_of(entry, where),
+        )
+    configuration = config_keys()
+    allowed = (*extra, *configuration, *FIGURES)
+    config: dict[str, Any] = {}
+    limits: list[Limit] = []
+    for key, value in entry.items():
+        if key in FIGURES:
+            limits.append(limit_for(FIGURES[key], value, entry.loc_of(key)))
+        elif key in configuration:
+            config[key] = _config_value(key, value, entry.loc_of(key))
+        elif key not in extra:
+            raise SpecError(
+                f"unknown key '{key}' in a budget{did_you_mean(key, allowed)} "
+                f"(figures: {', '.join(FIGURES)}; configuration: {', '.join(configuration)})",
+                entry.key_loc(key),
+            )
+    if config and not limits:
+        raise SpecError(
+            f"a budget with a configuration needs a limit ({LIMIT_EXAMPLES})", entry.loc
+        )
+    return Budget(spec, config, tuple(limits), entry.loc)
+
+
+def spec_budgets(spec: str) -> list[Budget]:
+    """The budgets in a spec's own ``budget:`` section (one entry or a list)."""
+    data, file = read_spec(spec)
+    section = data.get(SPEC_SECTION) if isinstance(data, LMap) else None
+    if section is None:
+        return []
+    where = data.loc_of(SPEC_SECTION)
+    entries = list(enumerate(section)) if isinstance(section, LList) else [(None, section)]
+    return [parse_entry(e, where if i is None else section.loc_of(i), file) for i, e in entries]
+
+
+def project_budgets(path: str) -> list[tuple[list[str], Budget]]:
+    """The budgets of a project file, each with the spec files its ``spec`` names.
+
+    Every entry is read and checked, also those naming no spec of this run. The
+    budgets' ``spec`` is left empty: :func:`collect` fills it in per spec.
+    """
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read budgets file: {exc}", Loc(path, 1, 1)) from None
+    data = parse_yaml(text, path)
+    entries = data.get(PROJECT_KEY) if isinstance(data, LMap) else None
+    if not isinstance(entries, LList):
+        raise SpecError(
+            f"a budgets file is a mapping with one key, '{PROJECT_KEY}': a list of entries "
+            f"{{{SPEC_KEY}: PATH-OR-GLOB, FIGURE: LIMIT, ...}}",
+            loc_of(data, Loc(path, 1, 1)),
+        )
+    check_keys(data, (PROJECT_KEY,), "a budgets file")
+    base = os.path.dirname(path)
+    out = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, LMap) or not isinstance(entry.get(SPEC_KEY), str):
+            raise SpecError(
+                f"a budget entry needs '{SPEC_KEY}': a spec path, glob or bundled name",
+                entries.loc_of(index),
+            )
+        files = matching_specs(entry[SPEC_KEY], base, entry.loc_of(SPEC_KEY))
+        budget = parse_entry(entry, entry.loc, "", extra=(SPEC_KEY,))
+        out.append((files, budget))
+    return out
+
+
+def matching_specs(pattern: str, base: str, where: Loc) -> list[str]:
+    """Spec files named by a path or glob relative to ``base``, or a bundled spec name."""
+    found = sorted(glob.glob(os.path.join(base, pattern), recursive=True))
+    files = [os.path.normpath(f) for f in found if os.path.isfile(f)]
+    if files:
+        return files
+    if glob.has_magic(pattern):
+        raise SpecError(f"'{pattern}' matches no file", where)
+    try:
+        return [find_spec(pattern)]
+    except SpecError as exc:
+        raise SpecError(exc.message, where) from None
+
+
+def collect(specs: Sequence[str], project: str | None) -> list[Budget]:
+    """Every budget that applies to ``specs`` (default: every spec the project file names).
+
+    A spec's own budgets come first, then the project file's. A spec without any
+    limit gets an empty budget, so it is still analyzed (and so validated).
+    """
+    entries = project_budgets(project) if project else []
+    targets = [find_spec(s) for s in specs] or [f for files, _ in entries for f in files]
+    budgets: list[Budget] = []
+    seen: set[str] = set()
+    for file in targets:
+        key = os.path.realpath(file)
+        if key in seen:
+            continue
+        seen.add(key)
+        named = [
+            replace(budget, spec=file)
+            for files, budget in entries
+            if key in {os.path.realpath(f) for f in files}
+        ]
+        limited = [b for b in spec_budgets(file) + named if b.limits]
+        budgets += limited or [Budget(file, {}, (), Loc(file, 1, 1))]
+    return budgets
+
+
+# -- evaluation --------------------------------------------------------------------------------
+
+
+def measure(budget: Budget) -> list[Result]:
+    """Analyze a budget's spec at its configuration and read every limited figure.
+
+    An error that does not point into a file (a configuration value analyze()
+    rejects, a figure this configuration cannot give) is located at the budget.
+    """
+    try:
+        cost = analyze(budget.spec, **budget.arguments())
+        return [
+            Result(budget, limit, cost.graph.name, FIGURES[limit.figure].get(cost))
+            for limit in budget.limits
+        ]
+    except SpecError as exc:
+        if exc.loc is not None:
+            raise
+        raise SpecError(f"{exc.message} (budget for {budget.spec})", budget.loc) from None
+    except ValueError as exc:
+        raise SpecError(f"{exc} (budget for {budget.spec})", budget.loc) from None
+
+
+def evaluate(budgets: Sequence[Budget]) -> Report:
+    """Check every limit of every budget."""
+    results = [result for budget in budgets for result in measure(budget)]
+    return Report(tuple(results), tuple(dict.fromkeys(b.spec for b in budgets)))
+
+
+def check(specs: Sequence[str], project: str | None) -> Report:
+    """Collect and evaluate: what ``lightcost check`` reports."""
+    return evaluate(collect(specs, project))

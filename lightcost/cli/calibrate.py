@@ -1,0 +1,131 @@
+"""``lightcost calibrate``: measure this machine and write a device profile.
+
+Compute rate: float32 matrix products with numpy (2 n^3 FLOP each, whatever
+cores numpy's BLAS uses). Memory bandwidth: copies of a float32 array larger
+than the caches (bytes read + bytes written). Kernel overhead: one numpy call
+on a 1-element array. Each figure is the best of several runs (the least
+disturbed one). numpy is imported here only, never at start-up.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from lightcost.latency import Device
+
+
+def best_time(run: Callable[[], object], repeats: int) -> float:
+    """The fastest of ``repeats`` timed runs, after one warm-up run, in seconds."""
+    run()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def measure(size: int, mebibytes: int, repeats: int) -> Device:
+    """This machine's fp32 matmul rate, copy bandwidth and per-call overhead."""
+    import datetime
+    import platform
+
+    import numpy as np
+
+    from lightcost.latency import Device
+
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal((size, size), dtype=np.float32) for _ in range(2))
+    flops = 2 * size**3 / best_time(lambda: a @ b, repeats)
+    src = np.ones(mebibytes * 2**20 // 4, dtype=np.float32)
+    dst = np.empty_like(src)
+    bandwidth = 2 * src.nbytes / best_time(lambda: np.copyto(dst, src), repeats)
+    one, out = np.ones(1, dtype=np.float32), np.empty(1, dtype=np.float32)
+    calls = 1000
+
+    def many() -> None:
+        for _ in range(calls):
+            np.add(one, one, out=out)
+
+    overhead = best_time(many, repeats) / calls
+    host = platform.node() or "this machine"
+    return Device(
+        name=host,
+        peak_flops={"fp32": flops},
+        bandwidth=bandwidth,
+        kernel_overhead=overhead,
+        description=f"{host} ({platform.machine()}), measured by lightcost calibrate",
+        source=f"lightcost calibrate, numpy {np.__version__}, {datetime.date.today()}",
+    )
+
+
+@click.command()
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
+    default="-",
+    show_default=True,
+    help="Profile file to write (- for standard output).",
+)
+@click.option("--name", default=None, help="Profile name (default: this host's name).")
+@click.option(
+    "--size",
+    type=click.IntRange(16),
+    default=1024,
+    show_default=True,
+    help="Matrix size n of the n x n float32 matmul.",
+)
+@click.option(
+    "--mib",
+    type=click.IntRange(1),
+    default=256,
+    show_default=True,
+    help="MiB of the array copied to measure bandwidth.",
+)
+@click.option(
+    "--repeats",
+    type=click.IntRange(1),
+    default=5,
+    show_default=True,
+    help="Runs of each measurement; the fastest counts.",
+)
+def calibrate(output: str, name: str | None, size: int, mib: int, repeats: int) -> None:
+    """Measure this machine's compute rate and memory bandwidth and write a device profile.
+
+    Use the profile with --device FILE: lightcost table mobilenet_v2 --device profile.yaml
+
+    \b
+    Examples:
+      lightcost calibrate -o profile.yaml
+      lightcost calibrate --size 256 --mib 16 --repeats 2   # quick
+    """
+    import platform  # lazy, as numpy: only calibrate needs it
+
+    from lightcost.latency import dump_device
+
+    device = measure(size, mib, repeats)
+    if name:
+        device = replace(device, name=name)
+    comment = (
+        f"Measured by `lightcost calibrate` on {platform.node()} ({platform.machine()}, "
+        f"{platform.system()}).\n"
+        f"- peak_flops (fp32 only): {size}x{size} float32 numpy matmul, 2 n^3 FLOP, "
+        f"best of {repeats}.\n"
+        f"- bandwidth: numpy copy of a {mib} MiB float32 array, bytes read + written, "
+        f"best of {repeats}.\n"
+        "- kernel_overhead: one numpy call on a 1-element array (1000 calls), "
+        f"best of {repeats}.\n"
+        "Achieved rates, not spec-sheet peaks; only fp32 was measured."
+    )
+    text = dump_device(device, comment)
+    with click.open_file(output, "w") as handle:
+        handle.write(text)
+    if output != "-":
+        click.echo(f"wrote {output}: {device.describe('fp32')}", err=True)

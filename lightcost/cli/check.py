@@ -1,0 +1,70 @@
+"""``lightcost check [SPEC]...``: evaluate architecture budgets; exit 0 (hold), 1 (exceeded), 2."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from lightcost.errors import SpecError
+from lightcost.render import use_style
+from lightcost.report import CHECK_FORMATS
+
+EXIT_EXCEEDED = 1
+
+
+@click.command()
+@click.argument("specs", nargs=-1, metavar="[SPEC]...")
+@click.option(
+    "--budgets",
+    "-b",
+    "project",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Project budgets file (default: budgets.yaml in the current directory, if any).",
+)
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["table", *CHECK_FORMATS]),
+    default="table",
+    show_default=True,
+    help="table, json, junit (JUnit XML), github (workflow annotations) or markdown.",
+)
+@click.pass_context
+def check(ctx: click.Context, specs: tuple[str, ...], project: str | None, fmt: str) -> None:
+    """Check architecture budgets: limits on params, MAdds, memory, latency... of specs.
+
+    Budgets live in a spec's `budget:` section or in budgets.yaml. With SPECs,
+    checks their own budgets and the budgets.yaml entries naming them; without,
+    every entry of budgets.yaml. Exit status: 0 all hold, 1 a budget is exceeded,
+    2 a usage or spec error.
+
+    \b
+    Examples:
+      lightcost check                           # every budget in budgets.yaml
+      lightcost check specs/net.yaml            # the spec's own budget: section
+      lightcost check --format junit > budgets.xml
+      lightcost check --format github           # annotations in a GitHub Actions log
+    """
+    from lightcost.budgets import PROJECT_FILE
+    from lightcost.budgets import check as run_check
+    from lightcost.report import github_error, render_check
+
+    if project is None and os.path.isfile(PROJECT_FILE):
+        project = PROJECT_FILE
+    if not specs and project is None:
+        raise click.UsageError(
+            f"no SPEC given and no {PROJECT_FILE} in this directory: name the specs to "
+            "check or a budgets file with --budgets"
+        )
+    try:
+        report = run_check(specs, project)
+    except SpecError as exc:  # also an annotation on the line, then the usual error and exit 2
+        if fmt == "github" and exc.loc is not None:
+            click.echo(github_error(exc.loc, "lightcost spec error", str(exc)))
+        raise
+    click.echo(render_check(report, fmt, use_style()), nl=False)
+    if not report.passed:
+        ctx.exit(EXIT_EXCEEDED)

@@ -1,0 +1,145 @@
+"""``lightcost lint SPEC``: ShuffleNetV2's guidelines G1-G4 checked with numbers.
+
+Exit status: 0 clean, 1 findings, 2 a spec (or usage) error.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from lightcost.api import analyze
+from lightcost.cli.options import execution_option, params_convention, parse_sets, spec_options
+from lightcost.cost import ModelCost
+from lightcost.lint import Finding, Limits, lint
+from lightcost.render import boxed, config, title, use_style
+
+EXIT_FINDINGS = 1
+DEFAULTS = Limits()
+
+
+def findings_json(cost: ModelCost, limits: Limits, findings: list[Finding]) -> str:
+    """The configuration, the limits and every finding with its numbers."""
+    document = {
+        "config": config(cost),
+        "limits": limits._asdict(),
+        "clean": not findings,
+        "findings": [f._asdict() | {"values": dict(f.values)} for f in findings],
+    }
+    return json.dumps(document, indent=2)
+
+
+def findings_text(cost: ModelCost, findings: list[Finding]) -> str:
+    """A table of findings, or one line saying the spec is clean."""
+    head = f"{title(cost)}  ({cost.execution} execution)"
+    if not findings:
+        return f"{head}\nno findings: G1-G4 hold within the limits"
+    cells = [[f.rule, f.where, f.message] for f in findings]
+    text = boxed(head, ["Rule", "Where", "Finding"], cells, [False] * 3, use_style(), total=False)
+    return f"{text}\n{len(findings)} finding(s); ShuffleNetV2 (arXiv 1807.11164) Sec. 2 G1-G4"
+
+
+@click.command("lint")
+@click.argument("spec")
+@spec_options
+@execution_option
+@click.option(
+    "--g1-excess",
+    type=click.FloatRange(0),
+    default=100 * DEFAULTS.g1_excess,
+    show_default=True,
+    metavar="PCT",
+    help="G1: report 1x1 convs whose MAC is more than PCT % above 2*sqrt(hw*B) + B/hw.",
+)
+@click.option(
+    "--g2-overhead",
+    type=click.FloatRange(0),
+    default=100 * DEFAULTS.g2_overhead,
+    show_default=True,
+    metavar="PCT",
+    help="G2: report group convs whose MAC is more than PCT % above the g=1 conv of equal MAdds.",
+)
+@click.option(
+    "--g3-kernels",
+    type=click.IntRange(1),
+    default=DEFAULTS.g3_kernels,
+    show_default=True,
+    metavar="N",
+    help="G3: report top-level blocks that launch more than N kernels.",
+)
+@click.option(
+    "--g3-branches",
+    type=click.IntRange(1),
+    default=DEFAULTS.g3_branches,
+    show_default=True,
+    metavar="N",
+    help="G3: report top-level blocks with more than N parallel branches.",
+)
+@click.option(
+    "--g4-share",
+    type=click.FloatRange(0, 100),
+    default=100 * DEFAULTS.g4_share,
+    show_default=True,
+    metavar="PCT",
+    help="G4: report when more than PCT % of MAC is in element-wise kernels.",
+)
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.pass_context
+def lint_command(
+    ctx: click.Context,
+    spec: str,
+    width: float | None,
+    res: int | None,
+    variant: str | None,
+    sets: tuple[str, ...],
+    params: str,
+    fold_bn: bool,
+    execution: str | None,
+    g1_excess: float,
+    g2_overhead: float,
+    g3_kernels: int,
+    g3_branches: int,
+    g4_share: float,
+    fmt: str,
+) -> None:
+    """Check SPEC against ShuffleNetV2's guidelines G1-G4, with numbers.
+
+    \b
+    G1  1x1 convs with unequal channels: MAC above 2*sqrt(hw*B) + B/hw
+    G2  group convs: MAC above the g=1 conv with equal input and MAdds
+    G3  fragmentation: kernels and parallel branches per top-level block
+    G4  share of MAC in element-wise kernels (activations, BN, add, copies, depthwise)
+
+    Exit status 0 when clean, 1 with findings, 2 on a spec error.
+
+    \b
+    Examples:
+      lightcost lint shufflenet_v1 --set groups=8
+      lightcost lint mobilenet_v2 --g1-excess 50 --format json
+    """
+    convention = params_convention(params, fold_bn)
+    cost = analyze(
+        spec,
+        width,
+        res,
+        convention,
+        parse_sets(sets),
+        variant=variant,
+        execution=execution or "fused",
+    )
+    limits = Limits(g1_excess / 100, g2_overhead / 100, g3_kernels, g3_branches, g4_share / 100)
+    findings = lint(cost, limits)
+    click.echo(
+        findings_json(cost, limits, findings) if fmt == "json" else findings_text(cost, findings)
+    )
+    if findings:
+        ctx.exit(EXIT_FINDINGS)

@@ -1,0 +1,24 @@
+"""``lightcost schema``: the JSON Schema of the spec format (or of budgets.yaml)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.command()
+@click.argument("kind", type=click.Choice(["spec", "budgets"]), default="spec")
+def schema(kind: str) -> None:
+    """Print the JSON Schema (draft 2020-12) of a spec, or of a budgets file.
+
+    For editor validation and completion with yaml-language-server:
+
+    \b
+      lightcost schema > lightcost.schema.json
+      # first line of a spec:
+      # yaml-language-server: $schema=./lightcost.schema.json
+    """
+    from lightcost.schema import SCHEMAS
+
+    click.echo(json.dumps(SCHEMAS[kind](), indent=2))

@@ -1,0 +1,148 @@
+"""Compare the costs of two specs, or two configurations of one, layer by layer.
+
+Layers are matched by name. The comparison lists them in the new model's order,
+with each removed layer placed before the first kept layer that followed it in
+the old model. Per-layer figures are those :class:`~lightcost.cost.Summary`
+sums (:data:`lightcost.cost.SUMMED`); totals are every model-level figure of
+:data:`lightcost.figures.FIGURES`. A change is ``new - old``; a relative change
+is ``(new - old) / old`` (None when ``old`` is 0).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from lightcost.cost import SUMMED, LayerCost, ModelCost
+from lightcost.errors import Loc, SpecError
+from lightcost.figures import FIGURES, Figure
+
+
+@dataclass(frozen=True)
+class LayerDiff:
+    """One layer name in either model: ``old`` or ``new`` is None when added or removed."""
+
+    name: str
+    old: LayerCost | None
+    new: LayerCost | None
+
+    @property
+    def status(self) -> str:
+        """``added``, ``removed``, ``changed`` (a figure or the output shape) or ``same``."""
+        if self.old is None:
+            return "added"
+        if self.new is None:
+            return "removed"
+        same = self.old.out_shape == self.new.out_shape and all(
+            getattr(self.old, key) == getattr(self.new, key) for key in SUMMED
+        )
+        return "same" if same else "changed"
+
+    def value(self, side: str, figure: str) -> int | float:
+        """A per-layer figure of the ``old`` or ``new`` layer (0 when the layer is absent)."""
+        layer = self.old if side == "old" else self.new
+        value: int | float = 0 if layer is None else getattr(layer, figure)
+        return value
+
+    def change(self, figure: str) -> int | float:
+        """``new - old`` of a per-layer figure."""
+        return self.value("new", figure) - self.value("old", figure)
+
+
+@dataclass(frozen=True)
+class TotalDiff:
+    """A model-level figure in both models."""
+
+    figure: Figure
+    old: int | float
+    new: int | float
+
+    @property
+    def change(self) -> int | float:
+        """``new - old``."""
+        return self.new - self.old
+
+    @property
+    def relative(self) -> float | None:
+        """``(new - old) / old``, or None when ``old`` is 0."""
+        return None if self.old == 0 else self.change / self.old
+
+    def grew_more_than(self, percent: float) -> bool:
+        """Whether the figure got worse by more than ``percent`` % (any growth from 0)."""
+        worse = self.change if self.figure.lower_is_better else -self.change
+        if worse <= 0:
+            return False
+        return self.relative is None or 100 * abs(self.relative) > percent
+
+
+@dataclass(frozen=True)
+class CostDiff:
+    """The per-layer and total comparison of two costed models."""
+
+    old: ModelCost
+    new: ModelCost
+    layers: tuple[LayerDiff, ...]
+    totals: tuple[TotalDiff, ...]
+
+    def grown(self, percent: float) -> list[TotalDiff]:
+        """Totals that got worse by more than ``percent`` %."""
+        return [t for t in self.totals if t.grew_more_than(percent)]
+
+
+def match_layers(old: tuple[LayerCost, ...], new: tuple[LayerCost, ...]) -> list[LayerDiff]:
+    """Pair layers by name in the order described in the module docstring."""
+    old_index = {layer.name: i for i, layer in enumerate(old)}
+    new_names = {layer.name for layer in new}
+    removed = [layer for layer in old if layer.name not in new_names]
+    out: list[LayerDiff] = []
+    pending = 0
+    for layer in new:
+        position = old_index.get(layer.name)
+        if position is None:
+            out.append(LayerDiff(layer.name, None, layer))
+            continue
+        while pending < len(removed) and old_index[removed[pending].name] < position:
+            out.append(LayerDiff(removed[pending].name, removed[pending], None))
+            pending += 1
+        out.append(LayerDiff(layer.name, old[position], layer))
+    out += [LayerDiff(layer.name, layer, None) for layer in removed[pending:]]
+    return out
+
+
+def compare(old: ModelCost, new: ModelCost) -> CostDiff:
+    """Compare two costed models layer by layer and in total.
+
+    Figures that need a device profile are compared when both sides have one.
+    """
+    devices = old.device is not None and new.device is not None
+    figures = [f for f in FIGURES.values() if devices or not f.device]
+    totals = tuple(TotalDiff(f, f.get(old), f.get(new)) for f in figures)
+    return CostDiff(old, new, tuple(match_layers(old.layers, new.layers)), totals)
+
+
+def git_text(path: str, rev: str) -> tuple[str, str]:
+    """The text of spec file ``path`` at git revision ``rev``, and the name to report it by.
+
+    Runs ``git show REV:./FILE`` in the file's directory; a missing git, file or
+    revision is a SpecError.
+    """
+    import subprocess  # lazy: only the --rev path runs git
+
+    folder, base = os.path.split(os.path.abspath(path))
+    name = f"{path}@{rev}"
+    try:
+        done = subprocess.run(
+            ["git", "-C", folder, "show", f"{rev}:./{base}"],
+            capture_output=True,
+            check=False,
+        )
+    except OSError as exc:
+        raise SpecError(f"cannot run git for --rev {rev}: {exc.strerror}") from None
+    if done.returncode != 0:
+        problem = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        reason = problem[0] if problem else f"git exited with status {done.returncode}"
+        raise SpecError(f"cannot read {path} at revision '{rev}': {reason}")
+    try:
+        return done.stdout.decode("utf-8"), name
+    except UnicodeDecodeError:
+        raise SpecError("spec is not valid UTF-8 text", Loc(name, 1, 1)) from None

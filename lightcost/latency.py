@@ -1,0 +1,174 @@
+"""Estimated latency: a roofline per kernel on a device profile.
+
+Each kernel (:mod:`lightcost.memory`) takes
+``max(2 x MAdds / peak FLOP/s, MAC bytes / bandwidth) + kernel overhead``
+(the roofline model: Williams, Waterman and Patterson, CACM 52(4), 2009; the
+per-kernel overhead stands for launch and dispatch costs, which is how
+fragmentation slows a network, ShuffleNetV2 G3). Kernels run one after another
+at batch 1; a layer's latency is the sum of its kernels'. Only conv and FC
+multiply-adds count as compute: element-wise ops are bounded by their memory
+traffic.
+
+A device profile is a small YAML file (bundled ones in ``lightcost/devices/``):
+
+```yaml
+name: gtx1080ti
+description: NVIDIA GeForce GTX 1080 Ti
+source: where the numbers come from
+peak_flops: 11.34e+12        # FLOP/s, or per dtype: {fp32: ..., fp16: ..., int8: ...}
+bandwidth: 484.0e+9          # memory bandwidth, bytes/s
+kernel_overhead: 5.0e-6      # seconds per kernel
+```
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lightcost.errors import Loc, SpecError, did_you_mean
+from lightcost.memory import DTYPES, Kernel, maximum
+
+FIELDS = ("name", "description", "source", "peak_flops", "bandwidth", "kernel_overhead")
+
+
+@dataclass(frozen=True)
+class Device:
+    """A device profile: peak compute per dtype, memory bandwidth, per-kernel overhead."""
+
+    name: str
+    peak_flops: Mapping[str, float]  # FLOP/s per dtype
+    bandwidth: float  # bytes/s
+    kernel_overhead: float  # seconds
+    description: str = ""
+    source: str = ""
+
+    def flops(self, dtype: str) -> float:
+        """Peak FLOP/s for ``dtype``; a SpecError names the dtypes the profile has."""
+        if dtype not in self.peak_flops:
+            raise SpecError(
+                f"device '{self.name}' has no peak_flops for {dtype} "
+                f"(it has: {', '.join(self.peak_flops)})"
+            )
+        return self.peak_flops[dtype]
+
+    def describe(self, dtype: str) -> str:
+        """``gtx1080ti: 11.34 TFLOP/s, 484 GB/s, 5 us per kernel``."""
+        return (
+            f"{self.name}: {self.flops(dtype) / 1e12:.4g} TFLOP/s ({dtype}), "
+            f"{self.bandwidth / 1e9:.4g} GB/s, {self.kernel_overhead * 1e6:.3g} us per kernel"
+        )
+
+
+def kernel_time(kernel: Kernel, device: Device, dtype: str) -> float:
+    """Roofline time of one kernel in seconds (module docstring)."""
+    compute = 2 * kernel.madds / device.flops(dtype)
+    memory = kernel.mac * DTYPES[dtype] / device.bandwidth
+    bound: float = maximum(compute, memory)
+    return bound + device.kernel_overhead
+
+
+def layer_time(kernels: Iterable[Kernel], device: Device, dtype: str) -> float:
+    """A layer's kernels one after another, in seconds (0 for a view)."""
+    return sum((kernel_time(k, device, dtype) for k in kernels), 0.0)
+
+
+def devices_dir() -> str:
+    """The directory of bundled device profiles."""
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "devices")
+
+
+def bundled_devices() -> list[str]:
+    """Names of the bundled device profiles."""
+    return sorted(f[: -len(".yaml")] for f in os.listdir(devices_dir()) if f.endswith(".yaml"))
+
+
+def load_device(name_or_path: str) -> Device:
+    """A device profile from a YAML file, or a bundled profile by name; SpecError if invalid."""
+    from lightcost.loader import parse_yaml
+
+    path = name_or_path
+    if not os.path.isfile(path):
+        path = os.path.join(devices_dir(), f"{name_or_path.removesuffix('.yaml')}.yaml")
+        if not os.path.isfile(path):
+            names = bundled_devices()
+            raise SpecError(
+                f"no device profile file '{name_or_path}' and no bundled profile of that name"
+                f"{did_you_mean(name_or_path, names)} (bundled: {', '.join(names)})"
+            )
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read device profile: {exc}", Loc(path, 1, 1)) from None
+    return parse_device(parse_yaml(text, path), path)
+
+
+def parse_device(data: Any, file: str) -> Device:
+    """Validate loaded profile data (:func:`lightcost.loader.parse_yaml` output)."""
+    from lightcost.loader import LMap
+
+    if not isinstance(data, LMap):
+        raise SpecError("a device profile must be a mapping", Loc(file, 1, 1))
+    for key in data:
+        if key not in FIELDS:
+            raise SpecError(
+                f"unknown key '{key}' in device profile{did_you_mean(key, FIELDS)} "
+                f"(allowed: {', '.join(FIELDS)})",
+                data.key_loc(key),
+            )
+    for key in ("name", "peak_flops", "bandwidth", "kernel_overhead"):
+        if key not in data:
+            raise SpecError(f"device profile needs '{key}'", data.loc.at(key))
+    peak = data["peak_flops"]
+    if isinstance(peak, LMap):
+        for dtype in peak:
+            if dtype not in DTYPES:
+                raise SpecError(
+                    f"unknown dtype '{dtype}'{did_you_mean(dtype, DTYPES)} "
+                    f"(dtypes: {', '.join(DTYPES)})",
+                    peak.key_loc(dtype),
+                )
+        flops = {d: _number(peak, d, positive=True) for d in peak}
+    else:
+        flops = dict.fromkeys(DTYPES, _number(data, "peak_flops", positive=True))
+    return Device(
+        name=str(data["name"]),
+        peak_flops=flops,
+        bandwidth=_number(data, "bandwidth", positive=True),
+        kernel_overhead=_number(data, "kernel_overhead", positive=False),
+        description=str(data.get("description", "")),
+        source=str(data.get("source", "")),
+    )
+
+
+def _number(data: Any, key: str, positive: bool) -> float:
+    """A finite number (``1e12`` written as text is accepted: YAML 1.1 reads it as a string)."""
+    value = data[key]
+    what = "a positive number" if positive else "a number >= 0"
+    try:
+        number = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number) or number < 0 or (positive and number == 0):
+        raise SpecError(f"{key} must be {what}, got {value!r}", data.loc_of(key))
+    return number
+
+
+def dump_device(device: Device, comment: str = "") -> str:
+    """A device profile as YAML text that :func:`load_device` reads back; ``comment`` on top."""
+    lines = [f"# {line}".rstrip() for line in comment.splitlines()]
+    lines += [
+        f"name: {json.dumps(device.name)}",
+        f"description: {json.dumps(device.description)}",
+        f"source: {json.dumps(device.source)}",
+        "peak_flops:",
+        *(f"  {dtype}: {flops:.4e}" for dtype, flops in device.peak_flops.items()),
+        f"bandwidth: {device.bandwidth:.4e}",
+        f"kernel_overhead: {device.kernel_overhead:.4e}",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,189 @@
+"""Memory: memory access cost (MAC) per kernel under an execution model, and activation memory.
+
+MAC (ShuffleNetV2, arXiv 1807.11164 Sec. 2) is what a kernel reads and writes:
+input feature maps + output feature map + weights, in elements (x bytes per
+element of the dtype, :data:`DTYPES`; activations and weights share the dtype).
+
+Execution models (:data:`EXECUTIONS`), stated in every output:
+
+* ``fused`` (the default): each layer of the spec is one kernel. A conv with its
+  bias, BN (folded into a bias) and activation reads its input once and writes
+  its output once; an add with an activation likewise.
+* ``unfused``: every op is its own kernel reading and writing its tensors. A conv
+  or FC kernel includes its bias; BN (scale and shift, 2 params per channel) and
+  the activation are separate passes over the output (2 x output each, plus the
+  BN params); squeeze-excite is pool, 1x1 conv, activation, 1x1 conv, gate, scale.
+
+In both, split, concat and shuffle are pure memory traffic: a copy that reads
+its input and writes its output (a shuffle is a copy, since lightcost does not
+fuse across layers), and flatten, dropout and identity are views: no kernel, no
+traffic. Every figure is plain arithmetic, so heights and widths may be numpy
+arrays (vectorized sweeps); :func:`maximum` is the array-safe ``max``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from lightcost.graph import INPUT, Graph, Node, elements
+
+if TYPE_CHECKING:
+    from lightcost.cost import OpCost
+
+DTYPES = {"fp32": 4, "fp16": 2, "int8": 1}
+VIEWS = frozenset({"flatten", "dropout", "identity"})
+
+
+class Kernel(NamedTuple):
+    """One kernel launch: its op, its multiply-adds and its MAC in elements.
+
+    The records of this module are NamedTuples: immutable like frozen dataclasses,
+    but a fifth of the cost to define (a frozen dataclass takes about 1 ms of
+    ``lightcost table`` start-up here, benchmarks/startup.py).
+    """
+
+    op: str
+    madds: int
+    mac: int
+
+
+def maximum(a: Any, b: Any) -> Any:
+    """``max(a, b)``, element-wise when either is a numpy array (vectorized sweeps)."""
+    if hasattr(a, "shape") or hasattr(b, "shape"):
+        import numpy  # lazy: only a vectorized sweep passes arrays, and it has numpy loaded
+
+        return numpy.maximum(a, b)
+    return max(a, b)
+
+
+def kernels(node: Node, cost: OpCost, execution: str) -> tuple[Kernel, ...]:
+    """The kernels that run ``node`` under an execution model (:data:`EXECUTIONS`)."""
+    if node.op in VIEWS:
+        return ()
+    reads = sum(elements(s) for s in node.in_shapes) if cost.reads is None else cost.reads
+    return EXECUTIONS[execution].kernels(node, cost, reads, elements(node.out_shape))
+
+
+def _fused(node: Node, cost: OpCost, reads: int, out: int) -> tuple[Kernel, ...]:
+    """One kernel: inputs + output + deployed params (BN folded into a bias)."""
+    return (Kernel(node.op, cost.madds, reads + out + cost.params("deployed")),)
+
+
+def _unfused(node: Node, cost: OpCost, reads: int, out: int) -> tuple[Kernel, ...]:
+    """The op with its weights and bias, then a BN pass and an activation pass if any."""
+    if node.op == "se":
+        return _se_unfused(node)
+    has_bn = bool(node.attrs.get("bn", False))
+    own_params = cost.weights + cost.biases + (0 if has_bn else cost.bn_folded)
+    passes = [Kernel(node.op, cost.madds, reads + out + own_params)]
+    if has_bn:
+        passes.append(Kernel("bn", 0, 2 * out + cost.bn))
+    act = str(node.attrs.get("act", "none"))
+    if act != "none":
+        passes.append(Kernel(act, 0, 2 * out))
+    return tuple(passes)
+
+
+def _se_unfused(node: Node) -> tuple[Kernel, ...]:
+    """Squeeze-excite as six kernels: pool, 1x1 conv, act, 1x1 conv, gate, scale."""
+    x = elements(node.out_shape)
+    c, squeeze = node.out_shape[0], int(node.attrs["squeeze"])
+    bias = bool(node.attrs["bias"])
+    return (
+        Kernel("avgpool", 0, x + c),
+        Kernel("conv", c * squeeze, c + squeeze + c * squeeze + (squeeze if bias else 0)),
+        Kernel(str(node.attrs["act"]), 0, 2 * squeeze),
+        Kernel("conv", c * squeeze, squeeze + c + c * squeeze + (c if bias else 0)),
+        Kernel(str(node.attrs["gate"]), 0, 2 * c),
+        Kernel("mul", 0, 2 * x + c),
+    )
+
+
+class Execution(NamedTuple):
+    """An execution model: what it assumes, and how it splits a layer into kernels."""
+
+    description: str
+    kernels: Callable[[Node, OpCost, int, int], tuple[Kernel, ...]]
+
+
+EXECUTIONS = {
+    "fused": Execution("each layer one kernel (conv + bias + BN + activation fused)", _fused),
+    "unfused": Execution(
+        "every op its own kernel; BN and activations are separate passes", _unfused
+    ),
+}
+
+
+def conv1x1_mac(hw: int, c1: int, c2: int, groups: int = 1) -> int:
+    """MAC of a 1x1 conv without bias: ``hw(c1 + c2) + c1*c2/g`` (ShuffleNetV2 Sec. 2, G1, G2)."""
+    return hw * (c1 + c2) + c1 * c2 // groups
+
+
+def mac_lower_bound(hw: int, madds: int) -> float:
+    """``2*sqrt(hw*B) + B/hw`` with B the MAdds of a 1x1 conv (ShuffleNetV2 Sec. 2, G1).
+
+    By the AM-GM inequality ``hw(c1 + c2) >= 2hw*sqrt(c1*c2)``, so a 1x1 conv's MAC
+    is at least this bound, with equality when c1 = c2.
+    """
+    return 2 * math.sqrt(hw * madds) + madds / hw
+
+
+def ungrouped_mac(reads: int, out: int, weights: int, groups: int) -> int:
+    """MAC of the ungrouped conv with the same input and MAdds as a ``groups``-group conv.
+
+    It has ``1/g`` of the output channels and as many weights (ShuffleNetV2 Sec. 2,
+    G2: at fixed input c1 x h x w and MAdds B, MAC = hw*c1 + B*g/c1 + B/hw grows
+    with g; the g = 1 conv has MAC hw*c1 + B/c1 + B/hw).
+    """
+    return reads + out // groups + weights
+
+
+class ActivationMemory(NamedTuple):
+    """Bytes of activations alive while each node runs (graph order), and their peak.
+
+    ``live[i]`` counts node i's output, its inputs and every tensor kept for a
+    later reader (the network input included); the network output is kept.
+    """
+
+    names: tuple[str, ...]
+    live: tuple[int, ...]
+    peak: int
+
+    @property
+    def peak_at(self) -> str:
+        """The node running when the peak is first reached (scalar costs only)."""
+        return self.names[self.live.index(self.peak)] if self.names else INPUT
+
+
+def activation_memory(graph: Graph, bytes_per_element: int) -> ActivationMemory:
+    """Live activation bytes per execution step of ``graph`` (nodes run in order, batch 1).
+
+    Every op writes a new buffer except the views (:data:`VIEWS`), which alias
+    their input; a buffer is freed once the last node reading it (or a view of
+    it) has run. No in-place ops, no buffer reuse beyond that.
+    """
+    buffer = {INPUT: INPUT}
+    size = {INPUT: elements(graph.input_shape) * bytes_per_element}
+    last_read = {INPUT: -1}
+    for i, node in enumerate(graph.nodes):
+        for name in node.inputs:
+            last_read[buffer[name]] = i
+        if node.op in VIEWS:
+            buffer[node.name] = buffer[node.inputs[0]]
+        else:
+            buffer[node.name] = node.name
+            size[node.name] = elements(node.out_shape) * bytes_per_element
+            last_read[node.name] = i
+    keep = buffer[graph.output]
+    alive = {INPUT}
+    live: list[int] = []
+    for i, node in enumerate(graph.nodes):
+        alive.add(buffer[node.name])
+        live.append(sum(size[b] for b in alive))
+        alive -= {b for b in alive if last_read[b] <= i and b != keep}
+    peak = live[0] if live else size[INPUT]
+    for value in live[1:]:
+        peak = maximum(peak, value)
+    return ActivationMemory(tuple(n.name for n in graph.nodes), tuple(live), peak)

@@ -1,0 +1,404 @@
+"""Render budget checks and cost diffs: text tables, JSON, JUnit XML, GitHub annotations, Markdown.
+
+Rendering never computes costs. Text tables use :func:`lightcost.render.boxed`;
+exceeded budgets are marked ``EXCEEDED`` (and red on a styled terminal).
+Locations are ``file:line`` of the budget's limit, the file relative to the
+current directory when it is inside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from lightcost.cost import SUMMED
+from lightcost.render import bold, boxed, config, layer_record, shape_text, title
+
+if TYPE_CHECKING:
+    from lightcost.budgets import Report, Result
+    from lightcost.diff import CostDiff, LayerDiff, TotalDiff
+    from lightcost.errors import Loc
+
+CHECK_HEAD = ["Status", "Model", "Configuration", "Figure", "Limit", "Actual", "Headroom", "Budget"]
+CHECK_RIGHT = [False, False, False, False, True, True, True, False]
+DIFF_HEAD = ["Layer", "Change", "Output (old -> new)", "Params old", "Params new", "Params +/-",
+             "MAdds old", "MAdds new", "MAdds +/-", "MAdds %"]  # fmt: skip
+TOTAL_HEAD = ["Figure", "Old", "New", "Change", "Relative"]
+
+
+# -- numbers and places ------------------------------------------------------------------------
+
+
+def number(value: float) -> int | float:
+    """An integral value as an int (for JSON), others unchanged."""
+    return int(value) if float(value).is_integer() else value
+
+
+def format_value(value: float, unit: str = "") -> str:
+    """Whole numbers exactly with thousands separators; others to 4 significant digits.
+
+    A fraction of a unit with a dimension takes the largest fitting suffix of
+    :data:`lightcost.budgets.SCALES` (``0.000468`` s is ``468 us``).
+    """
+    if float(value).is_integer():
+        return f"{int(value):,}" + (f" {unit}" if unit else "")
+    from lightcost.budgets import SCALES, unit_scale  # lazy: whole numbers are the common case
+
+    dimension, factor = unit_scale(unit)
+    base = value * factor
+    fits = [(f, s) for s, (d, f) in SCALES.items() if d == dimension and f <= base]
+    if dimension and fits:
+        scale, suffix = max(fits, key=lambda fit: fit[0])
+        return f"{float(base / scale):.4g} {suffix}"
+    return f"{value:.4g}" + (f" {unit}" if unit else "")
+
+
+def signed(value: float) -> str:
+    """A change with its sign: ``+1,024``, ``-3``, ``0``."""
+    if not value:
+        return "0"
+    return f"{int(value):+,}" if float(value).is_integer() else f"{value:+.4g}"
+
+
+def percent(fraction: float | None) -> str:
+    """``+12.34%`` (a fraction of 1 as a percentage), ``0.00%``, or ``-`` when undefined."""
+    if fraction is None:
+        return "-"
+    return f"{100 * fraction:+.2f}%" if fraction else "0.00%"
+
+
+def display_path(path: str) -> str:
+    """``path`` relative to the current directory when it lies inside it."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith(os.pardir) else relative
+
+
+# -- budget checks ------------------------------------------------------------------------------
+
+
+def config_text(result: Result) -> str:
+    """``width 0.75, set classes=1001`` or ``defaults``."""
+    parts = []
+    for key, value in result.budget.config.items():
+        shown = " ".join(f"{k}={v}" for k, v in value.items()) if key == "set" else str(value)
+        parts.append(f"{key} {shown}")
+    return ", ".join(parts) or "defaults"
+
+
+def qualified(result: Result) -> str:
+    """The model, with its configuration unless it is the defaults."""
+    config = result.budget.config
+    return f"{result.model} ({config_text(result)})" if config else result.model
+
+
+def where(result: Result) -> str:
+    """``file:line`` of the limit."""
+    return f"{display_path(result.limit.loc.file)}:{result.limit.loc.line}"
+
+
+def headline(result: Result) -> str:
+    """One line: the figure, its actual value against the limit, and the verdict."""
+    actual = format_value(result.actual, result.figure.unit)
+    room, limit = result.headroom, result.limit.text
+    if result.passed:
+        verdict = f"within {limit}" + ("" if room is None else f", {room:.1f}% headroom")
+    else:
+        verdict = f"over its limit {limit}" + ("" if room is None else f" by {-room:.1f}%")
+    return f"{result.figure.label} of {qualified(result)} is {actual}, {verdict}"
+
+
+def case_name(result: Result) -> str:
+    """A stable name for one budget: ``mobilenet_v2 (width 0.75): madds <= 220M``."""
+    bound = "<=" if result.figure.lower_is_better else ">="
+    return f"{qualified(result)}: {result.limit.figure} {bound} {result.limit.text}"
+
+
+def summary(report: Report) -> str:
+    """``all 3 budgets hold`` or ``1 of 3 budgets exceeded`` (with the specs checked)."""
+    count, bad = len(report.results), len(report.exceeded)
+    specs = f"{len(report.specs)} spec{'s' if len(report.specs) != 1 else ''}"
+    if not count:
+        return f"no budgets apply to the {specs} checked (each spec is valid)"
+    plural = "s" if count != 1 else ""
+    if bad:
+        return f"{bad} of {count} budget{plural} exceeded ({specs})"
+    return f"all {count} budget{plural} hold ({specs})"
+
+
+def check_cells(result: Result) -> list[str]:
+    """The cells of one budget's row (see :data:`CHECK_HEAD`)."""
+    room = result.headroom
+    return [
+        "ok" if result.passed else "EXCEEDED",
+        result.model,
+        config_text(result),
+        result.figure.label,
+        result.limit.text,
+        format_value(result.actual, result.figure.unit),
+        "-" if room is None else f"{room:+.1f}%",
+        where(result),
+    ]
+
+
+def check_table(report: Report, style: bool) -> str:
+    """A box-drawn table, one row per budget, exceeded rows red when styled."""
+    if not report.results:
+        return summary(report) + "\n"
+    lines = boxed(
+        "lightcost check", CHECK_HEAD, [check_cells(r) for r in report.results], CHECK_RIGHT,
+        style, total=False,
+    ).split("\n")  # fmt: skip
+    first_row = 4  # title, top rule, header, rule
+    for index, result in enumerate(report.results):
+        if style and not result.passed:
+            lines[first_row + index] = f"\x1b[1;31m{lines[first_row + index]}\x1b[0m"
+    return "\n".join([*lines, bold(summary(report), style)]) + "\n"
+
+
+def check_json(report: Report) -> str:
+    """Every budget with its limit, actual value, headroom and location."""
+    budgets = [
+        {
+            "spec": r.budget.spec,
+            "model": r.model,
+            "config": dict(r.budget.config),
+            "figure": r.limit.figure,
+            "label": r.figure.label,
+            "unit": r.figure.unit,
+            "limit": number(r.limit.value),
+            "limit_text": r.limit.text,
+            "actual": number(r.actual),
+            "headroom_pct": r.headroom,
+            "passed": r.passed,
+            "file": r.limit.loc.file,
+            "line": r.limit.loc.line,
+            "col": r.limit.loc.col,
+        }
+        for r in report.results
+    ]
+    document = {
+        "passed": report.passed,
+        "checked": len(report.results),
+        "exceeded": len(report.exceeded),
+        "specs": list(report.specs),
+        "budgets": budgets,
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def check_junit(report: Report) -> str:
+    """JUnit XML: one testcase per budget, a failure element for each exceeded one."""
+    from xml.etree import ElementTree  # lazy: only this format needs it
+
+    counts = {"tests": str(len(report.results)), "failures": str(len(report.exceeded))}
+    root = ElementTree.Element("testsuites", {"name": "lightcost check", **counts})
+    suite = ElementTree.SubElement(
+        root, "testsuite", {"name": "lightcost budgets", "errors": "0", "skipped": "0", **counts}
+    )
+    for result in report.results:
+        case = ElementTree.SubElement(
+            suite,
+            "testcase",
+            classname=f"lightcost.{result.model}",
+            name=case_name(result),
+            file=display_path(result.limit.loc.file),
+            line=str(result.limit.loc.line),
+        )
+        if not result.passed:
+            failure = ElementTree.SubElement(
+                case, "failure", message=headline(result), type="BudgetExceeded"
+            )
+            failure.text = f"{where(result)}: {headline(result)}"
+    ElementTree.indent(root)
+    return ElementTree.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _escape(text: str, chars: str) -> str:
+    """Percent-encode ``%``, CR, LF and ``chars`` for a GitHub workflow command."""
+    for char in "%\r\n" + chars:
+        text = text.replace(char, f"%{ord(char):02X}")
+    return text
+
+
+def github_error(loc: Loc, title: str, message: str) -> str:
+    """A ``::error file=...,line=...,col=...,title=...::message`` workflow command."""
+    props = {"file": display_path(loc.file), "line": loc.line, "col": loc.col, "title": title}
+    fields = ",".join(f"{key}={_escape(str(value), ':,')}" for key, value in props.items())
+    return f"::error {fields}::{_escape(message, '')}"
+
+
+def check_github(report: Report) -> str:
+    """GitHub workflow commands: ``::error file=...,line=...::`` per exceeded budget.
+
+    Budgets that hold are plain log lines; the last line is the summary.
+    """
+    lines = [
+        f"ok: {headline(r)} [{where(r)}]"
+        if r.passed
+        else github_error(r.limit.loc, f"Budget exceeded: {r.model} {r.limit.figure}", headline(r))
+        for r in report.results
+    ]
+    return "\n".join([*lines, summary(report)]) + "\n"
+
+
+def _cell(text: str) -> str:
+    """A Markdown table cell (pipes escaped)."""
+    return text.replace("|", "\\|")
+
+
+def markdown_table(head: list[str], right: list[bool], rows: Sequence[list[str]]) -> list[str]:
+    """Lines of a Markdown pipe table."""
+    align = ["---:" if r else "---" for r in right]
+    return [
+        "| " + " | ".join(head) + " |",
+        "|" + "|".join(align) + "|",
+        *("| " + " | ".join(_cell(c) for c in row) + " |" for row in rows),
+    ]
+
+
+def check_markdown(report: Report) -> str:
+    """A heading with the verdict and a table of every budget, for a PR comment or job summary."""
+    mark = ":white_check_mark:" if report.passed else ":x:"
+    rows = []
+    for result in report.results:
+        cells = check_cells(result)
+        cells[0] = ":white_check_mark: ok" if result.passed else ":x: **exceeded**"
+        rows.append(cells)
+    lines = [f"### {mark} lightcost check: {summary(report)}", ""]
+    if rows:
+        lines += markdown_table(CHECK_HEAD, CHECK_RIGHT, rows)
+    return "\n".join(lines) + "\n"
+
+
+CHECK_FORMATS: dict[str, Callable[[Report], str]] = {
+    "json": check_json,
+    "junit": check_junit,
+    "github": check_github,
+    "markdown": check_markdown,
+}
+
+
+def render_check(report: Report, fmt: str, style: bool) -> str:
+    """A check report in one of ``table`` or :data:`CHECK_FORMATS`."""
+    return check_table(report, style) if fmt == "table" else CHECK_FORMATS[fmt](report)
+
+
+# -- diffs ------------------------------------------------------------------------------------
+
+
+def diff_cells(layer: LayerDiff) -> list[str]:
+    """The cells of one layer's row (see :data:`DIFF_HEAD`); ``-`` where a side is absent."""
+    shapes = [shape_text(side.out_shape) if side else "-" for side in (layer.old, layer.new)]
+    cells = [layer.name, layer.status, " -> ".join(dict.fromkeys(shapes))]
+    for figure in ("params", "madds"):
+        cells += [
+            format_value(layer.value(side, figure)) if present else "-"
+            for side, present in (("old", layer.old is not None), ("new", layer.new is not None))
+        ]
+        cells.append(signed(layer.change(figure)))
+    old_madds = layer.value("old", "madds")
+    return [*cells, percent(layer.change("madds") / old_madds if old_madds else None)]
+
+
+def total_cells(total: TotalDiff) -> list[str]:
+    """The cells of one total's row (see :data:`TOTAL_HEAD`)."""
+    unit = total.figure.unit
+    return [
+        total.figure.label,
+        format_value(total.old, unit),
+        format_value(total.new, unit),
+        signed(total.change),
+        percent(total.relative),
+    ]
+
+
+def diff_titles(diff: CostDiff) -> list[str]:
+    """``old: ...`` and ``new: ...`` lines naming each side's model and configuration."""
+    return [
+        f"{side}: {title(cost)}  ({display_path(cost.graph.file)})"
+        for side, cost in (("old", diff.old), ("new", diff.new))
+    ]
+
+
+def diff_counts(diff: CostDiff) -> str:
+    """``3 layers changed, 1 added, 0 removed, 60 the same``."""
+    counts = {s: 0 for s in ("changed", "added", "removed", "same")}
+    for layer in diff.layers:
+        counts[layer.status] += 1
+    return (
+        f"{counts['changed']} layers changed, {counts['added']} added, "
+        f"{counts['removed']} removed, {counts['same']} the same"
+    )
+
+
+def diff_table(diff: CostDiff, style: bool) -> str:
+    """The per-layer table and the totals table."""
+    layers = boxed(
+        "Per layer", DIFF_HEAD, [diff_cells(layer) for layer in diff.layers],
+        [i > 2 for i in range(len(DIFF_HEAD))], style, total=False,
+    )  # fmt: skip
+    totals = boxed(
+        "Totals", TOTAL_HEAD, [total_cells(t) for t in diff.totals],
+        [i > 0 for i in range(len(TOTAL_HEAD))], style, total=False,
+    )  # fmt: skip
+    return "\n".join([*diff_titles(diff), layers, diff_counts(diff), totals]) + "\n"
+
+
+def diff_json(diff: CostDiff) -> str:
+    """Both configurations, every layer (records as ``table --format json``) and every total."""
+    document: dict[str, Any] = {
+        "old": config(diff.old),
+        "new": config(diff.new),
+        "params_convention": diff.new.params_convention,
+        "layers": [
+            {
+                "name": layer.name,
+                "status": layer.status,
+                "old": layer_record(layer.old) if layer.old else None,
+                "new": layer_record(layer.new) if layer.new else None,
+                "change": {key: layer.change(key) for key in SUMMED},
+            }
+            for layer in diff.layers
+        ],
+        "totals": {
+            t.figure.name: {
+                "label": t.figure.label,
+                "old": t.old,
+                "new": t.new,
+                "change": t.change,
+                "relative": t.relative,
+            }
+            for t in diff.totals
+        },
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def diff_markdown(diff: CostDiff) -> str:
+    """Totals as a table, the layers in a collapsed ``<details>`` block (for a PR comment)."""
+    rows = [diff_cells(layer) for layer in diff.layers]
+    lines = [
+        "### lightcost diff",
+        "",
+        *(f"- {line}" for line in diff_titles(diff)),
+        "",
+        *markdown_table(TOTAL_HEAD, [i > 0 for i in range(len(TOTAL_HEAD))],
+                        [total_cells(t) for t in diff.totals]),
+        "",
+        f"<details><summary>Per layer: {diff_counts(diff)}</summary>",
+        "",
+        *markdown_table(DIFF_HEAD, [i > 2 for i in range(len(DIFF_HEAD))], rows),
+        "",
+        "</details>",
+    ]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+DIFF_FORMATS: dict[str, Callable[[CostDiff], str]] = {"json": diff_json, "markdown": diff_markdown}
+
+
+def render_diff(diff: CostDiff, fmt: str, style: bool) -> str:
+    """A diff in one of ``table`` or :data:`DIFF_FORMATS`."""
+    return diff_table(diff, style) if fmt == "table" else DIFF_FORMATS[fmt](diff)

@@ -1,0 +1,174 @@
+"""JSON Schemas (draft 2020-12) of the spec format and of a budgets file.
+
+Generated from the tables the expander and the budget reader validate with
+(:data:`lightcost.expand.TOP_KEYS` and the item key tuples, the op registry
+:data:`lightcost.ops.OPS` with its attribute kinds, the width rules, the
+figure registry and the budget configuration keys), so a new op, attribute or
+key appears here without an edit. A key the tables name but this module does
+not describe is allowed with any value: the schema never rejects a spec the
+expander accepts for lack of a description. Numbers may be written as
+expressions (strings) wherever the expander evaluates them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lightcost import budgets, expand
+from lightcost.cost import PARAM_CONVENTIONS
+from lightcost.figures import FIGURES
+from lightcost.ops import ACTIVATIONS, OPS, REQUIRED, Attr, OpDef
+from lightcost.rounding import RULES
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+Schema = dict[str, Any]
+
+INTEGER = {"type": ["integer", "string"], "description": "a whole number or an expression"}
+NUMBER = {"type": ["number", "string"], "description": "a number or an expression"}
+BOOLEAN = {"type": ["boolean", "string"], "description": "true, false or an expression"}
+SCALAR = {"type": ["number", "string", "boolean"]}
+TEXT = {"type": ["string", "number"]}
+REF_ITEM = {"$ref": "#/$defs/item"}
+
+KINDS: dict[str, Schema] = {  # ops.Attr kinds
+    "channels": INTEGER,
+    "int": INTEGER,
+    "bool": BOOLEAN,
+    "act": {"anyOf": [{"enum": list(ACTIVATIONS)}, {"type": "string"}]},
+    "padding": {"anyOf": [{"enum": ["same", "valid"]}, {"type": "integer", "minimum": 0},
+                          {"type": "string"}]},
+}  # fmt: skip
+ITEM_KEYS: dict[str, Schema] = {  # keys of expand.NODE_KEYS, USE_KEYS, REPEAT_KEYS
+    "name": {**TEXT, "description": "a name; may hold {expression} fields"},
+    "from": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+             "description": "the tensor(s) read: a name, input or prev"},
+    "when": {**BOOLEAN, "description": "skip the item when false"},
+    "width": {"enum": ["auto", "fixed"]},
+    "use": {"type": "string", "description": "a block name"},
+    "repeat": {"type": "string", "description": "a block name"},
+    "with": {"type": "object", "additionalProperties": SCALAR},
+    "columns": {"type": "array", "items": {"type": "string"}},
+    "rows": {"type": "array", "items": {"type": "array", "items": SCALAR}},
+    "n": INTEGER,
+    "start": INTEGER,
+}  # fmt: skip
+PARAM_TYPE = {"enum": list(expand.PARAM_TYPES)}
+BLOCK_KEYS: dict[str, Schema] = {  # keys of expand.BLOCK_KEYS
+    "params": {"type": "object", "additionalProperties": {"anyOf": [
+        PARAM_TYPE,
+        {"type": "object", "properties": {"type": PARAM_TYPE, "default": SCALAR},
+         "required": ["type"], "additionalProperties": False},
+    ]}},
+    "nodes": {"type": "array", "items": REF_ITEM},
+    "description": {"type": "string"},
+}  # fmt: skip
+CONFIG_KEYS: dict[str, Schema] = {  # budgets.config_keys()
+    "width": {"type": "number", "exclusiveMinimum": 0},
+    "resolution": {"type": "integer", "minimum": 1},
+    "variant": TEXT,
+    "set": {"type": "object", "additionalProperties": {"type": ["number", "string", "boolean"]}},
+    "convention": {"enum": list(PARAM_CONVENTIONS)},
+}
+
+
+def _object(properties: dict[str, Schema], **extra: Any) -> Schema:
+    return {"type": "object", "properties": properties, "additionalProperties": False, **extra}
+
+
+def attr_schema(attr: Attr) -> Schema:
+    """An op attribute by its kind, with its default when it has one."""
+    schema = dict(KINDS.get(attr.kind, {}))
+    if attr.default is not REQUIRED and attr.default is not None:
+        schema["default"] = attr.default
+    return schema
+
+
+def op_schema(op: OpDef) -> Schema:
+    """One op node: ``op`` fixed to the op's name, the item keys and the op's attributes."""
+    keys = {key: ITEM_KEYS.get(key, {}) for key in expand.NODE_KEYS}
+    attrs = {name: attr_schema(attr) for name, attr in op.attrs.items()}
+    op_key = {"op": {"const": op.name, "description": op.summary}}
+    return _object({**keys, **attrs, **op_key}, required=["op"], description=op.summary)
+
+
+def limit_schema() -> Schema:
+    """A limit: a non-negative number, or text such as 600M, 2MiB, 5ms."""
+    suffixes = "|".join(re.escape(s) for s in budgets.SCALES if s)
+    pattern = rf"^\s*{budgets.NUMBER}\s*(?:{suffixes})?\s*$"
+    return {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": pattern}]}
+
+
+def budget_entry(extra: dict[str, Schema] | None = None) -> Schema:
+    """One budget: limits on figures plus configuration keys (and ``extra`` keys)."""
+    limits = {
+        name: {**limit_schema(), "description": f"upper limit on {figure.label}"}
+        for name, figure in FIGURES.items()
+    }
+    config = {key: CONFIG_KEYS.get(key, TEXT) for key in budgets.config_keys()}
+    return _object({**(extra or {}), **limits, **config})
+
+
+def spec_schema() -> Schema:
+    """The JSON Schema of a spec file."""
+    top: dict[str, Schema] = {
+        "lightcost": {"const": 1, "description": "spec language version"},
+        "name": TEXT,
+        "description": {"type": "string"},
+        "source": {"type": "string"},
+        "input": {"type": "array", "items": INTEGER, "minItems": 3, "maxItems": 3,
+                  "description": "[channels, height, width]"},
+        "width": {"anyOf": [
+            {"enum": list(RULES)},
+            _object({"rule": {"enum": list(RULES)}, "divisor": {"type": "integer", "minimum": 1},
+                     "min": {"type": "integer", "minimum": 1}}),
+        ]},
+        "vars": {"type": "object", "additionalProperties": SCALAR},
+        "variants": {"type": "object", "additionalProperties": _object(
+            {"description": {"type": "string"},
+             "vars": {"type": "object", "additionalProperties": SCALAR}})},
+        "variant": TEXT,
+        "defaults": _object(
+            {name: _object({a: attr_schema(attr) for a, attr in op.attrs.items()})
+             for name, op in OPS.items()}),
+        "blocks": {"type": "object", "additionalProperties": _object(
+            {key: BLOCK_KEYS.get(key, {}) for key in expand.BLOCK_KEYS})},
+        "layers": {"type": "array", "items": REF_ITEM, "minItems": 1},
+        budgets.SPEC_SECTION: {"anyOf": [{"$ref": "#/$defs/budget"},
+                                         {"type": "array", "items": {"$ref": "#/$defs/budget"}}]},
+    }  # fmt: skip
+    items = {f"op_{name}": op_schema(op) for name, op in OPS.items()}
+    items["use"] = _object(
+        {key: ITEM_KEYS.get(key, {}) for key in expand.USE_KEYS}, required=["use"]
+    )
+    items["repeat"] = _object(
+        {key: ITEM_KEYS.get(key, {}) for key in expand.REPEAT_KEYS}, required=["repeat"]
+    )
+    return {
+        "$schema": DRAFT,
+        "title": "lightcost spec",
+        "description": "A neural network for lightcost: layers, blocks, stage tables (version 1).",
+        **_object({key: top.get(key, {}) for key in expand.TOP_KEYS}, required=["input", "layers"]),
+        "$defs": {
+            **items,
+            "item": {"anyOf": [{"$ref": f"#/$defs/{name}"} for name in items]},
+            "budget": budget_entry(),
+        },
+    }
+
+
+def budgets_schema() -> Schema:
+    """The JSON Schema of a project budgets file (``budgets.yaml``)."""
+    spec = {budgets.SPEC_KEY: {"type": "string", "description": "spec path, glob or bundled name"}}
+    entry = {**budget_entry(spec), "required": [budgets.SPEC_KEY]}
+    return {
+        "$schema": DRAFT,
+        "title": "lightcost budgets",
+        **_object(
+            {budgets.PROJECT_KEY: {"type": "array", "items": entry}},
+            required=[budgets.PROJECT_KEY],
+        ),
+    }
+
+
+SCHEMAS = {"spec": spec_schema, "budgets": budgets_schema}

@@ -1,0 +1,116 @@
+"""`lightcost lint`: ShuffleNetV2's guidelines G1-G4 (arXiv 1807.11164 Sec. 2) with numbers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import Invoke
+from lightcost import analyze
+from lightcost.lint import Limits, g1, g2, g3, g4, lint
+
+G1 = "guidelines/g1_channel_ratio"
+
+
+def rules(findings: list[dict[str, object]]) -> set[object]:
+    return {f["rule"] for f in findings}
+
+
+def lint_json(invoke: Invoke, *args: str) -> tuple[int, dict[str, object]]:
+    result = invoke("lint", *args, "--format", "json")
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_shufflenet_v1_with_8_groups_violates_g2(invoke: Invoke) -> None:
+    status, document = lint_json(invoke, "shufflenet_v1", "--set", "groups=8")
+    assert status == 1
+    findings = document["findings"]
+    assert isinstance(findings, list)
+    g2_found = [f for f in findings if f["rule"] == "G2"]
+    assert g2_found
+    # stage 2 unit 2, second 1x1 group conv 96 -> 384 at 28x28, g = 8: the g=1 conv of
+    # equal input and MAdds has 384/8 = 48 outputs.
+    second = next(f for f in g2_found if f["where"] == "stage2_2_gconv2")
+    hw = 28 * 28
+    assert second["values"]["mac"] == hw * 96 + hw * 384 + 96 * 384 // 8
+    assert second["values"]["mac_g1"] == hw * 96 + hw * 48 + 96 * 384 // 8
+    table = invoke("lint", "shufflenet_v1", "--set", "groups=8")
+    assert table.exit_code == 1
+    assert "G2" in table.stdout and "group conv g=8 96->384" in table.stdout
+
+
+def test_the_1_to_12_guideline_spec_violates_g1(invoke: Invoke) -> None:
+    status, document = lint_json(invoke, G1, "--variant", "1:12")
+    assert status == 1
+    findings = [f for f in document["findings"] if f["rule"] == "G1"]
+    assert len(findings) == 20  # both convs of the 10 blocks
+    first = findings[0]["values"]
+    hw, c1, c2 = 56 * 56, 36, 432
+    assert (first["c1"], first["c2"], first["ratio"]) == (c1, c2, "1:12")
+    assert first["mac"] == hw * (c1 + c2) + c1 * c2
+    assert first["bound"] == pytest.approx(2 * hw * (c1 * c2) ** 0.5 + c1 * c2)
+    assert first["excess"] == pytest.approx(first["mac"] / first["bound"] - 1)
+    assert findings[1]["values"]["ratio"] == "12:1"
+
+
+def test_shufflenet_v2_is_clean_of_g1_and_g2(invoke: Invoke) -> None:
+    for variant in ("0.5x", "1.0x"):
+        _, document = lint_json(invoke, "shufflenet_v2", "--variant", variant)
+        assert not rules(document["findings"]) & {"G1", "G2"}
+
+
+def test_clean_spec_exits_0_and_spec_error_exits_2(invoke: Invoke) -> None:
+    clean = invoke("lint", G1, "--variant", "1:1")
+    assert clean.exit_code == 0, clean.output
+    assert "no findings" in clean.stdout
+    status, document = lint_json(invoke, G1, "--variant", "1:1")
+    assert status == 0 and document["clean"] is True and document["findings"] == []
+    broken = invoke("lint", "nosuch_spec")
+    assert broken.exit_code == 2
+    assert broken.stderr.startswith("error: no spec file 'nosuch_spec'")
+
+
+def test_thresholds_are_options(invoke: Invoke) -> None:
+    # 1:12 exceeds the bound by about 86 %: quiet above that, reported below
+    assert invoke("lint", G1, "--variant", "1:12", "--g1-excess", "90").exit_code == 0
+    status, document = lint_json(invoke, G1, "--variant", "1:2", "--g1-excess", "5")
+    assert status == 1 and rules(document["findings"]) == {"G1"}
+    assert document["limits"]["g1_excess"] == 0.05
+    status, document = lint_json(invoke, "mobilenet_v2", "--g4-share", "0", "--g1-excess", "100")
+    assert rules(document["findings"]) == {"G4"}
+
+
+def test_g3_counts_kernels_and_branches_per_block() -> None:
+    parallel = analyze("guidelines/g3_fragmentation", variant="4-parallel")
+    found = g3(parallel, Limits())
+    assert len(found) == 10  # every block: 4 branches read the block input, concat of 4
+    assert found[0].values == {"layers": 5, "kernels": 5, "branches": 4}
+    series = analyze("guidelines/g3_fragmentation", variant="4-series", execution="unfused")
+    assert g3(series, Limits()) == []
+    (first, *_) = g3(series, Limits(g3_kernels=7))
+    assert first.values == {"layers": 4, "kernels": 8, "branches": 1}  # 4 convs + 4 ReLUs
+
+
+def test_g4_share_of_elementwise_mac() -> None:
+    # The ResNet bottleneck of ShuffleNetV2 Table 4: with the shortcut, the add reads
+    # two 32x56x56 tensors and writes one.
+    fused = analyze("guidelines/g4_elementwise", variant="shortcut")
+    (finding,) = g4(fused, Limits(g4_share=0.1))
+    add = 10 * 3 * 32 * 56 * 56
+    assert finding.values["add"] == add
+    assert finding.values["share"] == pytest.approx(add / fused.total().mac)
+    none = analyze("guidelines/g4_elementwise", variant="none")
+    assert g4(none, Limits(g4_share=0)) == []
+    unfused = analyze("guidelines/g4_elementwise", variant="relu-shortcut", execution="unfused")
+    assert g4(unfused, Limits())[0].values["relu"] > 0
+
+
+def test_depthwise_convs_are_not_group_convs_and_rules_compose() -> None:
+    cost = analyze("mobilenet_v2")
+    assert g2(cost, Limits(g2_overhead=0)) == []
+    assert {f.rule for f in lint(cost)} == {f.rule for f in g1(cost, Limits())} | {
+        f.rule for f in g4(cost, Limits())
+    } | {f.rule for f in g3(cost, Limits())}
+    # MobileNetV2 violates G1 with its 1:6 expansion (ShuffleNetV2 Sec. 3)
+    assert any(f.values["ratio"] == "1:6" for f in g1(cost, Limits()))
