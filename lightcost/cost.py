@@ -26,7 +26,7 @@ from functools import cached_property
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
-from lightcost.graph import Graph, Node, Shape, elements
+from lightcost.graph import Graph, Node, Shape, count, elements
 from lightcost.memory import (
     DTYPES,
     EXECUTIONS,
@@ -35,6 +35,7 @@ from lightcost.memory import (
     activation_memory,
     kernels,
 )
+from lightcost.ops import truth
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -143,7 +144,7 @@ def _mul(node: Node) -> OpCost:
 
 
 def _se(node: Node) -> OpCost:
-    c, squeeze = node.out_shape[0], int(node.attrs["squeeze"])
+    c, squeeze = node.out_shape[0], count(node.attrs["squeeze"])
     bias = bool(node.attrs["bias"])
     pooled_and_scaled = 2 * elements(node.out_shape)
     activations = squeeze * ACT_OPS[str(node.attrs["act"])] + c * ACT_OPS[str(node.attrs["gate"])]
@@ -188,12 +189,12 @@ COST_RULES: dict[str, Callable[[Node], OpCost]] = {
 def layer_type(node: Node) -> str:
     """The layer type used by ``--by op`` (MobileNetV1 paper Table 2 names)."""
     a = node.attrs
-    if node.op == "dwconv" or (
-        node.op == "conv" and int(a["groups"]) == node.in_shapes[0][0] == node.out_shape[0] > 1
-    ):
+    groups = int(a["groups"]) if node.op == "conv" else 1
+    cin, cout = node.in_shapes[0][0], node.out_shape[0]
+    if node.op == "dwconv" or (groups > 1 and truth(cin == groups) and truth(cout == groups)):
         return f"Conv DW {a['k']}x{a['k']}"
     if node.op == "conv":
-        return f"Conv {a['k']}x{a['k']}" + (" group" if int(a["groups"]) > 1 else "")
+        return f"Conv {a['k']}x{a['k']}" + (" group" if groups > 1 else "")
     if node.op == "fc":
         return "Fully Connected"
     if node.op == "se":

@@ -19,6 +19,11 @@ AttrValue = int | float | bool | str
 INPUT = "input"
 
 
+def count(value: AttrValue) -> int:
+    """An integer attribute as a number; numpy arrays (vectorized sweeps) pass through."""
+    return value if hasattr(value, "shape") else int(value)  # type: ignore[return-value]
+
+
 def elements(shape: Shape) -> int:
     """Number of elements of a tensor of this shape (batch 1)."""
     c, h, w = shape

@@ -27,7 +27,7 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from lightcost.graph import INPUT, Graph, Node, elements
+from lightcost.graph import INPUT, Graph, Node, count, elements
 
 if TYPE_CHECKING:
     from lightcost.cost import OpCost
@@ -89,7 +89,7 @@ def _unfused(node: Node, cost: OpCost, reads: int, out: int) -> tuple[Kernel, ..
 def _se_unfused(node: Node) -> tuple[Kernel, ...]:
     """Squeeze-excite as six kernels: pool, 1x1 conv, act, 1x1 conv, gate, scale."""
     x = elements(node.out_shape)
-    c, squeeze = node.out_shape[0], int(node.attrs["squeeze"])
+    c, squeeze = node.out_shape[0], count(node.attrs["squeeze"])
     bias = bool(node.attrs["bias"])
     return (
         Kernel("avgpool", 0, x + c),

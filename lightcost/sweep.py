@@ -1,16 +1,17 @@
-"""Evaluate a spec over a grid of widths and resolutions, vectorized over resolution.
+"""Evaluate a spec over a grid of widths and resolutions in one vectorized pass.
 
-For each width the spec is expanded once, at the largest resolution, with exact
-Python integers. The graph's heights and widths are then replaced by numpy
-int64 arrays holding every resolution of the sweep, and the same shape rules
-(:mod:`lightcost.ops`) and cost rules (:mod:`lightcost.cost`) run once over
-the arrays. Results equal the scalar path exactly: the figures at the largest
-resolution are checked against the exact integers, which also rules out int64
-overflow (every figure grows with resolution, so the largest resolution bounds
-all others). A spec whose expressions read the resolution (``res``, ``in_h``,
-``in_w``), or a configuration that is invalid somewhere in the grid, falls back
-to one scalar expansion per configuration, and invalid configurations are
-reported with their error instead of a number.
+Each width is expanded once (at the largest resolution, exact Python integers:
+width rules and ``when`` conditions are evaluated per width). Widths whose
+graphs have the same structure (nodes, wiring, every attribute but channel
+counts) are then stacked: channel counts become int64 column arrays (one row
+per width), heights and widths int64 row arrays (one column per resolution),
+and the same shape rules (:mod:`lightcost.ops`) and cost rules
+(:mod:`lightcost.cost`) run once over the broadcast arrays. Results equal the
+scalar path exactly (tests compare them on samples of every bundled spec);
+int64 overflow is detected by repeating the pass in float64 and comparing.
+A spec whose expressions read the resolution (``res``, ``in_h``, ``in_w``), or
+a group with an invalid configuration, falls back to one scalar expansion per
+configuration, and invalid configurations are reported with their error.
 """
 
 from __future__ import annotations
@@ -88,31 +89,45 @@ def sweep(
     ordered = sorted(set(resolutions))
     rows: list[dict[str, Any]] = []
     errors: list[tuple[float, int, str]] = []
+    groups: dict[tuple[object, ...], list[tuple[float, Graph]]] = {}
+    scalar: list[float] = []  # widths costed one configuration at a time
     chosen = ""
-    layouts: dict[tuple[object, ...], Spatial] = {}
     for width in widths:
         try:
             graph = expand(data, file, width, ordered[-1], overrides, variant)
             chosen = graph.variant
             if graph.resolution_dependent:
-                raise ShapeError("expressions read the resolution")
-            key = layout(graph)
-            if key not in layouts:
-                layouts[key] = spatial_sizes(graph, ordered)
-            figures = vector_figures(graph, ordered, params, layouts[key])
-            rows += [
-                {"width": width, "resolution": r, **{k: int(v[i]) for k, v in figures.items()}}
-                for i, r in enumerate(ordered)
-            ]
-        except (SpecError, ShapeError):
-            for res in ordered:
-                try:
-                    cost = cost_graph(expand(data, file, width, res, overrides, variant), params)
-                    rows.append({"width": width, "resolution": res, **scalar_figures(cost)})
-                except SpecError as exc:
-                    errors.append((width, res, str(exc)))
+                scalar.append(width)
+            else:
+                groups.setdefault(structure(graph), []).append((width, graph))
+        except SpecError:
+            scalar.append(width)
         if progress is not None:
             progress(len(ordered))
+    for members in groups.values():
+        try:
+            figures = stacked_figures([g for _, g in members], ordered, params)
+        except (ShapeError, SpecError):
+            scalar += [w for w, _ in members]
+            continue
+        for index, (width, _) in enumerate(members):
+            rows += [
+                {
+                    "width": width,
+                    "resolution": res,
+                    **{k: int(v[index, r]) for k, v in figures.items()},
+                }
+                for r, res in enumerate(ordered)
+            ]
+    for width in scalar:
+        for res in ordered:
+            try:
+                cost = cost_graph(expand(data, file, width, res, overrides, variant), params)
+                rows.append({"width": width, "resolution": res, **scalar_figures(cost)})
+            except SpecError as exc:
+                errors.append((width, res, str(exc)))
+    position = {w: i for i, w in enumerate(widths)}
+    rows.sort(key=lambda r: (position[r["width"]], r["resolution"]))
     return SweepResult(
         spec=spec,
         variant=chosen,
@@ -125,26 +140,26 @@ def sweep(
 
 
 def scalar_figures(cost: ModelCost) -> dict[str, int]:
-    """Every registered figure of one configuration, as exact integers."""
+    """Every swept figure of one configuration, as exact integers."""
     return {name: int(FIGURES[name].get(cost)) for name in SWEPT}
 
 
-Spatial = dict[str, tuple[Any, Any]]  # tensor name -> (heights, widths) over the resolutions
-SPATIAL_ATTRS = ("k", "stride", "padding", "dilation", "global")
+CHANNEL_ATTRS = ("out", "squeeze")  # attributes holding channel counts (they vary with width)
 
 
-def layout(graph: Graph) -> tuple[object, ...]:
-    """What spatial sizes depend on: the wiring and the window attributes of every node."""
+def structure(graph: Graph) -> tuple[object, ...]:
+    """Everything but channel counts: graphs with equal structures can be stacked."""
     return tuple(
-        (n.name, n.op, n.inputs, *(n.attrs.get(a) for a in SPATIAL_ATTRS)) for n in graph.nodes
+        (n.name, n.op, n.inputs, *((k, v) for k, v in n.attrs.items() if k not in CHANNEL_ATTRS))
+        for n in graph.nodes
     )
 
 
-def spatial_sizes(graph: Graph, resolutions: Sequence[int]) -> Spatial:
+def spatial_sizes(graph: Graph, resolutions: Sequence[int]) -> dict[str, tuple[Any, Any]]:
     """Heights and widths of every tensor as int64 arrays over ``resolutions``.
 
-    Runs the op shape rules (which accept arrays) once; channels are carried
-    along only because the rules need a complete shape.
+    Runs the op shape rules (which accept arrays) once; a ShapeError means some
+    resolution is too small for the network.
     """
     import numpy as np
 
@@ -155,49 +170,59 @@ def spatial_sizes(graph: Graph, resolutions: Sequence[int]) -> Spatial:
     return {name: (shape[1], shape[2]) for name, shape in shapes.items()}
 
 
-def at_resolutions(graph: Graph, spatial: Spatial) -> Graph:
-    """The same graph with heights and widths replaced by the arrays of ``spatial``.
-
-    Channels and attributes do not change with resolution (the caller checks
-    that no expression read it).
-    """
-
-    def shape(name: str, channels: int) -> Shape:
-        return (channels, *spatial[name])
-
-    nodes = tuple(
-        replace(
-            node,
-            in_shapes=tuple(
-                shape(t, s[0]) for t, s in zip(node.inputs, node.in_shapes, strict=True)
-            ),
-            out_shape=shape(node.name, node.out_shape[0]),
-        )
-        for node in graph.nodes
-    )
-    return replace(graph, nodes=nodes, input_shape=shape(INPUT, graph.input_shape[0]))
-
-
-def vector_figures(
-    graph: Graph, resolutions: Sequence[int], params: str, spatial: Spatial
-) -> dict[str, np.ndarray]:
-    """Figures over all ``resolutions`` at once; exactness is checked at the largest."""
+def stacked(graphs: Sequence[Graph], spatial: Mapping[str, tuple[Any, Any]], dtype: Any) -> Graph:
+    """One graph whose channels are (widths x 1) arrays and sizes (1 x resolutions) arrays."""
     import numpy as np
 
-    cost = cost_graph(at_resolutions(graph, spatial), params)
-    exact = scalar_figures(cost_graph(graph, params))
-    figures = {
-        name: np.broadcast_to(
-            np.asarray(FIGURES[name].get(cost), dtype=np.int64), (len(resolutions),)
+    def column(values: list[Any]) -> Any:
+        return np.asarray(values, dtype=dtype).reshape(-1, 1)
+
+    def row(name: str) -> tuple[Any, Any]:
+        h, w = spatial[name]
+        return np.asarray(h, dtype=dtype).reshape(1, -1), np.asarray(w, dtype=dtype).reshape(1, -1)
+
+    def shape(name: str, channels: list[Any]) -> Shape:
+        return (column(channels), *row(name))
+
+    first = graphs[0]
+    nodes = []
+    for index, node in enumerate(first.nodes):
+        peers = [g.nodes[index] for g in graphs]
+        attrs = {
+            key: column([p.attrs[key] for p in peers]) if key in CHANNEL_ATTRS else value
+            for key, value in node.attrs.items()
+        }
+        in_shapes = tuple(
+            shape(name, [p.in_shapes[i][0] for p in peers]) for i, name in enumerate(node.inputs)
         )
-        for name in SWEPT
-    }
-    for name, values in figures.items():
-        if int(values[-1]) != exact[name]:
-            raise OverflowError(
-                f"vectorized {name} {int(values[-1])} differs from the exact {exact[name]}: "
-                "int64 overflow"
-            )
+        out_shape = shape(node.name, [p.out_shape[0] for p in peers])
+        nodes.append(replace(node, attrs=attrs, in_shapes=in_shapes, out_shape=out_shape))
+    input_shape = shape(INPUT, [g.input_shape[0] for g in graphs])
+    return replace(first, nodes=tuple(nodes), input_shape=input_shape)
+
+
+def stacked_figures(
+    graphs: Sequence[Graph], resolutions: Sequence[int], params: str
+) -> dict[str, np.ndarray]:
+    """Figures of every graph at every resolution: (widths x resolutions) int64 arrays.
+
+    The pass is repeated in float64; any difference beyond rounding means int64
+    overflowed, which raises OverflowError rather than returning a wrong number.
+    """
+    import numpy as np
+
+    spatial = spatial_sizes(graphs[0], resolutions)
+    grid = (len(graphs), len(resolutions))
+    exact, approximate = (
+        cost_graph(stacked(graphs, spatial, kind), params) for kind in (np.int64, np.float64)
+    )
+    figures = {}
+    for name in SWEPT:
+        values = np.broadcast_to(FIGURES[name].get(exact), grid)
+        check = np.broadcast_to(FIGURES[name].get(approximate), grid)
+        if not np.allclose(values, check, rtol=1e-9, atol=0.5):
+            raise OverflowError(f"{name} overflows int64 in this sweep; use smaller sizes")
+        figures[name] = values
     return figures
 
 
