@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,7 +20,7 @@ from lightcost.memory import (
     maximum,
     ungrouped_mac,
 )
-from lightcost.sweep import at_resolutions, spatial_sizes
+from lightcost.sweep import spatial_sizes, stacked
 
 CONV = (
     "input: [{c1}, {h}, {w}]\nlayers:\n  - {{op: conv, k: 1, out: {c2}, groups: {g}, bn: false}}\n"
@@ -254,11 +255,12 @@ def test_vectorized_costs_equal_the_scalar_path() -> None:
     device = load_device("gtx1080ti")
     for spec in ("mobilenet_v2", "shufflenet_v2"):
         graph = analyze(spec).graph
-        vector = at_resolutions(graph, spatial_sizes(graph, resolutions))
+        vector = stacked([graph], spatial_sizes(graph, resolutions), numpy.int64)
         arrays = cost_graph(vector, "trainable", "unfused", "fp16", device)
         for i, res in enumerate(resolutions):
             scalar = analyze(spec, resolution=res, execution="unfused", dtype="fp16", device=device)
-            assert arrays.total().mac[i] == scalar.total().mac
-            assert arrays.total().mac_bytes[i] == scalar.total().mac_bytes
-            assert arrays.activations.peak[i] == scalar.activations.peak
-            assert arrays.total().latency[i] == pytest.approx(scalar.total().latency, rel=1e-12)
+            total = arrays.total()
+            assert total.mac[0, i] == scalar.total().mac
+            assert total.mac_bytes[0, i] == scalar.total().mac_bytes
+            assert arrays.activations.peak[0, i] == scalar.activations.peak
+            assert total.latency[0, i] == pytest.approx(scalar.total().latency, rel=1e-12)
