@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lightcost.errors import Loc, SpecError, describe, did_you_mean, listing, short
-from lightcost.expr import MAX_MAGNITUDE, ExprError, Value, evaluate
+from lightcost.expr import FUNCTIONS, MAX_MAGNITUDE, ExprError, Value, evaluate
 from lightcost.graph import INPUT, AttrValue, Graph, Node, Shape
 from lightcost.loader import LList, LMap, loc_of
 from lightcost.ops import (
@@ -320,7 +320,7 @@ class _Expander:
             raise SpecError(  # an option, not in the spec: no location
                 f"width multiplier must be in (0, {MAX_WIDTH:g}], got {short(alpha)}"
             )
-        self.functions = {"ch": lambda c: self.width_rule.apply(c, alpha)}
+        self.functions = {**FUNCTIONS, "ch": lambda c: self.width_rule.apply(c, alpha)}
         variant_name, variant_vars = self._variant_vars(variant)
         variables = self._variables(overrides, variant_vars)
         base: dict[str, Value] = {"alpha": alpha, **variables}
@@ -440,7 +440,8 @@ class _Expander:
         in_shapes = [self.shapes[t] for t in inputs]
         env = {**scope.env, "in": in_shapes[0][0], "in_h": in_shapes[0][1], "in_w": in_shapes[0][2]}
         fixed = self.fixed_width(item)
-        attrs = {key: self.op_attr(item, opdef, key, env, fixed) for key in opdef.attrs}
+        defaults = self.defaults.get(opdef.name)
+        attrs = {key: self.op_attr(item, opdef, defaults, key, env, fixed) for key in opdef.attrs}
         try:
             out_shape = opdef.shape(attrs, in_shapes)
             check_limits(opdef, attrs, in_shapes, out_shape)
@@ -462,11 +463,16 @@ class _Expander:
         scope.prev = node.name
 
     def op_attr(
-        self, item: LMap, opdef: OpDef, key: str, env: dict[str, Value], fixed: bool
+        self,
+        item: LMap,
+        opdef: OpDef,
+        defaults: LMap | None,
+        key: str,
+        env: dict[str, Value],
+        fixed: bool,
     ) -> AttrValue:
         """Attribute ``key`` of an op node: as written, else the spec's default, else the op's."""
         attr = opdef.attrs[key]
-        defaults = self.defaults.get(opdef.name)
         if key in item:
             return self.attr(item[key], attr, key, item.loc_of(key), env, fixed)
         if defaults is not None and key in defaults:
@@ -525,7 +531,7 @@ class _Expander:
                 return self.integer(value, where, env, "padding", minimum=0)
             return str(value)
         if attr.kind == "bool":
-            value = self.value(raw, where, env)
+            value = raw if type(raw) is bool else self.value(raw, where, env)
             if not isinstance(value, bool):
                 raise SpecError(f"'{key}' must be true or false, got {short(value)}", where)
             return value
@@ -740,6 +746,8 @@ class _Expander:
         maximum: int = MAX_CHANNELS,
     ) -> int:
         """A whole number from ``minimum`` to ``maximum`` (a float must be integral)."""
+        if type(raw) is int and minimum <= raw <= maximum:  # the common case, kept fast
+            return raw
         value = self.number(self.value(raw, where, env), where)
         if isinstance(value, float):
             if not value.is_integer():

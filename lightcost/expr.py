@@ -18,7 +18,7 @@ import re
 import warnings
 from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from lightcost.errors import did_you_mean, short
 from lightcost.rounding import make_divisible
@@ -77,28 +77,69 @@ def evaluate(
 ) -> Value:
     """Evaluate ``text`` with the variables ``names``; raises ExprError on any problem.
 
-    The names the expression reads are added to ``used`` when it is given.
+    ``functions`` replaces :data:`FUNCTIONS` when given (callers extend a copy of it);
+    the names the expression reads are added to ``used`` when it is given. Results
+    of expressions that call only :data:`FUNCTIONS` are memoized on the values of
+    the names they mention (a sweep evaluates the same expressions many times).
     """
-    tree = _parse(text)
-    walker = _Walker(names, {**FUNCTIONS, **functions} if functions else FUNCTIONS, used)
-    try:
-        return walker.eval(tree.body)
-    except RecursionError:
-        raise ExprError(f"expression '{text}' is nested too deeply") from None
+    parsed = _parse(text)
+    key = None
+    if parsed.pure:  # types too: True == 1 and 1 == 1.0, but they are different values here
+        values = [names.get(n, _ABSENT) for n in parsed.names]
+        key = (text, *values, *map(type, values))
+    if key is not None and key in _RESULTS:
+        result, seen = _RESULTS[key]
+    else:
+        reads: set[str] = set()
+        walker = _Walker(names, functions if functions is not None else FUNCTIONS, reads)
+        try:
+            result = walker.eval(parsed.tree.body)
+        except RecursionError:
+            raise ExprError(f"expression '{text}' is nested too deeply") from None
+        seen = frozenset(reads)
+        if key is not None:
+            if len(_RESULTS) > MAX_MEMO:
+                _RESULTS.clear()
+            _RESULTS[key] = (result, seen)
+    if used is not None:
+        used.update(seen)
+    return result
+
+
+class _Parsed(NamedTuple):
+    tree: ast.Expression
+    names: tuple[str, ...]  # every variable name the expression mentions
+    pure: bool  # calls only FUNCTIONS, so its value depends on those names alone
+
+
+_ABSENT = object()
+MAX_MEMO = 100_000
+_RESULTS: dict[tuple[object, ...], tuple[Value, frozenset[str]]] = {}
 
 
 @lru_cache(maxsize=4096)
-def _parse(text: str) -> ast.Expression:
-    """The syntax tree of an expression (cached: specs repeat the same expressions)."""
+def _parse(text: str) -> _Parsed:
+    """The syntax tree of an expression and the names it mentions (cached)."""
     if len(text) > MAX_LENGTH:
         raise ExprError(f"expression longer than {MAX_LENGTH} characters")
     source = _IN_KEYWORD.sub("in_", text.strip())
     try:
         with warnings.catch_warnings():  # "1if x else 2" warns on stderr otherwise
             warnings.simplefilter("ignore")
-            return ast.parse(source, mode="eval")
+            tree = ast.parse(source, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise ExprError(f"cannot parse expression '{text}'") from None
+    nodes = list(ast.walk(tree))
+    called = {n.func for n in nodes if isinstance(n, ast.Call)}
+    names = sorted(
+        {
+            "in" if n.id == "in_" else n.id
+            for n in nodes
+            if isinstance(n, ast.Name) and n not in called
+        }
+    )
+    pure = all(isinstance(f, ast.Name) and f.id in FUNCTIONS for f in called)
+    return _Parsed(tree, tuple(names), pure)
 
 
 class _Walker:
