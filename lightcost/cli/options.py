@@ -11,6 +11,7 @@ import yaml
 from lightcost.cost import PARAM_CONVENTIONS
 from lightcost.expr import Value
 from lightcost.memory import DTYPES, EXECUTIONS
+from lightcost.ops import MAX_SIZE
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,7 +56,7 @@ def size_options(func: F) -> F:
         click.option(
             "--res",
             "-r",
-            type=click.IntRange(1, 100_000),
+            type=click.IntRange(1, MAX_SIZE),
             default=None,
             help="Input resolution (height = width); default: the spec's input.",
         ),
