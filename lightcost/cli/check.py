@@ -6,6 +6,7 @@ import os
 
 import click
 
+from lightcost.cli.options import format_option
 from lightcost.errors import SpecError
 from lightcost.render import use_style
 from lightcost.report import CHECK_FORMATS
@@ -23,13 +24,9 @@ EXIT_EXCEEDED = 1
     default=None,
     help="Project budgets file (default: budgets.yaml in the current directory, if any).",
 )
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    type=click.Choice(["table", *CHECK_FORMATS]),
-    default="table",
-    show_default=True,
+@format_option(
+    "table",
+    *CHECK_FORMATS,
     help="table, json, junit (JUnit XML), github (workflow annotations) or markdown.",
 )
 @click.pass_context

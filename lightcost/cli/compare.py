@@ -8,7 +8,12 @@ from typing import TypeVar
 import click
 
 from lightcost.api import Settings
-from lightcost.cli.options import config_options, model_options, params_convention, parse_sets
+from lightcost.cli.options import (
+    config_options,
+    format_option,
+    model_options,
+    settings,
+)
 from lightcost.compare import default_figures, side_by_side, versus, winners
 from lightcost.figures import FIGURES
 from lightcost.render import use_style
@@ -26,17 +31,17 @@ DEFAULT_SPEC = "mobilenet_v1"
 T = TypeVar("T")
 
 
-def figure_list(text: str | None, settings: Settings) -> list[str]:
+def figure_list(text: str | None, chosen: Settings) -> list[str]:
     """``params,madds`` checked against the figure registry; None: the default figures."""
     if text is None:
-        return list(default_figures(settings))
+        return list(default_figures(chosen))
     names = [name.strip() for name in text.split(",") if name.strip()]
     for name in names:
         if name not in FIGURES:
             raise click.BadParameter(
                 f"unknown figure '{name}' (figures: {', '.join(FIGURES)})", param_hint="--figures"
             )
-        if FIGURES[name].device and settings.device is None:
+        if FIGURES[name].device and chosen.device is None:
             raise click.BadParameter(f"'{name}' needs --device", param_hint="--figures")
     return names
 
@@ -79,15 +84,7 @@ def values(text: str | None, integer: bool, hint: str) -> list[float]:
     help=f"Figures to compare, from: {', '.join(FIGURES)} "
     "[default: params, madds, mac, peak_activation, other_ops; latency with --device].",
 )
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("table", "json")
 def compare(
     specs: tuple[str, ...],
     width_text: str | None,
@@ -117,15 +114,8 @@ def compare(
       lightcost compare --width 1,0.75,0.5,0.25 --res 224,192,160,128
       lightcost compare mobilenet_v2 shufflenet_v2@1.5x mobilenet_v3_small
     """
-    settings = Settings(
-        params_convention(params, fold_bn),
-        parse_sets(sets),
-        variant,
-        execution or "fused",
-        dtype or "fp32",
-        device,
-    )
-    figures = figure_list(figures_text, settings)
+    chosen = settings(params, fold_bn, sets, variant, execution, dtype, device)
+    figures = figure_list(figures_text, chosen)
     widths = values(width_text, False, "--width")
     resolutions = [int(r) for r in values(res_text, True, "--res")]
     style = use_style()
@@ -133,7 +123,7 @@ def compare(
     if len(names) > 1:
         if len(widths) > 1 or len(resolutions) > 1:
             raise click.UsageError("several specs are compared at one width and one resolution")
-        columns = side_by_side(names, first(widths), first(resolutions), settings, figures)
+        columns = side_by_side(names, first(widths), first(resolutions), chosen, figures)
         best = winners(columns, figures)
         text = (
             side_by_side_json(columns, best)
@@ -146,15 +136,15 @@ def compare(
         grid = sweep(
             names[0],
             widths or [1.0],
-            resolutions or [settings.analyze(names[0]).graph.resolution],
-            settings.params,
-            settings.overrides,
-            settings.variant,
+            resolutions or [chosen.analyze(names[0]).graph.resolution],
+            chosen.params,
+            chosen.overrides,
+            chosen.variant,
         )
         shown = [f for f in figures if f in SWEPT]
         click.echo(rows_json(grid) if fmt == "json" else grid_text(grid, shown, style))
         return
-    result = versus(names[0], first(widths), first(resolutions), settings, figures)
+    result = versus(names[0], first(widths), first(resolutions), chosen, figures)
     click.echo(versus_json(result) if fmt == "json" else versus_text(result, style))
 
 

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
-from lightcost.cli.options import params_convention, parse_sets, spec_options
+from lightcost.cli.options import format_option, params_convention, parse_sets, spec_options
 from lightcost.render import use_style
 from lightcost.report import DIFF_FORMATS
 
@@ -88,15 +88,7 @@ def parse_percent(ctx: click.Context, param: click.Parameter, value: str | None)
     metavar="PCT",
     help="Exit 1 when a total grows by more than PCT, e.g. 5%.",
 )
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    type=click.Choice(["table", *DIFF_FORMATS]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("table", *DIFF_FORMATS)
 @click.pass_context
 def diff(
     ctx: click.Context,

@@ -9,8 +9,12 @@ import json
 
 import click
 
-from lightcost.api import analyze
-from lightcost.cli.options import execution_option, params_convention, parse_sets, spec_options
+from lightcost.cli.options import (
+    execution_option,
+    format_option,
+    settings,
+    spec_options,
+)
 from lightcost.cost import ModelCost
 from lightcost.lint import Finding, Limits, lint
 from lightcost.render import boxed, config, title, use_style
@@ -84,15 +88,7 @@ def findings_text(cost: ModelCost, findings: list[Finding]) -> str:
     metavar="PCT",
     help="G4: report when more than PCT % of MAC is in element-wise kernels.",
 )
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("table", "json")
 @click.pass_context
 def lint_command(
     ctx: click.Context,
@@ -126,16 +122,7 @@ def lint_command(
       lightcost lint shufflenet_v1 --set groups=8
       lightcost lint mobilenet_v2 --g1-excess 50 --format json
     """
-    convention = params_convention(params, fold_bn)
-    cost = analyze(
-        spec,
-        width,
-        res,
-        convention,
-        parse_sets(sets),
-        variant=variant,
-        execution=execution or "fused",
-    )
+    cost = settings(params, fold_bn, sets, variant, execution).analyze(spec, width, res)
     limits = Limits(g1_excess / 100, g2_overhead / 100, g3_kernels, g3_branches, g4_share / 100)
     findings = lint(cost, limits)
     click.echo(

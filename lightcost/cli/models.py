@@ -7,6 +7,7 @@ import json
 import click
 
 from lightcost.api import analyze
+from lightcost.cli.options import format_option
 from lightcost.expand import variants
 from lightcost.loader import bundled_names, read_spec
 from lightcost.render import boxed, use_style
@@ -33,15 +34,7 @@ def catalogue() -> list[dict[str, object]]:
 
 
 @click.command()
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("table", "json")
 def models(fmt: str) -> None:
     """List the bundled specs and their variants with params and MAdds at their defaults.
 

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import click
 import yaml
 
+from lightcost.api import Settings
 from lightcost.cost import PARAM_CONVENTIONS
 from lightcost.expr import Value
 from lightcost.memory import DTYPES, EXECUTIONS
@@ -125,6 +126,40 @@ device_option = click.option(
 def model_options(func: F) -> F:
     """--exec, --dtype, --device: how memory access and latency are estimated."""
     return apply([execution_option, dtype_option, device_option], func)
+
+
+def format_option(*choices: str, help: str = "Output format.") -> Callable[[F], F]:
+    """``--format/-f`` with ``choices``, the first being the default."""
+    option: Callable[[F], F] = click.option(
+        "--format",
+        "-f",
+        "fmt",
+        type=click.Choice(list(choices)),
+        default=choices[0],
+        show_default=True,
+        help=help,
+    )
+    return option
+
+
+def settings(
+    params: str,
+    fold_bn: bool,
+    sets: tuple[str, ...],
+    variant: str | None,
+    execution: str | None = None,
+    dtype: str | None = None,
+    device: str | None = None,
+) -> Settings:
+    """The analysis settings from the shared options (config_options, model_options)."""
+    return Settings(
+        params_convention(params, fold_bn),
+        parse_sets(sets),
+        variant,
+        execution or "fused",
+        dtype or "fp32",
+        device,
+    )
 
 
 def spec_options(func: F) -> F:

@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import click
 
-from lightcost.api import analyze
-from lightcost.cli.options import model_options, params_convention, parse_sets, spec_options
+from lightcost.cli.options import (
+    format_option,
+    model_options,
+    settings,
+    spec_options,
+)
 from lightcost.render import UNITS, print_table, to_csv, to_json, to_markdown
 
 
 @click.command()
 @click.argument("spec")
 @spec_options
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    type=click.Choice(["table", "json", "csv", "markdown"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@format_option("table", "json", "csv", "markdown")
 @click.option(
     "--unit",
     type=click.Choice(list(UNITS)),
@@ -76,17 +72,8 @@ def table(
       lightcost table mobilenet_v1 --by op --params weights   # paper Table 2
       lightcost table mobilenet_v2 --device gtx1080ti --dtype fp16 --exec unfused
     """
-    convention = params_convention(params, fold_bn)
-    cost = analyze(
-        spec,
-        width,
-        res,
-        convention,
-        parse_sets(sets),
-        variant=variant,
-        execution=execution or "fused",
-        dtype=dtype or "fp32",
-        device=device,
+    cost = settings(params, fold_bn, sets, variant, execution, dtype, device).analyze(
+        spec, width, res
     )
     memory = any(option is not None for option in (execution, dtype, device))
     if fmt == "json":
