@@ -110,29 +110,18 @@ def load_device(name_or_path: str) -> Device:
 
 def parse_device(data: Any, file: str) -> Device:
     """Validate loaded profile data (:func:`lightcost.loader.parse_yaml` output)."""
+    from lightcost.expand import check_keys
     from lightcost.loader import LMap
 
     if not isinstance(data, LMap):
         raise SpecError("a device profile must be a mapping", Loc(file, 1, 1))
-    for key in data:
-        if key not in FIELDS:
-            raise SpecError(
-                f"unknown key '{key}' in device profile{did_you_mean(key, FIELDS)} "
-                f"(allowed: {', '.join(FIELDS)})",
-                data.key_loc(key),
-            )
+    check_keys(data, tuple(FIELDS), "device profile")
     for key in ("name", "peak_flops", "bandwidth", "kernel_overhead"):
         if key not in data:
             raise SpecError(f"device profile needs '{key}'", data.loc.at(key))
     peak = data["peak_flops"]
     if isinstance(peak, LMap):
-        for dtype in peak:
-            if dtype not in DTYPES:
-                raise SpecError(
-                    f"unknown dtype '{dtype}'{did_you_mean(dtype, DTYPES)} "
-                    f"(dtypes: {', '.join(DTYPES)})",
-                    peak.key_loc(dtype),
-                )
+        check_keys(peak, tuple(DTYPES), "peak_flops (dtypes)")
         flops = {d: _number(peak, d, positive=True) for d in peak}
     else:
         flops = dict.fromkeys(DTYPES, _number(data, "peak_flops", positive=True))
