@@ -83,7 +83,7 @@ def test_bundled_profiles_state_their_spec_sheet_numbers() -> None:
         ),
         (
             "name: x\npeak_flops: {fp64: 1}\nbandwidth: 1\nkernel_overhead: 0\n",
-            "unknown key 'fp64' in peak_flops (dtypes)",
+            "unknown key 'fp64' in peak_flops",
         ),
         (
             "name: x\npeak_flops: 1\nbandwidth: 1\nkernel_overhead: true\n",
