@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 SPEC   ?= mobilenet_v1
 
-.PHONY: table test lint bench clean
+.PHONY: table test lint bench validate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,12 @@ lint: $(VENV)/.installed-test
 test: lint
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/startup.py
+	$(BIN)/python benchmarks/sweep.py
+
+validate: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/latency_validation.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -369,7 +369,14 @@ def find_spec(name_or_path: str) -> str:
 
 
 def read_spec(name_or_path: str) -> tuple[Any, str]:
-    """Find and parse a spec; returns the located data and the file name used in messages."""
+    """Find and parse a spec; returns the located data and the file name used in messages.
+
+    An ``.onnx`` file is imported as a spec (:mod:`lightcost.onnx_import`, needs onnx).
+    """
+    if name_or_path.endswith(".onnx"):
+        from lightcost.onnx_import import onnx_spec_text  # lazy: onnx is an optional extra
+
+        return parse_yaml(onnx_spec_text(name_or_path), name_or_path), name_or_path
     file = find_spec(name_or_path)
     try:
         with open(file, "rb") as handle:

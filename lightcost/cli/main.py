@@ -27,6 +27,8 @@ COMMANDS = {
     "diff": "lightcost.cli.diff:diff",
     "schema": "lightcost.cli.schema:schema",
     "calibrate": "lightcost.cli.calibrate:calibrate",
+    "import": "lightcost.cli.onnx:import_command",
+    "export": "lightcost.cli.onnx:export_command",
 }
 
 

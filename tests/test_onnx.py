@@ -1,0 +1,442 @@
+"""ONNX interop: import (every mapped operator, against hand calculations), export, round trip.
+
+Hand calculations follow the conventions of lightcost.cost: conv weights
+k*k*(C_in/groups)*C_out, MAdds weights x output H x W, BN 2 params per channel
+(trainable), other ops per output element (BN 2, bias 1, ReLU 1, ReLU6 2,
+h-sigmoid 4, h-swish 5, sigmoid 4, swish 5, tanh 5, add 1 per extra input, mul 1,
+pooling k*k, global pooling C*H*W).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from conftest import Invoke
+from lightcost.api import analyze, build
+from lightcost.cost import ModelCost, cost_graph
+from lightcost.errors import SpecError
+from lightcost.expand import expand
+from lightcost.loader import bundled_names, parse_yaml
+
+onnx = pytest.importorskip("onnx")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+from lightcost.onnx_export import export_graph, same_pads  # noqa: E402
+from lightcost.onnx_import import onnx_spec, spec_yaml  # noqa: E402
+
+
+def init(name: str, *shape: int, values: Any = None) -> TensorProto:
+    """An initializer (zeros, or ``values``) of float32, or int64 when ``values`` are ints."""
+    array = np.zeros(shape, dtype=np.float32) if values is None else np.asarray(values)
+    if array.dtype.kind == "i":
+        array = array.astype(np.int64)
+    return numpy_helper.from_array(array, name)
+
+
+def model(nodes: list[Any], shape: tuple[int, int, int], inits: Sequence[Any] = ()) -> Any:
+    """A model reading ``x`` of ``[1, *shape]``, returning the last node's first output."""
+    graph = helper.make_graph(
+        nodes,
+        "test_net",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, *shape])],
+        [helper.make_tensor_value_info(nodes[-1].output[0], TensorProto.FLOAT, None)],
+        list(inits),
+    )
+    result = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    result.ir_version = 8
+    return result
+
+
+def cost_of(proto: Any, tmp_path: Path, params: str = "trainable") -> ModelCost:
+    """Save ``proto`` and cost it through the public API (the loader's .onnx hook)."""
+    path = tmp_path / "model.onnx"
+    onnx.save(proto, str(path))
+    return analyze(str(path), params=params)
+
+
+def ops(cost: ModelCost) -> list[tuple[str, str]]:
+    return [(layer.name, layer.op) for layer in cost.layers]
+
+
+def conv_node(name: str, x: str, w: str, bias: str | None = None, **attrs: Any) -> Any:
+    inputs = [x, w] if bias is None else [x, w, bias]
+    return helper.make_node("Conv", inputs, [name], name=name, **attrs)
+
+
+def bn_inits(name: str, c: int) -> list[TensorProto]:
+    return [init(f"{name}_{p}", c) for p in ("s", "b", "m", "v")]
+
+
+def bn_node(name: str, x: str) -> Any:
+    inputs = [x, *(f"{name}_{p}" for p in ("s", "b", "m", "v"))]
+    return helper.make_node("BatchNormalization", inputs, [name], name=name)
+
+
+# -- convolutions -------------------------------------------------------------------------------
+
+
+def test_conv_bn_relu_fold_into_one_layer(tmp_path: Path) -> None:
+    # 3x8x8 -> conv 3x3 s2 pad 1, 16 out, no bias -> 16x4x4; weights 3*3*3*16 = 432,
+    # BN 2*16 = 32: 464 params; MAdds 432 * 4*4 = 6912; other ops 16*4*4 * (BN 2 + ReLU 1).
+    proto = model(
+        [
+            conv_node("conv1", "x", "W", kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]),
+            bn_node("bn1", "conv1"),
+            helper.make_node("Relu", ["bn1"], ["relu1"], name="relu1"),
+        ],
+        (3, 8, 8),
+        [init("W", 16, 3, 3, 3), *bn_inits("bn1", 16)],
+    )
+    cost = cost_of(proto, tmp_path)
+    (layer,) = cost.layers
+    assert (layer.name, layer.op, layer.out_shape) == ("conv1", "conv", (16, 4, 4))
+    assert (layer.params, layer.madds, layer.other_ops) == (464, 6912, 16 * 16 * 3)
+    assert cost_of(proto, tmp_path, "deployed").total().params == 432 + 16  # BN folded: a bias
+
+
+def test_depthwise_grouped_dilated_and_same_padding(tmp_path: Path) -> None:
+    proto = model(
+        [
+            # group = input channels (8), 16 outputs: dwconv, multiplier 2; weights 9 * 16 = 144,
+            # bias 16; 8x8 -> 8x8: MAdds 144 * 64 = 9216
+            conv_node("dw", "x", "Wdw", "Bdw", kernel_shape=[3, 3], group=8, pads=[1, 1, 1, 1]),
+            # group 2, 16 -> 16, 1x1: weights (16 / 2) * 16 = 128; MAdds 128 * 64 = 8192
+            conv_node("gconv", "dw", "Wg", group=2),
+            # 3x3 dilation 2 pad 2 keeps 8x8: weights 9 * 16 * 4 = 576; MAdds 576 * 64 = 36864
+            conv_node(
+                "dil", "gconv", "Wd", kernel_shape=[3, 3], dilations=[2, 2], pads=[2, 2, 2, 2]
+            ),
+            # TF SAME, s2 on 8: total pad (4 - 1) * 2 + 3 - 8 = 1 -> [0, 0, 1, 1]; 8x8 -> 4x4;
+            # weights 9 * 4 * 4 = 144; MAdds 144 * 16 = 2304
+            conv_node("same", "dil", "Ws", kernel_shape=[3, 3], strides=[2, 2], pads=[0, 0, 1, 1]),
+        ],
+        (8, 8, 8),
+        [
+            init("Wdw", 16, 1, 3, 3),
+            init("Bdw", 16),
+            init("Wg", 16, 8, 1, 1),
+            init("Wd", 4, 16, 3, 3),
+            init("Ws", 4, 4, 3, 3),
+        ],
+    )
+    cost = cost_of(proto, tmp_path)
+    assert ops(cost) == [("dw", "dwconv"), ("gconv", "conv"), ("dil", "conv"), ("same", "conv")]
+    assert [(la.params, la.madds) for la in cost.layers] == [
+        (144 + 16, 9216),
+        (128, 8192),
+        (576, 36864),
+        (144, 2304),
+    ]
+    dw, gconv, dil, same = (la for la in cost.graph.nodes)
+    assert (dw.attrs["multiplier"], gconv.attrs["groups"], dil.attrs["dilation"]) == (2, 2, 2)
+    assert same.attrs["padding"] == "same" and same.out_shape == (4, 4, 4)
+    assert same_pads(8, 3, 2) == (0, 1)
+
+
+def test_asymmetric_pads_that_are_not_same_name_the_node(tmp_path: Path) -> None:
+    proto = model(
+        [conv_node("odd", "x", "W", kernel_shape=[3, 3], pads=[2, 0, 0, 0])],
+        (3, 8, 8),
+        [init("W", 4, 3, 3, 3)],
+    )
+    with pytest.raises(SpecError, match=r"node 'odd' \(Conv\): pads \[2, 0, 0, 0\]"):
+        cost_of(proto, tmp_path)
+
+
+# -- fully connected ----------------------------------------------------------------------------
+
+
+def test_flatten_gemm_and_matmul_add_are_one_fc(tmp_path: Path) -> None:
+    # 4x2x2 = 16 features -> 10: weights 160 + bias 10 = 170 params, MAdds 160.
+    gemm = model(
+        [
+            helper.make_node("Flatten", ["x"], ["flat"], name="flat", axis=1),
+            helper.make_node("Gemm", ["flat", "W", "B"], ["fc"], name="fc", transB=1),
+        ],
+        (4, 2, 2),
+        [init("W", 10, 16), init("B", 10)],
+    )
+    matmul = model(
+        [
+            helper.make_node("Flatten", ["x"], ["flat"], name="flat", axis=1),
+            helper.make_node("MatMul", ["flat", "W"], ["mm"], name="fc"),
+            helper.make_node("Add", ["mm", "B"], ["out"], name="bias"),
+        ],
+        (4, 2, 2),
+        [init("W", 16, 10), init("B", 10)],
+    )
+    for proto in (gemm, matmul):
+        cost = cost_of(proto, tmp_path)
+        assert ops(cost) == [("fc", "fc")]
+        assert (cost.total().params, cost.total().madds) == (170, 160)
+
+
+# -- normalization and activations ----------------------------------------------------------------
+
+
+def test_bn_not_after_a_conv_is_a_bn_layer(tmp_path: Path) -> None:
+    # the conv's output is read twice (BN and the add), so BN cannot fold: a bn layer with
+    # 2 * 4 params; conv 1x1 4 -> 4: 16 weights.
+    proto = model(
+        [
+            conv_node("conv", "x", "W"),
+            bn_node("bn", "conv"),
+            helper.make_node("Add", ["conv", "bn"], ["add"], name="add"),
+        ],
+        (4, 3, 3),
+        [init("W", 4, 4, 1, 1), *bn_inits("bn", 4)],
+    )
+    cost = cost_of(proto, tmp_path)
+    assert ops(cost) == [("conv", "conv"), ("bn", "bn"), ("add", "add")]
+    assert [la.params for la in cost.layers] == [16, 8, 0]
+
+
+def test_activations_and_swish(tmp_path: Path) -> None:
+    # each activation reads the previous activation (not a conv, so no folding); 2x3x3 = 18
+    # elements: relu6 2, hswish 5, hsigmoid 4, sigmoid 4, tanh 5, relu 1, swish 5 per element
+    names = ["clip", "hswish", "hsig", "sig", "tanh", "relu"]
+    nodes = [
+        helper.make_node("Clip", ["x", "zero", "six"], ["clip"], name="clip"),
+        helper.make_node("HardSwish", ["clip"], ["hswish"], name="hswish"),
+        helper.make_node("HardSigmoid", ["hswish"], ["hsig"], name="hsig", alpha=1 / 6),
+        helper.make_node("Sigmoid", ["hsig"], ["sig"], name="sig"),
+        helper.make_node("Tanh", ["sig"], ["tanh"], name="tanh"),
+        helper.make_node("Relu", ["tanh"], ["relu"], name="relu"),
+        helper.make_node("Sigmoid", ["relu"], ["gate"], name="gate"),
+        helper.make_node("Mul", ["relu", "gate"], ["swish"], name="swish"),
+    ]
+    scalars = [init("zero", values=np.float32(0)), init("six", values=np.float32(6))]
+    cost = cost_of(model(nodes, (2, 3, 3), scalars), tmp_path)
+    assert ops(cost) == [
+        *zip(names, ["relu6", "hswish", "hsigmoid", "sigmoid", "tanh", "relu"], strict=True),
+        ("swish", "swish"),
+    ]
+    assert [la.other_ops for la in cost.layers] == [18 * n for n in (2, 5, 4, 4, 5, 1, 5)]
+
+
+def test_clip_other_than_relu6_is_an_error(tmp_path: Path) -> None:
+    nodes = [helper.make_node("Clip", ["x", "zero", "three"], ["c"], name="c3")]
+    scalars = [init("zero", values=np.float32(0)), init("three", values=np.float32(3))]
+    with pytest.raises(SpecError, match=r"node 'c3' \(Clip\): Clip\(0.0, 3.0\)"):
+        cost_of(model(nodes, (2, 3, 3), scalars), tmp_path)
+
+
+def test_squeeze_excite_as_exported_by_frameworks(tmp_path: Path) -> None:
+    # x 16x4x4; pool; 1x1 conv 16 -> 4 with bias (64 + 4), ReLU; 1x1 conv 4 -> 16 with bias
+    # (64 + 16), h-sigmoid; scale: 148 params, MAdds 64 + 64 = 128 (lightcost's se op: the
+    # same 2 * C * squeeze MAdds and 2 * C * squeeze + squeeze + C params).
+    nodes = [
+        helper.make_node("GlobalAveragePool", ["x"], ["pool"], name="pool"),
+        conv_node("fc1", "pool", "W1", "B1"),
+        helper.make_node("Relu", ["fc1"], ["r"], name="r"),
+        conv_node("fc2", "r", "W2", "B2"),
+        helper.make_node("HardSigmoid", ["fc2"], ["g"], name="g", alpha=1 / 6),
+        helper.make_node("Mul", ["g", "x"], ["scale"], name="scale"),  # gate first: reordered
+    ]
+    inits = [init("W1", 4, 16, 1, 1), init("B1", 4), init("W2", 16, 4, 1, 1), init("B2", 16)]
+    cost = cost_of(model(nodes, (16, 4, 4), inits), tmp_path)
+    assert ops(cost) == [("pool", "avgpool"), ("fc1", "conv"), ("fc2", "conv"), ("scale", "mul")]
+    assert (cost.total().params, cost.total().madds) == (148, 128)
+    assert [n.attrs.get("act") for n in cost.graph.nodes[1:3]] == ["relu", "hsigmoid"]
+    assert cost.graph.nodes[-1].inputs == ("input", "fc2")
+
+
+# -- element-wise, data movement, pooling ----------------------------------------------------------
+
+
+def test_add_concat_split_slice_shuffle_pools_views(tmp_path: Path) -> None:
+    # x 8x8x8
+    nodes = [
+        helper.make_node("Relu", ["x"], ["r"], name="r"),
+        helper.make_node("Add", ["x", "r"], ["add"], name="add"),  # 1 per element
+        helper.make_node("Relu", ["add"], ["add_relu"], name="add_relu"),  # folded: act
+        helper.make_node("Split", ["add_relu"], ["s0", "s1"], name="split", axis=1),
+        helper.make_node("Slice", ["add_relu", "st", "en", "ax"], ["sl"], name="slice"),
+        helper.make_node("Concat", ["s1", "s0"], ["cat"], name="cat", axis=1),
+        helper.make_node("Reshape", ["cat", "shape5"], ["g"], name="shuffle"),
+        helper.make_node("Transpose", ["g"], ["t"], name="t", perm=[0, 2, 1, 3, 4]),
+        helper.make_node("Reshape", ["t", "shape4"], ["shuf"], name="back"),
+        helper.make_node(
+            "AveragePool", ["shuf"], ["ap"], name="ap", kernel_shape=[2, 2], strides=[2, 2]
+        ),
+        helper.make_node(
+            "MaxPool",
+            ["ap"],
+            ["mp"],
+            name="mp",
+            kernel_shape=[3, 3],
+            strides=[2, 2],
+            pads=[1, 1, 1, 1],
+        ),
+        helper.make_node("Identity", ["mp"], ["id"], name="id"),
+        helper.make_node("Dropout", ["id"], ["drop"], name="drop"),
+        helper.make_node("GlobalMaxPool", ["drop"], ["gmp"], name="gmp"),
+        helper.make_node("GlobalAveragePool", ["sl"], ["gap"], name="gap"),
+        helper.make_node("Flatten", ["gap"], ["flat"], name="flat"),  # keeps 2x1x1: a view
+        helper.make_node("Unsqueeze", ["flat", "axes23"], ["unsq"], name="unsq"),
+        helper.make_node("Mul", ["drop", "gmp"], ["out"], name="mul"),
+    ]
+    inits = [
+        init("st", values=[2]),
+        init("en", values=[4]),
+        init("ax", values=[1]),
+        init("shape5", values=[1, 2, 4, 8, 8]),
+        init("shape4", values=[1, 8, 8, 8]),
+        init("axes23", values=[2, 3]),
+    ]
+    proto = model(nodes, (8, 8, 8), inits)
+    proto.graph.output.append(helper.make_tensor_value_info("unsq", TensorProto.FLOAT, None))
+    cost = cost_of(proto, tmp_path)
+    layers = {la.name: la for la in cost.layers}
+    assert ops(cost) == [
+        ("r", "relu"),
+        ("add", "add"),
+        ("split_0", "split"),
+        ("split_1", "split"),
+        ("slice", "split"),
+        ("cat", "concat"),
+        ("shuffle", "shuffle"),
+        ("ap", "avgpool"),
+        ("mp", "maxpool"),
+        ("id", "identity"),
+        ("drop", "dropout"),
+        ("gmp", "maxpool"),
+        ("gap", "avgpool"),
+        ("mul", "mul"),
+    ]
+    nodes_by_name = {n.name: n for n in cost.graph.nodes}
+    assert nodes_by_name["add"].attrs["act"] == "relu"
+    assert layers["add"].other_ops == 512 * 2  # add 1 + ReLU 1 per element
+    assert [nodes_by_name[n].attrs["index"] for n in ("split_0", "split_1")] == [0, 1]
+    # channels 2:4 of 8 are part 1 of 4 equal parts
+    assert (nodes_by_name["slice"].attrs["parts"], nodes_by_name["slice"].attrs["index"]) == (4, 1)
+    assert nodes_by_name["shuffle"].attrs["groups"] == 2
+    assert layers["ap"].out_shape == (8, 4, 4) and layers["ap"].other_ops == 4 * 128
+    assert layers["mp"].out_shape == (8, 2, 2) and layers["mp"].other_ops == 9 * 32
+    assert layers["gmp"].other_ops == 32 and layers["gap"].other_ops == 2 * 64
+    assert layers["mul"].other_ops == 32  # 8x2x2 scaled by an 8x1x1 gate
+    assert cost.total().madds == 0 and cost.total().params == 0
+
+
+def test_unequal_split_is_an_error(tmp_path: Path) -> None:
+    nodes = [helper.make_node("Split", ["x", "sizes"], ["a", "b"], name="sp", axis=1)]
+    with pytest.raises(SpecError, match=r"node 'sp' \(Split\): split sizes \[1, 3\]"):
+        cost_of(model(nodes, (4, 2, 2), [init("sizes", values=[1, 3])]), tmp_path)
+
+
+def test_unknown_operators_are_listed_by_name_and_count(tmp_path: Path, invoke: Invoke) -> None:
+    nodes = [
+        helper.make_node("Erf", ["x"], ["e1"], name="e1"),
+        helper.make_node("Erf", ["e1"], ["e2"], name="e2"),
+        helper.make_node("Softmax", ["e2"], ["sm"], name="sm"),
+        helper.make_node("Relu", ["sm"], ["r"], name="r"),
+    ]
+    with pytest.raises(SpecError, match=r"unsupported ONNX operators: Erf x2, Softmax x1"):
+        cost_of(model(nodes, (4, 2, 2)), tmp_path)
+    result = invoke("table", str(tmp_path / "model.onnx"))
+    assert result.exit_code == 2
+    assert "model.onnx: unsupported ONNX operators: Erf x2, Softmax x1" in result.stderr
+
+
+# -- export and round trip -------------------------------------------------------------------------
+
+ZOO = """
+name: zoo
+input: [8, 16, 16]
+layers:
+  - {name: stem, op: conv, k: 3, stride: 2, out: 16, bias: true, act: swish}
+  - {name: dw, op: dwconv, k: 5, multiplier: 2, act: hsigmoid}
+  - {name: se, op: se, squeeze: 8, act: silu, gate: sigmoid}
+  - {name: bn, op: bn}
+  - {name: t, op: tanh}
+  - {name: sig, op: sigmoid}
+  - {name: a, op: split, parts: 4, index: 3}
+  - {name: b, op: split, parts: 4, index: 1, from: sig}
+  - {name: sum, op: add, from: [a, b, a], act: relu}
+  - {name: shuffle, op: shuffle, groups: 4}
+  - {name: cat, op: concat, from: [shuffle, a]}
+  - {name: pool, op: avgpool, k: 3, stride: 2, padding: valid}
+  - {name: mp, op: maxpool, k: 2, dilation: 2}
+  - {name: flat, op: flatten}
+  - {name: fc, op: fc, out: 24, act: hswish}
+  - {name: proj, op: conv, k: 1, out: 12, groups: 4, bn: false, from: fc}
+  - {name: gate, op: relu6}
+  - {name: drop, op: dropout}
+  - {name: id, op: identity}
+  - {name: gap, op: maxpool, global: true, from: cat}
+  - {name: scaled, op: mul, from: [cat, gap]}
+  - {name: head, op: fc, out: 10, bias: false}
+"""
+
+
+def assert_round_trip(spec: str, text: str | None = None, **config: Any) -> None:
+    """Export, check, import: params (every convention), MAdds and other ops are equal."""
+    graph = build(spec, text=text, **config)
+    proto = export_graph(graph)
+    onnx.checker.check_model(proto, full_check=True)
+    back = expand(parse_yaml(spec_yaml(onnx_spec(proto, "m.onnx"), "m.onnx"), "m.onnx"), "m.onnx")
+    for convention in ("trainable", "weights", "deployed"):
+        a, b = cost_graph(graph, convention).total(), cost_graph(back, convention).total()
+        assert (a.params, a.madds, a.other_ops) == (b.params, b.madds, b.other_ops), convention
+
+
+def test_every_op_round_trips_and_runs() -> None:
+    assert_round_trip("zoo.yaml", ZOO)
+    ort = pytest.importorskip("onnxruntime")
+    proto = export_graph(build("zoo.yaml", text=ZOO))
+    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    (out,) = session.run(None, {"input": np.ones((1, 8, 16, 16), dtype=np.float32)})
+    assert out.shape == (1, 10)
+
+
+@pytest.mark.parametrize("name", bundled_names())
+def test_bundled_spec_round_trip_is_exact(name: str) -> None:
+    assert_round_trip(name)
+
+
+@pytest.mark.parametrize(
+    ("name", "config"),
+    [
+        ("shufflenet_v2", {"variant": "0.5x"}),
+        ("shufflenet_v1", {"overrides": {"groups": 8}}),
+        ("mobilenet_v2", {"width": 0.75, "resolution": 163}),  # odd sizes: asymmetric SAME
+    ],
+)
+def test_configured_round_trip_is_exact(name: str, config: dict[str, Any]) -> None:
+    assert_round_trip(name, **config)
+
+
+# -- CLI -----------------------------------------------------------------------------------------
+
+
+def test_cli_export_import_table(tmp_path: Path, invoke: Invoke) -> None:
+    onnx_file, spec_file = str(tmp_path / "v1.onnx"), str(tmp_path / "v1.yaml")
+    assert invoke("export", "mobilenet_v1", "-o", onnx_file).exit_code == 0
+    onnx.checker.check_model(onnx_file)
+    table = invoke("table", onnx_file, "--format", "json")
+    assert table.exit_code == 0, table.stderr
+    assert '"Conv2d_1_depthwise"' in table.stdout
+    result = invoke("import", onnx_file, "-o", spec_file)
+    assert result.exit_code == 0, result.stderr
+    text = Path(spec_file).read_text()
+    assert text.startswith("# Imported from v1.onnx by `lightcost import`")
+    # MobileNetV1 with the FC (README): 4,231,976 trainable params, 568,740,352 MAdds
+    original, imported = analyze("mobilenet_v1").total(), analyze(spec_file).total()
+    assert (imported.params, imported.madds) == (original.params, original.madds)
+
+
+def test_missing_onnx_is_a_clean_error(
+    tmp_path: Path, invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "onnx", None)  # `import onnx` raises ImportError
+    result = invoke("table", str(tmp_path / "model.onnx"))
+    assert result.exit_code == 2
+    assert "model.onnx: reading ONNX needs the onnx package: pip install 'lightcost[onnx]'" in (
+        result.stderr
+    )
