@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from lightcost.cli.options import text_output_option
+
 if TYPE_CHECKING:
     from lightcost.latency import Device
 
@@ -66,14 +68,7 @@ def measure(size: int, mebibytes: int, repeats: int) -> Device:
 
 
 @click.command()
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
-    default="-",
-    show_default=True,
-    help="Profile file to write (- for standard output).",
-)
+@text_output_option("Profile")
 @click.option("--name", default=None, help="Profile name (default: this host's name).")
 @click.option(
     "--size",

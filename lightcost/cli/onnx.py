@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import click
 
-from lightcost.cli.options import parse_sets, size_options
+from lightcost.cli.options import parse_sets, size_options, text_output_option
 from lightcost.errors import SpecError
 from lightcost.onnx_import import INSTALL_HINT
 
 
 @click.command("import")
 @click.argument("model", type=click.Path(dir_okay=False))
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
-    default="-",
-    show_default=True,
-    help="Spec file to write (- for standard output).",
-)
+@text_output_option("Spec")
 def import_command(model: str, output: str) -> None:
     """Write the lightcost spec of an ONNX MODEL (layers named after the ONNX nodes).
 

@@ -142,6 +142,19 @@ def format_option(*choices: str, help: str = "Output format.") -> Callable[[F], 
     return option
 
 
+def text_output_option(what: str) -> Callable[[F], F]:
+    """``--output/-o FILE`` for a text result, standard output by default."""
+    option: Callable[[F], F] = click.option(
+        "--output",
+        "-o",
+        type=click.Path(dir_okay=False, writable=True, allow_dash=True),
+        default="-",
+        show_default=True,
+        help=f"{what} file to write (- for standard output).",
+    )
+    return option
+
+
 def settings(
     params: str,
     fold_bn: bool,
