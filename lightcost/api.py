@@ -52,11 +52,16 @@ def analyze(
     profile name such as ``"gtx1080ti"`` or a YAML file) adds estimated latency.
     """
     graph = build(spec, width, resolution, overrides, text, variant)
+    return cost_graph(graph, params, execution, dtype, profile(device))
+
+
+def profile(device: Device | str | None) -> Device | None:
+    """A device profile from a bundled name or a YAML file (loaded lazily), or as given."""
     if isinstance(device, str):
         from lightcost.latency import load_device  # lazy: only latency needs device profiles
 
-        device = load_device(device)
-    return cost_graph(graph, params, execution, dtype, device)
+        return load_device(device)
+    return device
 
 
 @dataclass(frozen=True)

@@ -102,11 +102,17 @@ def side_by_side(
     """Each spec (``name@variant`` picks a variant) at the same width and resolution."""
     columns = []
     for spec in specs:
-        name, _, variant = spec.partition("@")
-        cost = settings.analyze(name, width, resolution, variant or None)
+        name, variant = split_variant(spec)
+        cost = settings.analyze(name, width, resolution, variant)
         label = name + (f" {cost.graph.variant}" if cost.graph.variant else "")
         columns.append(Column(label, cost, {f: FIGURES[f].get(cost) for f in figures}))
     return columns
+
+
+def split_variant(spec: str) -> tuple[str, str | None]:
+    """``shufflenet_v2@1.5x`` -> (``shufflenet_v2``, ``1.5x``); no ``@``: no variant."""
+    name, _, variant = spec.partition("@")
+    return name, variant or None
 
 
 def winners(columns: Sequence[Column], figures: Sequence[str]) -> dict[str, list[int]]:

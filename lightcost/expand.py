@@ -337,7 +337,7 @@ class _Expander:
             file=self.file,
             input_shape=shape,
             nodes=tuple(self.nodes),
-            width=float(alpha),
+            width=self.effective_width(float(alpha)),
             resolution=shape[1],
             width_rule=self.width_rule,
             variables=variables,
@@ -355,6 +355,10 @@ class _Expander:
                 "skipped by 'when', block instances)",
                 where,
             )
+
+    def effective_width(self, alpha: float) -> float:
+        """``alpha``, or 1.0 when the width rule is fixed and no expression read ``alpha``."""
+        return alpha if self.width_rule.rule != "fixed" or "alpha" in self.used else 1.0
 
     def items(self, items: LList, scope: Scope, depth: int) -> None:
         for index, item in enumerate(items):

@@ -199,7 +199,15 @@ def _add_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
 def _mul_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
     x, gate = shapes
     if not (same(gate, x) or same(gate, (x[0], 1, 1))):
-        raise ShapeError(f"mul needs a gate of shape {x} or {(x[0], 1, 1)}, got {gate}")
+
+        def dims(shape: Shape) -> str:
+            return "x".join(map(str, shape))
+
+        swap = " (the gate goes second in 'from')" if same(x, (gate[0], 1, 1)) else ""
+        raise ShapeError(
+            f"mul of {dims(x)} needs a second input of {dims(x)} or {x[0]}x1x1, "
+            f"got {dims(gate)}{swap}"
+        )
     return x
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from lightcost.figures import FIGURES
 
 Row = Mapping[str, Any]
+PLOT_FORMATS = (".png", ".svg", ".pdf")
 
 
 def terminal_scatter(

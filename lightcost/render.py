@@ -281,19 +281,23 @@ def to_markdown(
     by: str = "layer",
     depth: int | None = None,
     memory: bool = False,
+    explain: bool = False,
 ) -> str:
-    """A pipe table with a totals row, the peak activation memory and the conventions."""
+    """A pipe table with a totals row, the peak activation memory and the conventions.
+
+    With ``explain``, the depthwise-separable pairs follow as a second table.
+    """
     cells = table_cells(cost, rows_for(cost, by, depth), unit, by, memory)
     head = headers(unit, by, memory, cost.device is not None)
-    lines = [
-        f"**{title(cost)}**",
-        "",
-        "| " + " | ".join(head) + " |",
-        "|" + "|".join("---" if name in LEFT else "---:" for name in head) + "|",
-    ]
-    lines += ["| " + " | ".join(row) + " |" for row in cells]
+    lines = [f"**{title(cost)}**", "", *markdown_table(head, cells, LEFT)]
     lines += ["", activation_line(cost), ""]
     lines += [f"- {key}: {text}" for key, text in conventions(cost, unit).items()]
+    if explain:
+        pairs = separable_pairs(cost)
+        lines += ["", f"**{SEPARABLE_TITLE}**", ""]
+        lines += (
+            markdown_table(*separable_cells(pairs, unit), {"Depthwise"}) if pairs else [NO_PAIRS]
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -326,10 +330,8 @@ def print_table(
     sys.stdout.write("\n".join(lines) + "\n")
 
 
-def separable_text(pairs: list[SeparablePair], unit: str, style: bool) -> str:
-    """Each depthwise + pointwise pair against the standard conv it replaces."""
-    if not pairs:
-        return "no depthwise + pointwise pairs in this network"
+def separable_cells(pairs: list[SeparablePair], unit: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the depthwise-separable explanation."""
     name, factor = UNITS[unit]
     head = ["Depthwise", "Dk", "M", "N", "Df", f"standard {name}", f"separable {name}", "ratio",
             "1/N + 1/Dk^2"]  # fmt: skip
@@ -339,8 +341,27 @@ def separable_text(pairs: list[SeparablePair], unit: str, style: bool) -> str:
          f"{float(p.ratio):.6f}", f"{float(p.formula):.6f}"]
         for p in pairs
     ]  # fmt: skip
-    title_text = "Depthwise separable vs standard conv (MobileNetV1 eq. 5)"
-    return boxed(title_text, head, cells, [i > 0 for i in range(len(head))], style, total=False)
+    return head, cells
+
+
+SEPARABLE_TITLE = "Depthwise separable vs standard conv (MobileNetV1 eq. 5)"
+NO_PAIRS = "no depthwise + pointwise pairs in this network"
+
+
+def separable_text(pairs: list[SeparablePair], unit: str, style: bool) -> str:
+    """Each depthwise + pointwise pair against the standard conv it replaces."""
+    if not pairs:
+        return NO_PAIRS
+    head, cells = separable_cells(pairs, unit)
+    return boxed(
+        SEPARABLE_TITLE, head, cells, [i > 0 for i in range(len(head))], style, total=False
+    )
+
+
+def markdown_table(head: list[str], cells: list[list[str]], left: set[str]) -> list[str]:
+    """Pipe-table lines; columns named in ``left`` are left-aligned, the others right."""
+    rule = "|" + "|".join("---" if name in left else "---:" for name in head) + "|"
+    return ["| " + " | ".join(head) + " |", rule, *("| " + " | ".join(row) + " |" for row in cells)]
 
 
 def use_style() -> bool:

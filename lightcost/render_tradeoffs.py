@@ -14,7 +14,7 @@ from typing import Any
 from lightcost.compare import Column, Versus
 from lightcost.figures import FIGURES
 from lightcost.render import boxed
-from lightcost.sweep import SWEPT, SweepResult
+from lightcost.sweep import SweepResult
 
 
 def figure_text(name: str, value: float) -> str:
@@ -87,27 +87,33 @@ def versus_json(result: Versus) -> str:
 
 
 def grid_text(result: SweepResult, figures: Sequence[str], style: bool) -> str:
-    """One table per figure: rows are widths, columns resolutions, values in millions."""
+    """One table per figure: rows are widths, columns resolutions.
+
+    Counts are shown in millions (the papers' unit), latency in milliseconds.
+    """
     cells_by = {(r["width"], r["resolution"]): r for r in result.rows}
     failed = {(w, res) for w, res, _ in result.errors}
+    variant = f" {result.variant}" if result.variant else ""
     parts = []
     for name in figures:
+        seconds = FIGURES[name].unit == "s"
+
+        def cell(value: float, seconds: bool = seconds) -> str:
+            return f"{value * 1e3:,.3f}" if seconds else millions(value)
+
         head = ["width \\ res", *(str(res) for res in result.resolutions)]
         cells = [
             [f"{w:g}"]
             + [
-                "error" if (w, res) in failed else millions(cells_by[(w, res)][name])
+                "error" if (w, res) in failed else cell(cells_by[(w, res)][name])
                 for res in result.resolutions
             ]
             for w in result.widths
         ]
-        variant = f" {result.variant}" if result.variant else ""
-        title = f"{result.spec}{variant}: M {FIGURES[name].label}"
-        parts.append(
-            boxed(
-                title, head, cells, [False] + [True] * len(result.resolutions), style, total=False
-            )
-        )
+        unit = "ms" if seconds else "M"
+        title = f"{result.spec}{variant}: {FIGURES[name].label} ({unit})"
+        right = [False] + [True] * len(result.resolutions)
+        parts.append(boxed(title, head, cells, right, style, total=False))
     parts += [
         f"error at width {w:g}, resolution {res}: {message}" for w, res, message in result.errors
     ]
@@ -131,7 +137,8 @@ def rows_json(result: SweepResult, extra: Mapping[str, Any] | None = None) -> st
 def rows_csv(result: SweepResult) -> str:
     """Every valid configuration, one CSV row each."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=["width", "resolution", *SWEPT], lineterminator="\n")
+    fields = ["width", "resolution", *result.figures]
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     writer.writerows(result.rows)
     return buffer.getvalue()

@@ -21,10 +21,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from lightcost.api import Settings, profile
 from lightcost.cost import ModelCost, cost_graph
 from lightcost.errors import SpecError
 from lightcost.expand import expand
-from lightcost.expr import Value
 from lightcost.figures import FIGURES
 from lightcost.graph import INPUT, Graph, Shape
 from lightcost.loader import parse_yaml, read_spec
@@ -33,7 +33,7 @@ from lightcost.ops import OPS, ShapeError
 if TYPE_CHECKING:
     import numpy as np
 
-SWEPT = ("params", "madds", "flops", "other_ops", "mac")  # figures a sweep records
+    from lightcost.latency import Device
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,9 @@ class SweepResult:
 
     spec: str
     variant: str
+    figures: tuple[
+        str, ...
+    ]  # recorded figure names, the keys of every row besides width, resolution
     widths: tuple[float, ...]
     resolutions: tuple[int, ...]
     rows: tuple[dict[str, Any], ...]  # width, resolution and one key per figure
@@ -73,19 +76,30 @@ def parse_range(text: str, integer: bool = False) -> list[float]:
     return [int(v) if integer else round(v, 10) for v in values]
 
 
+def recorded(settings: Settings) -> tuple[str, ...]:
+    """The figures a sweep records: every registered one, latency only with a device."""
+    return tuple(n for n, f in FIGURES.items() if not f.device or settings.device is not None)
+
+
 def sweep(
     spec: str,
     widths: Sequence[float],
     resolutions: Sequence[int],
-    params: str = "trainable",
-    overrides: Mapping[str, Value] | None = None,
-    variant: str | None = None,
+    settings: Settings | None = None,
     text: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> SweepResult:
-    """Figures of every (width, resolution) pair; ``progress(n)`` is called per width."""
+    """Figures of every (width, resolution) pair; ``progress(n)`` is called per width.
+
+    A configuration that cannot be built is reported in ``errors``; an error of
+    the spec itself (at its own width and resolution) is raised.
+    """
     start = time.perf_counter()
+    settings = settings or Settings()
+    device = profile(settings.device)
+    names = recorded(settings)
     data, file = (parse_yaml(text, spec), spec) if text is not None else read_spec(spec)
+    expand(data, file, None, None, settings.overrides, settings.variant)  # the spec itself
     ordered = sorted(set(resolutions))
     rows: list[dict[str, Any]] = []
     errors: list[tuple[float, int, str]] = []
@@ -94,7 +108,7 @@ def sweep(
     chosen = ""
     for width in widths:
         try:
-            graph = expand(data, file, width, ordered[-1], overrides, variant)
+            graph = expand(data, file, width, ordered[-1], settings.overrides, settings.variant)
             chosen = graph.variant
             if graph.resolution_dependent:
                 scalar.append(width)
@@ -106,7 +120,7 @@ def sweep(
             progress(len(ordered))
     for members in groups.values():
         try:
-            figures = stacked_figures([g for _, g in members], ordered, params)
+            figures = stacked_figures([g for _, g in members], ordered, settings, device, names)
         except (ShapeError, SpecError):
             scalar += [w for w, _ in members]
             continue
@@ -115,15 +129,18 @@ def sweep(
                 {
                     "width": width,
                     "resolution": res,
-                    **{k: int(v[index, r]) for k, v in figures.items()},
+                    **{k: v[index, r].item() for k, v in figures.items()},
                 }
                 for r, res in enumerate(ordered)
             ]
     for width in scalar:
         for res in ordered:
             try:
-                cost = cost_graph(expand(data, file, width, res, overrides, variant), params)
-                rows.append({"width": width, "resolution": res, **scalar_figures(cost)})
+                graph = expand(data, file, width, res, settings.overrides, settings.variant)
+                cost = cost_graph(
+                    graph, settings.params, settings.execution, settings.dtype, device
+                )
+                rows.append({"width": width, "resolution": res, **scalar_figures(cost, names)})
             except SpecError as exc:
                 errors.append((width, res, str(exc)))
     position = {w: i for i, w in enumerate(widths)}
@@ -131,6 +148,7 @@ def sweep(
     return SweepResult(
         spec=spec,
         variant=chosen,
+        figures=names,
         widths=tuple(widths),
         resolutions=tuple(dict.fromkeys(resolutions)),  # as given, without repeats
         rows=tuple(rows),
@@ -139,9 +157,9 @@ def sweep(
     )
 
 
-def scalar_figures(cost: ModelCost) -> dict[str, int]:
-    """Every swept figure of one configuration, as exact integers."""
-    return {name: int(FIGURES[name].get(cost)) for name in SWEPT}
+def scalar_figures(cost: ModelCost, names: Sequence[str]) -> dict[str, int | float]:
+    """The named figures of one configuration, exact."""
+    return {name: FIGURES[name].get(cost) for name in names}
 
 
 CHANNEL_ATTRS = ("out", "squeeze")  # attributes holding channel counts (they vary with width)
@@ -202,9 +220,13 @@ def stacked(graphs: Sequence[Graph], spatial: Mapping[str, tuple[Any, Any]], dty
 
 
 def stacked_figures(
-    graphs: Sequence[Graph], resolutions: Sequence[int], params: str
+    graphs: Sequence[Graph],
+    resolutions: Sequence[int],
+    settings: Settings,
+    device: Device | None,
+    names: Sequence[str],
 ) -> dict[str, np.ndarray]:
-    """Figures of every graph at every resolution: (widths x resolutions) int64 arrays.
+    """Figures of every graph at every resolution: (widths x resolutions) arrays.
 
     The pass is repeated in float64; any difference beyond rounding means int64
     overflowed, which raises OverflowError rather than returning a wrong number.
@@ -214,10 +236,17 @@ def stacked_figures(
     spatial = spatial_sizes(graphs[0], resolutions)
     grid = (len(graphs), len(resolutions))
     exact, approximate = (
-        cost_graph(stacked(graphs, spatial, kind), params) for kind in (np.int64, np.float64)
+        cost_graph(
+            stacked(graphs, spatial, kind),
+            settings.params,
+            settings.execution,
+            settings.dtype,
+            device,
+        )
+        for kind in (np.int64, np.float64)
     )
     figures = {}
-    for name in SWEPT:
+    for name in names:
         values = np.broadcast_to(FIGURES[name].get(exact), grid)
         check = np.broadcast_to(FIGURES[name].get(approximate), grid)
         if not np.allclose(values, check, rtol=1e-9, atol=0.5):

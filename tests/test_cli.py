@@ -127,3 +127,15 @@ def test_bundled_spec_from_any_directory(tmp_path: Path) -> None:
         )
         assert done.returncode == 0, done.stderr
         assert "Conv2d_13_pointwise" in done.stdout
+
+
+def test_explain_in_markdown(invoke: Invoke) -> None:
+    result = invoke("table", "mobilenet_v1", "--explain", "-f", "markdown")
+    assert "Depthwise separable vs standard conv" in result.stdout
+    assert result.stdout.count("0.113064") >= 2  # 1/512 + 1/9, ratio and formula
+
+
+def test_set_accepts_exponent_notation(invoke: Invoke) -> None:
+    # YAML 1.1 reads 1e3 as text; --set takes it as the number it spells
+    result = invoke("table", "mobilenet_v1", "--set", "classes=1e3", "-f", "json")
+    assert json.loads(result.stdout)["layers"][-1]["out_shape"] == [1000, 1, 1]

@@ -101,7 +101,7 @@ def test_grid_reproduces_tables_6_and_7(invoke: Invoke) -> None:
     for res, madds in TABLE_7.items():
         assert abs(cells[(1.0, res)]["madds"] / 1e6 - madds) < 1
     text = invoke("compare", "--width", "1,0.75", "--res", "224,128").stdout
-    assert "M MAdds" in text
+    assert "MAdds (M)" in text
     assert "568.7" in text
 
 
@@ -138,3 +138,33 @@ def test_api_versus_matches_table() -> None:
     config = analyze("mobilenet_v2", width=0.5, resolution=160).total()
     madds = next(r for r in result.rows if r.figure == "madds")
     assert madds.value == config.madds
+
+
+def test_grid_honours_execution_and_figures(invoke: Invoke) -> None:
+    grid = invoke(
+        "compare", "--width", "1,0.5", "--exec", "unfused", "--figures", "mac", "-f", "json"
+    )
+    cells = {c["width"]: c for c in json.loads(grid.stdout)["configurations"]}
+    single = invoke(
+        "compare", "--width", "0.5", "--exec", "unfused", "--figures", "mac", "-f", "json"
+    )
+    assert cells[0.5]["mac"] == json.loads(single.stdout)["figures"]["mac"]["value"]
+    assert cells[1.0]["mac"] == analyze("mobilenet_v1", execution="unfused").total().mac
+    latency = invoke("compare", "-w", "1,0.5", "--device", "gtx1080ti", "--figures", "latency")
+    assert "Estimated latency (ms)" in latency.stdout
+
+
+def test_variant_suffix_works_for_one_spec(invoke: Invoke) -> None:
+    result = invoke("compare", "shufflenet_v2@0.5x", "--res", "160", "-f", "json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["config"]["variant"] == "0.5x"
+    # torchvision shufflenet_v2_x0_5: 1,366,792 params at any resolution
+    assert document["figures"]["params"]["value"] == 1_366_792
+
+
+def test_fixed_width_rule_makes_width_a_visible_no_op(invoke: Invoke) -> None:
+    result = invoke("compare", "shufflenet_v2", "--width", "0.5", "-f", "json")
+    document = json.loads(result.stdout)
+    assert document["config"]["width"] == 1.0  # the width actually built
+    assert "fixed width rule" in result.stderr

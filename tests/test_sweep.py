@@ -12,11 +12,12 @@ import pytest
 
 from conftest import Invoke
 from lightcost import analyze
+from lightcost.api import Settings
 from lightcost.expand import variants
 from lightcost.figures import FIGURES
 from lightcost.loader import bundled_names, read_spec
 from lightcost.plot import terminal_scatter
-from lightcost.sweep import SWEPT, pareto, parse_range, sweep
+from lightcost.sweep import pareto, parse_range, recorded, sweep
 
 SPECS = [
     (name, variant or None)
@@ -30,7 +31,7 @@ def test_vectorized_equals_scalar(spec: str, variant: str | None) -> None:
     rng = random.Random(f"{spec}{variant}")
     widths = sorted(rng.sample([0.25, 0.35, 0.5, 0.6, 0.75, 0.9, 1.0, 1.3, 1.4, 2.0], 3))
     resolutions = sorted(rng.sample(range(64, 336, 8), 4))
-    result = sweep(spec, widths, resolutions, variant=variant)
+    result = sweep(spec, widths, resolutions, Settings(variant=variant))
     assert result.count == len(widths) * len(resolutions)
     rows = {(r["width"], r["resolution"]): r for r in result.rows}
     errors = {(w, r) for w, r, _ in result.errors}
@@ -39,8 +40,8 @@ def test_vectorized_equals_scalar(spec: str, variant: str | None) -> None:
             if (width, res) in errors:
                 continue
             cost = analyze(spec, width=width, resolution=res, variant=variant)
-            expected = {name: FIGURES[name].get(cost) for name in SWEPT}
-            got = {name: rows[(width, res)][name] for name in SWEPT}
+            expected = {name: FIGURES[name].get(cost) for name in result.figures}
+            got = {name: rows[(width, res)][name] for name in result.figures}
             assert got == expected, (spec, variant, width, res)
 
 
@@ -141,3 +142,40 @@ def test_plot_file_is_a_valid_image(invoke: Invoke, tmp_path: Path) -> None:
 def test_front_option_errors(invoke: Invoke) -> None:
     assert invoke("sweep", "mobilenet_v1", "--front", "madds").exit_code == 2
     assert invoke("sweep", "mobilenet_v1", "--front", "madds,speed").exit_code == 2
+
+
+def test_sweep_honours_execution_dtype_and_device() -> None:
+    settings = Settings(execution="unfused", dtype="fp16", device="gtx1080ti")
+    result = sweep("mobilenet_v2", [0.5, 1.0], [160, 224], settings)
+    assert set(recorded(settings)) == set(result.figures)
+    assert "latency" in result.figures and "latency" not in recorded(Settings())
+    for row in result.rows:
+        cost = settings.analyze("mobilenet_v2", row["width"], row["resolution"])
+        assert row["mac_bytes"] == FIGURES["mac_bytes"].get(cost)
+        assert row["peak_activation"] == FIGURES["peak_activation"].get(cost)
+        assert row["latency"] == pytest.approx(FIGURES["latency"].get(cost), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--set", "nosuch=1"], "no var 'nosuch'"),
+        (["--variant", "bogus"], "unknown variant"),
+        (["--width", "20"], "must give values in (0, 16]"),
+        (["--width", "nan"], "must give values in (0, 16]"),
+        (["-o", "/nonexistent/dir/x.csv"], "does not exist"),
+        (["--plot", "front.bmpx"], "a plot file ends with"),
+        (["--front", "latency,params"], "latency needs --device"),
+    ],
+)
+def test_sweep_rejects_bad_input_with_exit_2(invoke: Invoke, args: list[str], message: str) -> None:
+    result = invoke("sweep", "shufflenet_v2", "-w", "1.0", "-r", "224", *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+
+
+def test_sweep_with_nothing_valid_exits_2(invoke: Invoke) -> None:
+    result = invoke("sweep", "xception", "-w", "1.0", "-r", "2,4")
+    assert result.exit_code == 2
+    assert "no valid configuration" in result.stderr
+    assert "reaches 0" in result.stderr

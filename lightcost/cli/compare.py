@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TypeVar
 
 import click
@@ -12,10 +13,13 @@ from lightcost.cli.options import (
     config_options,
     format_option,
     model_options,
+    note_ignored_width,
     settings,
 )
-from lightcost.compare import default_figures, side_by_side, versus, winners
+from lightcost.compare import default_figures, side_by_side, split_variant, versus, winners
+from lightcost.expand import MAX_WIDTH
 from lightcost.figures import FIGURES
+from lightcost.ops import MAX_SIZE
 from lightcost.render import use_style
 from lightcost.render_tradeoffs import (
     grid_text,
@@ -25,7 +29,7 @@ from lightcost.render_tradeoffs import (
     versus_json,
     versus_text,
 )
-from lightcost.sweep import SWEPT, parse_range, sweep
+from lightcost.sweep import parse_range, sweep
 
 DEFAULT_SPEC = "mobilenet_v1"
 T = TypeVar("T")
@@ -47,15 +51,19 @@ def figure_list(text: str | None, chosen: Settings) -> list[str]:
 
 
 def values(text: str | None, integer: bool, hint: str) -> list[float]:
-    """The values of a --width/--res list or range, or [] when not given."""
+    """The values of a --width/--res list or range, or [] when not given.
+
+    Widths must be in (0, 16], resolutions in 1..2**16 (the expander's limits).
+    """
     if text is None:
         return []
     try:
         found = parse_range(text, integer)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint=hint) from None
-    if not found or min(found) <= 0:
-        raise click.BadParameter(f"'{text}' must give positive values", param_hint=hint)
+    high = MAX_SIZE if integer else MAX_WIDTH
+    if not found or not all(0 < v <= high for v in found):  # also false for nan
+        raise click.BadParameter(f"'{text}' must give values in (0, {high:g}]", param_hint=hint)
     return found
 
 
@@ -132,19 +140,19 @@ def compare(
         )
         click.echo(text)
         return
+    name, variant_here = split_variant(names[0])
+    chosen = replace(chosen, variant=variant_here or chosen.variant)
     if len(widths) > 1 or len(resolutions) > 1:
         grid = sweep(
-            names[0],
+            name,
             widths or [1.0],
-            resolutions or [chosen.analyze(names[0]).graph.resolution],
-            chosen.params,
-            chosen.overrides,
-            chosen.variant,
+            resolutions or [chosen.analyze(name).graph.resolution],
+            chosen,
         )
-        shown = [f for f in figures if f in SWEPT]
-        click.echo(rows_json(grid) if fmt == "json" else grid_text(grid, shown, style))
+        click.echo(rows_json(grid) if fmt == "json" else grid_text(grid, figures, style))
         return
-    result = versus(names[0], first(widths), first(resolutions), chosen, figures)
+    result = versus(name, first(widths), first(resolutions), chosen, figures)
+    note_ignored_width(first(widths), result.config)
     click.echo(versus_json(result) if fmt == "json" else versus_text(result, style))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from lightcost.cli.options import parse_sets, size_options, text_output_option
+from lightcost.cli.options import parse_sets, size_options, text_output_option, writable_file
 from lightcost.errors import SpecError
 from lightcost.onnx_import import INSTALL_HINT
 
@@ -39,8 +39,8 @@ def import_command(model: str, output: str) -> None:
 @click.option(
     "--output",
     "-o",
-    type=click.Path(dir_okay=False, writable=True),
     required=True,
+    callback=writable_file,
     help="ONNX file to write.",
 )
 @size_options

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -9,7 +10,7 @@ import click
 import yaml
 
 from lightcost.api import Settings
-from lightcost.cost import PARAM_CONVENTIONS
+from lightcost.cost import PARAM_CONVENTIONS, ModelCost
 from lightcost.expr import Value
 from lightcost.memory import DTYPES, EXECUTIONS
 from lightcost.ops import MAX_SIZE
@@ -29,12 +30,22 @@ def parse_sets(pairs: tuple[str, ...]) -> dict[str, Value]:
         except yaml.YAMLError:
             message = f"'{pair}': the value is not valid YAML"
             raise click.BadParameter(message, param_hint="--set") from None
+        value = number_text(value) if isinstance(value, str) else value
         if not isinstance(value, int | float | str):
             raise click.BadParameter(
                 f"'{pair}': value must be a number or text", param_hint="--set"
             )
         out[key.strip()] = value
     return out
+
+
+def number_text(text: str) -> int | float | str:
+    """YAML 1.1 reads ``1e3`` as text: take such text as the number it spells."""
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return int(number) if number.is_integer() else number
 
 
 def params_convention(params: str, fold_bn: bool) -> str:
@@ -142,12 +153,36 @@ def format_option(*choices: str, help: str = "Output format.") -> Callable[[F], 
     return option
 
 
+def note_ignored_width(requested: float | None, cost: ModelCost) -> None:
+    """Say on stderr when a spec's fixed width rule made --width a no-op."""
+    if requested is not None and requested != cost.graph.width:
+        click.echo(
+            f"note: {cost.graph.name} has a fixed width rule, so --width {requested:g} has "
+            "no effect (its family members are variants: see lightcost models)",
+            err=True,
+        )
+
+
+def writable_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Check an output path before any work: its folder exists and is writable (- passes)."""
+    if value is None or value == "-":
+        return value
+    folder = os.path.dirname(os.path.abspath(value))
+    if os.path.isdir(value):
+        raise click.BadParameter(f"'{value}' is a directory")
+    if not os.path.isdir(folder):
+        raise click.BadParameter(f"'{value}': the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK) or (os.path.exists(value) and not os.access(value, os.W_OK)):
+        raise click.BadParameter(f"'{value}' is not writable")
+    return value
+
+
 def text_output_option(what: str) -> Callable[[F], F]:
     """``--output/-o FILE`` for a text result, standard output by default."""
     option: Callable[[F], F] = click.option(
         "--output",
         "-o",
-        type=click.Path(dir_okay=False, writable=True, allow_dash=True),
+        callback=writable_file,
         default="-",
         show_default=True,
         help=f"{what} file to write (- for standard output).",

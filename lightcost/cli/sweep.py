@@ -8,31 +8,47 @@ from contextlib import contextmanager
 
 import click
 
+from lightcost.api import Settings
 from lightcost.cli.compare import values
-from lightcost.cli.options import config_options, params_convention, parse_sets
+from lightcost.cli.options import config_options, model_options, settings, writable_file
 from lightcost.figures import FIGURES
-from lightcost.plot import save_plot, terminal_scatter
+from lightcost.plot import PLOT_FORMATS, save_plot, terminal_scatter
 from lightcost.render import use_style
 from lightcost.render_tradeoffs import front_text, rows_csv, rows_json
-from lightcost.sweep import SWEPT, pareto, sweep
+from lightcost.sweep import pareto, recorded, sweep
+
+EXIT_NOTHING_VALID = 2
 
 
-def front_axes(text: str) -> tuple[str, bool, str, bool]:
+def front_axes(text: str, chosen: Settings) -> tuple[str, bool, str, bool]:
     """``madds,params`` or ``madds:min,params:max`` -> (x, x_max, y, y_max); y defaults to max."""
     parts = [p.strip() for p in text.split(",")]
     if len(parts) != 2:
         raise click.BadParameter("give two figures, e.g. madds,params", param_hint="--front")
+    known = recorded(chosen)
     axes: list[tuple[str, bool]] = []
     for index, part in enumerate(parts):
         name, _, goal = part.partition(":")
-        if name not in SWEPT or goal not in ("", "min", "max"):
+        if name not in known or goal not in ("", "min", "max"):
             raise click.BadParameter(
-                f"'{part}': use FIGURE[:min|max] with a figure from {', '.join(SWEPT)}",
+                f"'{part}': use FIGURE[:min|max] with a figure from {', '.join(known)}"
+                + ("" if name not in FIGURES or name in known else f" ({name} needs --device)"),
                 param_hint="--front",
             )
         axes.append((name, goal == "max" or (goal == "" and index == 1)))
     (x, x_max), (y, y_max) = axes
     return x, x_max, y, y_max
+
+
+def plot_target(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--plot``: the terminal (``-``) or a writable .png/.svg/.pdf file, checked up front."""
+    if value in (None, "-"):
+        return value
+    if not value.lower().endswith(PLOT_FORMATS):
+        raise click.BadParameter(
+            f"'{value}': a plot file ends with {', '.join(PLOT_FORMATS)}", param_hint="--plot"
+        )
+    return writable_file(ctx, param, value)
 
 
 @contextmanager
@@ -70,10 +86,11 @@ def progress_bar(total: int, enabled: bool) -> Iterator[Callable[[int], None]]:
     help="Resolutions: start:stop:step or a list.",
 )
 @config_options
+@model_options
 @click.option(
     "--output",
     "-o",
-    type=click.Path(dir_okay=False, writable=True),
+    callback=writable_file,
     help="Write every configuration to this file (.csv or .json).",
 )
 @click.option(
@@ -91,6 +108,7 @@ def progress_bar(total: int, enabled: bool) -> Iterator[Callable[[int], None]]:
     flag_value="-",
     default=None,
     metavar="[FILE]",
+    callback=plot_target,
     help="Draw the sweep and its front: to FILE (.png, .svg, .pdf; needs "
     "lightcost[plot]) or, with no FILE, in the terminal.",
 )
@@ -108,6 +126,9 @@ def sweep_command(
     sets: tuple[str, ...],
     params: str,
     fold_bn: bool,
+    execution: str | None,
+    dtype: str | None,
+    device: str | None,
     output: str | None,
     front_text_: str,
     plot: str | None,
@@ -128,12 +149,19 @@ def sweep_command(
       lightcost sweep mobilenet_v1 --width 0.25:1.0:0.25 --res 128:224:32 -o grid.csv
       lightcost sweep mobilenet_v2 --front madds,mac:min --plot front.png
     """
-    x, x_max, y, y_max = front_axes(front_text_)
+    chosen = settings(params, fold_bn, sets, variant, execution, dtype, device)
+    x, x_max, y, y_max = front_axes(front_text_, chosen)
     widths = values(width_text, False, "--width")
     resolutions = [int(r) for r in values(res_text, True, "--res")]
-    convention, overrides = params_convention(params, fold_bn), parse_sets(sets)
     with progress_bar(len(widths) * len(set(resolutions)), progress) as advance:
-        result = sweep(spec, widths, resolutions, convention, overrides, variant, progress=advance)
+        result = sweep(spec, widths, resolutions, chosen, progress=advance)
+    if not result.rows:
+        width, res, message = result.errors[0]
+        click.echo(
+            f"error: no valid configuration; at width {width:g}, resolution {res}: {message}",
+            err=True,
+        )
+        sys.exit(EXIT_NOTHING_VALID)
     front = pareto(result.rows, x, y, x_max, y_max)
     if output:
         text = rows_json(result) if output.endswith(".json") else rows_csv(result)

@@ -7,6 +7,7 @@ import click
 from lightcost.cli.options import (
     format_option,
     model_options,
+    note_ignored_width,
     settings,
     spec_options,
 )
@@ -75,12 +76,13 @@ def table(
     cost = settings(params, fold_bn, sets, variant, execution, dtype, device).analyze(
         spec, width, res
     )
+    note_ignored_width(width, cost)
     memory = any(option is not None for option in (execution, dtype, device))
     if fmt == "json":
         click.echo(to_json(cost, unit))
     elif fmt == "csv":
         click.echo(to_csv(cost), nl=False)
     elif fmt == "markdown":
-        click.echo(to_markdown(cost, unit, by, depth, memory), nl=False)
+        click.echo(to_markdown(cost, unit, by, depth, memory, explain), nl=False)
     else:
         print_table(cost, unit, by, depth, explain, memory)
