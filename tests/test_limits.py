@@ -224,7 +224,7 @@ def test_worst_inputs_stay_under_200_mib_and_a_few_seconds(tmp_path: Path, name:
         (["--width", "16", "--res", "4096"], "above the limit"),
         (["--set", "classes=.inf"], "vars.classes: --set classes must be a number"),
         (["--set", "classes=99999999999999999999"], "at most 1e15 in size"),
-        (["--set", "classes=1e999"], "at most 1e15 in size, a boolean or text, got inf"),
+        (["--set", "classes=1e999"], "(at most 1e15 in size), a boolean or text, got inf"),
         (["--set", "classes=0"], "'out' must be at least 1, got 0"),
         (["--set", "classes=[1]"], "Invalid value for --set"),
         (["--set", "classes=[1"], "Invalid value for --set"),
