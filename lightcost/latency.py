@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lightcost.errors import Loc, SpecError, did_you_mean
+from lightcost.errors import Loc, SpecError
 from lightcost.memory import DTYPES, Kernel, maximum
 
 FIELDS = ("name", "description", "source", "peak_flops", "bandwidth", "kernel_overhead")
@@ -89,17 +89,9 @@ def bundled_devices() -> list[str]:
 
 def load_device(name_or_path: str) -> Device:
     """A device profile from a YAML file, or a bundled profile by name; SpecError if invalid."""
-    from lightcost.loader import parse_yaml
+    from lightcost.loader import find_file, parse_yaml
 
-    path = name_or_path
-    if not os.path.isfile(path):
-        path = os.path.join(devices_dir(), f"{name_or_path.removesuffix('.yaml')}.yaml")
-        if not os.path.isfile(path):
-            names = bundled_devices()
-            raise SpecError(
-                f"no device profile file '{name_or_path}' and no bundled profile of that name"
-                f"{did_you_mean(name_or_path, names)} (bundled: {', '.join(names)})"
-            )
+    path = find_file(name_or_path, devices_dir(), bundled_devices, "device profile")
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()

@@ -15,6 +15,7 @@ error at the alias that crosses the limit, not an out-of-memory. Merge keys
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -353,19 +354,25 @@ def bundled_names() -> list[str]:
     )
 
 
-def find_spec(name_or_path: str) -> str:
-    """A spec path: an existing file, else a bundled spec by name (``.yaml`` optional)."""
+def find_file(name_or_path: str, folder: str, names: Callable[[], list[str]], kind: str) -> str:
+    """An existing file, else ``folder/NAME.yaml`` (``.yaml`` optional), else a SpecError
+    naming the bundled ``kind`` files with a did-you-mean."""
     if os.path.isfile(name_or_path):
         return name_or_path
-    stem = name_or_path[:-5] if name_or_path.endswith(".yaml") else name_or_path
-    bundled = os.path.join(bundled_dir(), f"{stem}.yaml")
+    stem = name_or_path.removesuffix(".yaml")
+    bundled = os.path.join(folder, f"{stem}.yaml")
     if os.path.isfile(bundled):
         return bundled
-    names = bundled_names()
+    known = names()
     raise SpecError(
-        f"no spec file '{name_or_path}' and no bundled spec of that name"
-        f"{did_you_mean(stem, names)} (bundled: {', '.join(names)})"
+        f"no {kind} file '{name_or_path}' and no bundled {kind} of that name"
+        f"{did_you_mean(stem, known)} (bundled: {', '.join(known)})"
     )
+
+
+def find_spec(name_or_path: str) -> str:
+    """A spec path: an existing file, else a bundled spec by name (``.yaml`` optional)."""
+    return find_file(name_or_path, bundled_dir(), bundled_names, "spec")
 
 
 def read_spec(name_or_path: str) -> tuple[Any, str]:
