@@ -26,7 +26,7 @@ from functools import cached_property
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
-from lightcost.graph import Graph, Node, Shape, count, elements
+from lightcost.graph import Graph, Node, Shape, count, elements, readers
 from lightcost.memory import (
     DTYPES,
     EXECUTIONS,
@@ -449,10 +449,7 @@ def separable_pairs(cost: ModelCost) -> list[SeparablePair]:
     """Every depthwise conv (multiplier 1) read only by a following 1x1 ungrouped conv."""
     nodes = cost.graph.nodes
     madds = {layer.name: layer.madds for layer in cost.layers}
-    readers: dict[str, int] = {}
-    for node in nodes:
-        for name in node.inputs:
-            readers[name] = readers.get(name, 0) + 1
+    read = readers(nodes)
     pairs = []
     for dw, pw in pairwise(nodes):
         if (
@@ -460,7 +457,7 @@ def separable_pairs(cost: ModelCost) -> list[SeparablePair]:
             and int(dw.attrs["multiplier"]) == 1
             and pw.op == "conv"
             and pw.inputs == (dw.name,)
-            and readers.get(dw.name) == 1
+            and read[dw.name] == 1
             and int(pw.attrs["k"]) == 1
             and int(pw.attrs["groups"]) == 1
             and int(pw.attrs["stride"]) == 1

@@ -7,7 +7,8 @@ flattened output is ``(features, 1, 1)``. The graph's input tensor is named
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from lightcost.errors import Loc
@@ -17,6 +18,11 @@ Shape = tuple[int, int, int]
 AttrValue = int | float | bool | str
 
 INPUT = "input"
+
+
+def readers(nodes: Iterable[Node]) -> Counter[str]:
+    """How many of ``nodes`` read each tensor (a tensor read twice by one node counts twice)."""
+    return Counter(name for node in nodes for name in node.inputs)
 
 
 def count(value: AttrValue) -> int:

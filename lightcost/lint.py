@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 from lightcost.cost import ACT_OPS, LayerCost, ModelCost
-from lightcost.graph import Node, elements
+from lightcost.graph import Node, elements, readers
 from lightcost.memory import conv1x1_mac, mac_lower_bound, ungrouped_mac
 
 ELEMENTWISE = frozenset({"bn", "add", "mul", "split", "concat", "shuffle", "dwconv", *ACT_OPS}) - {
@@ -135,12 +135,8 @@ def g2(cost: ModelCost, limits: Limits) -> list[Finding]:
 
 def _branches(nodes: list[Node]) -> int:
     """The most inputs one merge takes, or the most readers one tensor has, among ``nodes``."""
-    readers: dict[str, int] = {}
     merges = [len(n.inputs) for n in nodes if n.op in MERGES]
-    for node in nodes:
-        for name in node.inputs:
-            readers[name] = readers.get(name, 0) + 1
-    return max([1, *merges, *readers.values()])
+    return max([1, *merges, *readers(nodes).values()])
 
 
 def g3(cost: ModelCost, limits: Limits) -> list[Finding]:
