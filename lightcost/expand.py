@@ -426,7 +426,7 @@ class _Expander:
             value = self.value(match.group(1), where, env)
             return str(int(value) if isinstance(value, float) and value.is_integer() else value)
 
-        name = _TEMPLATE.sub(fill, str(raw))
+        name = _TEMPLATE.sub(fill, raw) if isinstance(raw, str) and "{" in raw else str(raw)
         if not _NAME.match(name) or name in RESERVED_NAMES:
             raise SpecError(
                 f"{short(name)} is not a valid name (letters, digits, _ . -; "

@@ -124,13 +124,10 @@ def sweep(
         except (ShapeError, SpecError):
             scalar += [w for w, _ in members]
             continue
+        columns = {name: values.tolist() for name, values in figures.items()}  # exact ints
         for index, (width, _) in enumerate(members):
             rows += [
-                {
-                    "width": width,
-                    "resolution": res,
-                    **{k: v[index, r].item() for k, v in figures.items()},
-                }
+                {"width": width, "resolution": res, **{k: c[index][r] for k, c in columns.items()}}
                 for r, res in enumerate(ordered)
             ]
     for width in scalar:
