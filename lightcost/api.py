@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from types import MappingProxyType
+from typing import TYPE_CHECKING, NamedTuple
 
 from lightcost.cost import ModelCost, cost_graph
 from lightcost.expand import expand
@@ -64,15 +64,14 @@ def profile(device: Device | str | None) -> Device | None:
     return device
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """Everything :func:`analyze` takes besides the spec, width and resolution.
 
     Commands that cost several configurations (compare, sweep) carry one of these.
     """
 
     params: str = "trainable"
-    overrides: Mapping[str, Value] = field(default_factory=dict)
+    overrides: Mapping[str, Value] = MappingProxyType({})
     variant: str | None = None
     execution: str = "fused"
     dtype: str = "fp32"

@@ -21,10 +21,9 @@ Conventions (every figure lightcost prints follows these; see README "Convention
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cached_property
 from itertools import pairwise
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from lightcost.graph import Graph, Node, Shape, count, elements, readers
 from lightcost.memory import (
@@ -60,8 +59,7 @@ PARAM_CONVENTIONS = {
 }
 
 
-@dataclass(frozen=True)
-class OpCost:
+class OpCost(NamedTuple):
     """What one layer costs, before a parameter convention is chosen."""
 
     weights: int = 0
@@ -225,8 +223,7 @@ def describe(node: Node) -> str:
     return " ".join(parts)
 
 
-@dataclass(frozen=True)
-class LayerCost:
+class LayerCost(NamedTuple):
     """The cost of one layer under the chosen parameter convention."""
 
     name: str
@@ -253,8 +250,7 @@ class LayerCost:
         return (*self.block, self.name)
 
 
-@dataclass(frozen=True)
-class Summary:
+class Summary(NamedTuple):
     """Figures summed over a group of layers (a block, a layer type, or the model)."""
 
     label: str
@@ -290,20 +286,30 @@ def summarize(label: str, op: str, layers: list[LayerCost]) -> Summary:
     )
 
 
-@dataclass(frozen=True)
 class ModelCost:
-    """Per-layer costs of a graph plus totals and breakdowns.
+    """Per-layer costs of a graph plus totals and breakdowns (treat as read-only).
 
     ``execution`` and ``dtype`` are those of the MAC figures and activation
     memory; ``device`` is the profile of the latencies (None: no latency).
+    A plain class rather than a dataclass: defining dataclasses costs start-up
+    time (benchmarks/startup.py), and totals are cached on first use.
     """
 
-    graph: Graph
-    layers: tuple[LayerCost, ...]
-    params_convention: str
-    execution: str = "fused"
-    dtype: str = "fp32"
-    device: Device | None = None
+    def __init__(
+        self,
+        graph: Graph,
+        layers: tuple[LayerCost, ...],
+        params_convention: str,
+        execution: str = "fused",
+        dtype: str = "fp32",
+        device: Device | None = None,
+    ) -> None:
+        self.graph = graph
+        self.layers = layers
+        self.params_convention = params_convention
+        self.execution = execution
+        self.dtype = dtype
+        self.device = device
 
     @cached_property
     def activations(self) -> ActivationMemory:
@@ -414,8 +420,7 @@ def cost_graph(
     return ModelCost(graph, layers, convention, execution, dtype, device)
 
 
-@dataclass(frozen=True)
-class SeparablePair:
+class SeparablePair(NamedTuple):
     """A depthwise + pointwise pair against the standard conv it replaces (MobileNetV1 Sec. 3.1).
 
     ``ratio`` is separable / standard MAdds, exactly ``1/N + 1/Dk^2``.

@@ -10,12 +10,10 @@ shown escaped, as Python writes them in a string.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class Loc:
+class Loc(NamedTuple):
     """A position in a spec file: 1-based line and column, plus the path inside the spec."""
 
     file: str

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from lightcost.errors import Loc, SpecError, describe, did_you_mean, listing, short
@@ -75,15 +74,19 @@ _TEMPLATE = re.compile(r"\{([^{}]*)\}")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 
 
-@dataclass
 class Scope:
     """What names mean at one level: variables, tensor references and the block path."""
 
-    env: dict[str, Value]
-    refs: dict[str, str]
-    prefix: tuple[str, ...]
-    prev: str
-    counters: dict[str, int] = field(default_factory=dict)
+    __slots__ = ("counters", "env", "prefix", "prev", "refs")
+
+    def __init__(
+        self, env: dict[str, Value], refs: dict[str, str], prefix: tuple[str, ...], prev: str
+    ) -> None:
+        self.env = env
+        self.refs = refs
+        self.prefix = prefix
+        self.prev = prev
+        self.counters: dict[str, int] = {}
 
     def auto_name(self, base: str) -> str:
         """``base`` for the first use in this scope, then ``base_1``, ``base_2``..."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from lightcost.errors import Loc
 from lightcost.rounding import WidthRule
@@ -36,8 +36,7 @@ def elements(shape: Shape) -> int:
     return c * h * w
 
 
-@dataclass(frozen=True)
-class Node:
+class Node(NamedTuple):
     """One layer: its op, resolved attributes, inputs and shapes, and its block path."""
 
     name: str
@@ -47,7 +46,7 @@ class Node:
     in_shapes: tuple[Shape, ...]
     out_shape: Shape
     block: tuple[str, ...] = ()
-    loc: Loc | None = field(default=None, compare=False)
+    loc: Loc | None = None
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -55,8 +54,7 @@ class Node:
         return (*self.block, self.name)
 
 
-@dataclass(frozen=True)
-class Graph:
+class Graph(NamedTuple):
     """An expanded spec: nodes in execution order plus the configuration that built them."""
 
     name: str

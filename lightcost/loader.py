@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -75,25 +74,35 @@ def loc_of(value: Any, fallback: Loc) -> Loc:
     return value.loc if isinstance(value, LMap | LList) else fallback
 
 
-@dataclass(slots=True)
 class _Built:
-    """A finished YAML node: its value, where it starts, its expanded size and height."""
+    """A finished YAML node: its value, where it starts, its expanded size and height.
 
-    value: Any
-    loc: Loc
-    size: int = 1  # nodes after expanding aliases
-    height: int = 0  # levels below it
-    merge: bool = False  # the merge key ``<<``
+    ``size`` counts nodes after expanding aliases, ``height`` the levels below it,
+    ``merge`` marks the merge key ``<<``.
+    """
+
+    __slots__ = ("height", "loc", "merge", "size", "value")
+
+    def __init__(
+        self, value: Any, loc: Loc, size: int = 1, height: int = 0, merge: bool = False
+    ) -> None:
+        self.value = value
+        self.loc = loc
+        self.size = size
+        self.height = height
+        self.merge = merge
 
 
-@dataclass(slots=True)
 class _Open:
     """A mapping or sequence being built, with its pending key and merge sources."""
 
-    built: _Built
-    anchor: str | None
-    key: _Built | None = None
-    merges: list[_Built] = field(default_factory=list)
+    __slots__ = ("anchor", "built", "key", "merges")
+
+    def __init__(self, built: _Built, anchor: str | None) -> None:
+        self.built = built
+        self.anchor = anchor
+        self.key: _Built | None = None
+        self.merges: list[_Built] = []
 
     def child_path(self) -> str:
         """The spec path of the next child (a key stands at its mapping's path)."""

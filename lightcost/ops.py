@@ -19,8 +19,7 @@ int64 arrays of a vectorized sweep cannot overflow.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from lightcost.graph import AttrValue, Shape
 
@@ -36,8 +35,7 @@ class ShapeError(ValueError):
     """A shape that cannot be built; the caller adds the location."""
 
 
-@dataclass(frozen=True)
-class Attr:
+class Attr(NamedTuple):
     """One attribute: its kind, default (``REQUIRED`` if it must be given) and least value.
 
     Kinds: ``channels`` (a literal is scaled by the spec's width rule unless the
@@ -55,8 +53,7 @@ REQUIRED = object()
 Attrs = Mapping[str, AttrValue]
 
 
-@dataclass(frozen=True)
-class OpDef:
+class OpDef(NamedTuple):
     """An op: its attributes, how many inputs it takes, and its shape rule.
 
     ``dense``: each output channel reads every input channel of its group (conv,

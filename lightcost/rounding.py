@@ -9,7 +9,7 @@ expression such as ``max(1280, div(1280 * alpha))``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 def make_divisible(value: float, divisor: int = 8, min_value: int | None = None) -> int:
@@ -43,8 +43,7 @@ def nearest(value: float, minimum: int = 1) -> int:
     return max(round(value), minimum)
 
 
-@dataclass(frozen=True)
-class WidthRule:
+class WidthRule(NamedTuple):
     """How a spec turns a paper channel count into a built one at multiplier ``alpha``."""
 
     rule: str = "round"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lightcost.api import Settings, profile
@@ -211,9 +211,9 @@ def stacked(graphs: Sequence[Graph], spatial: Mapping[str, tuple[Any, Any]], dty
             shape(name, [p.in_shapes[i][0] for p in peers]) for i, name in enumerate(node.inputs)
         )
         out_shape = shape(node.name, [p.out_shape[0] for p in peers])
-        nodes.append(replace(node, attrs=attrs, in_shapes=in_shapes, out_shape=out_shape))
+        nodes.append(node._replace(attrs=attrs, in_shapes=in_shapes, out_shape=out_shape))
     input_shape = shape(INPUT, [g.input_shape[0] for g in graphs])
-    return replace(first, nodes=tuple(nodes), input_shape=input_shape)
+    return first._replace(nodes=tuple(nodes), input_shape=input_shape)
 
 
 def stacked_figures(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import TypeVar
 
 import click
@@ -141,7 +140,7 @@ def compare(
         click.echo(text)
         return
     name, variant_here = split_variant(names[0])
-    chosen = replace(chosen, variant=variant_here or chosen.variant)
+    chosen = chosen._replace(variant=variant_here or chosen.variant)
     if len(widths) > 1 or len(resolutions) > 1:
         grid = sweep(
             name,
