@@ -34,7 +34,7 @@ from typing import Any
 import yaml
 
 import lightcost
-from lightcost.loader import bundled_names, read_spec
+from lightcost.spec.files import bundled_names, read_spec
 
 Picker = Callable[[int, int], int]  # an integer from low to high, both included
 

@@ -27,9 +27,9 @@ import numpy as np  # noqa: E402
 
 from lightcost.api import analyze, build  # noqa: E402
 from lightcost.cli.calibrate import measure  # noqa: E402
-from lightcost.expand import variants  # noqa: E402
-from lightcost.latency import Device  # noqa: E402
-from lightcost.loader import read_spec  # noqa: E402
+from lightcost.cost.latency import Device  # noqa: E402
+from lightcost.spec.expand import variants  # noqa: E402
+from lightcost.spec.located import read_spec  # noqa: E402
 
 SPECS = (
     "mobilenet_v1",
@@ -75,7 +75,7 @@ def measured_seconds(spec: str, variant: str | None, repeats: int) -> float:
     """Median single-thread onnxruntime latency of the exported spec, batch 1."""
     import onnxruntime as ort
 
-    from lightcost.onnx_export import export_graph
+    from lightcost.interop.onnx.exporter import export_graph
 
     graph = build(spec, variant=variant)
     options = ort.SessionOptions()

@@ -44,7 +44,7 @@ def main() -> int:
     args = parser.parse_args()
     sweep = [script(), "sweep", "mobilenet_v2", "-w", WIDTHS, "-r", RESOLUTIONS, "--no-progress"]
     table = [script(), "table", "mobilenet_v2"]
-    from lightcost.sweep import parse_range
+    from lightcost.analysis.sweep import parse_range
 
     count = len(parse_range(WIDTHS)) * len(parse_range(RESOLUTIONS, integer=True))
     sweep_time = median_seconds(sweep, args.runs)

@@ -1,8 +1,8 @@
 """lightcost: what a neural network costs, computed analytically from a YAML spec."""
 
 from lightcost.api import analyze, build
-from lightcost.cost import LayerCost, ModelCost, Summary, separable_pairs
-from lightcost.errors import SpecError
+from lightcost.core.errors import SpecError
+from lightcost.cost.engine import LayerCost, ModelCost, Summary, separable_pairs
 
 __all__ = [
     "LayerCost",

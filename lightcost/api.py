@@ -6,14 +6,15 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple
 
-from lightcost.cost import ModelCost, cost_graph
-from lightcost.expand import expand
-from lightcost.expr import Value
-from lightcost.graph import Graph
-from lightcost.loader import parse_yaml, read_spec
+from lightcost.core.graph import Graph
+from lightcost.cost.engine import ModelCost, cost_graph
+from lightcost.spec.expand import expand
+from lightcost.spec.expr import Value
+from lightcost.spec.files import read_spec
+from lightcost.spec.located import parse_yaml
 
 if TYPE_CHECKING:
-    from lightcost.latency import Device
+    from lightcost.cost.latency import Device
 
 
 def build(
@@ -58,7 +59,7 @@ def analyze(
 def profile(device: Device | str | None) -> Device | None:
     """A device profile from a bundled name or a YAML file (loaded lazily), or as given."""
     if isinstance(device, str):
-        from lightcost.latency import load_device  # lazy: only latency needs device profiles
+        from lightcost.cost.latency import load_device  # lazy: only latency needs device profiles
 
         return load_device(device)
     return device

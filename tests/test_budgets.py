@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from lightcost import analyze, budgets
-from lightcost.budgets import (
+from lightcost import analyze
+from lightcost.analysis import budgets
+from lightcost.analysis.budgets import (
     Budget,
     Limit,
     Result,
@@ -21,8 +22,8 @@ from lightcost.budgets import (
     parse_limit,
     project_budgets,
 )
-from lightcost.errors import Loc, SpecError
-from lightcost.figures import FIGURES, Figure
+from lightcost.core.errors import Loc, SpecError
+from lightcost.cost.figures import FIGURES, Figure
 
 WHERE = Loc("budgets.yaml", 3, 12)
 TINY = "name: tiny\ninput: [3, 32, 32]\n{budget}layers:\n  - {{op: conv, k: 3, out: 16}}\n"

@@ -15,8 +15,8 @@ import yaml
 
 from conftest import Invoke
 from lightcost import analyze
-from lightcost.budgets import check
-from lightcost.report import check_table
+from lightcost.analysis.budgets import check
+from lightcost.render.report import check_table
 
 ROOT = Path(__file__).resolve().parent.parent
 V2 = analyze("mobilenet_v2").total()

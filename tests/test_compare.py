@@ -131,8 +131,8 @@ def test_compare_usage_errors(invoke: Invoke) -> None:
 
 
 def test_api_versus_matches_table() -> None:
+    from lightcost.analysis.compare import versus
     from lightcost.api import Settings
-    from lightcost.compare import versus
 
     result = versus("mobilenet_v2", 0.5, 160, Settings())
     config = analyze("mobilenet_v2", width=0.5, resolution=160).total()

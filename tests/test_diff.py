@@ -12,9 +12,9 @@ import pytest
 
 from conftest import Invoke
 from lightcost import analyze
-from lightcost.cost import SUMMED
-from lightcost.diff import compare, match_layers
-from lightcost.figures import FIGURES
+from lightcost.analysis.diff import compare, match_layers
+from lightcost.cost.engine import SUMMED
+from lightcost.cost.figures import FIGURES
 
 OLD = """\
 name: net

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lightcost import analyze
-from lightcost.graph import elements
+from lightcost.core.graph import elements
 
 SPEC = """
 input: [8, 16, 16]

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import Invoke
 from lightcost import SpecError, analyze
-from lightcost.errors import Loc
+from lightcost.core.errors import Loc
 
 HEAD = "input: [3, 32, 32]\nlayers:\n"
 

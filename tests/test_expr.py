@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lightcost.expr import ExprError, evaluate
+from lightcost.spec.expr import ExprError, evaluate
 
 
 @pytest.mark.parametrize(

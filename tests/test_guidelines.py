@@ -16,7 +16,7 @@ from __future__ import annotations
 import pytest
 
 from lightcost import analyze
-from lightcost.cost import ModelCost
+from lightcost.cost.engine import ModelCost
 
 G1 = "guidelines/g1_channel_ratio"
 G2 = "guidelines/g2_group_conv"

@@ -11,8 +11,8 @@ import pytest
 
 from conftest import Invoke
 from lightcost import SpecError, analyze
-from lightcost.figures import FIGURES
-from lightcost.latency import (
+from lightcost.cost.figures import FIGURES
+from lightcost.cost.latency import (
     Device,
     bundled_devices,
     devices_dir,
@@ -21,7 +21,7 @@ from lightcost.latency import (
     layer_time,
     load_device,
 )
-from lightcost.memory import Kernel
+from lightcost.cost.memory import Kernel
 
 TOY = Device("toy", {"fp32": 1e12, "fp16": 4e12}, bandwidth=1e11, kernel_overhead=1e-6)
 

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from conftest import Invoke
-from lightcost import SpecError, analyze, expand, expr, loader, ops
-from lightcost.cost import LayerCost
-from lightcost.errors import Loc
+from lightcost import SpecError, analyze, ops
+from lightcost.core.errors import Loc
+from lightcost.cost.engine import LayerCost
+from lightcost.spec import expand, expr, located
 
 ROOT = Path(__file__).parents[1]
 CORPUS = Path(__file__).parent / "bad_specs"
@@ -28,9 +29,9 @@ def limits_section() -> str:
 @pytest.mark.parametrize(
     ("limit", "value", "written"),
     [
-        (loader.MAX_BYTES, 4 * 2**20, "at most 4 MiB"),
-        (loader.MAX_NODES, 200_000, "200,000 after expanding aliases"),
-        (loader.MAX_DEPTH, 64, "64 levels"),
+        (located.MAX_BYTES, 4 * 2**20, "at most 4 MiB"),
+        (located.MAX_NODES, 200_000, "200,000 after expanding aliases"),
+        (located.MAX_DEPTH, 64, "64 levels"),
         (ops.MAX_CHANNELS, 2**20, "1 to 1,048,576 (2^20)"),
         (ops.MAX_SIZE, 2**16, "1 to 65,536 (2^16)"),
         (ops.MAX_ELEMENTS, 2**36, "at most 2^36"),
@@ -273,7 +274,7 @@ def test_merge_keys_let_the_mapping_own_keys_win() -> None:
         "input: [3, 32, 32]\nbase: &base {op: conv, k: 3, out: 16}\nlayers:\n"
         "  - {<<: *base, k: 1, name: a}\n  - {<<: [*base, {act: relu}], name: b}\n"
     )
-    spec = loader.parse_yaml(text, "merge.yaml")
+    spec = located.parse_yaml(text, "merge.yaml")
     layers = spec["layers"]
     assert dict(layers[0]) == {"op": "conv", "k": 1, "out": 16, "name": "a"}
     assert dict(layers[1]) == {"op": "conv", "k": 3, "out": 16, "act": "relu", "name": "b"}
@@ -293,7 +294,7 @@ def test_merge_keys_let_the_mapping_own_keys_win() -> None:
     ],
 )
 def test_scalars(text: str, value: object) -> None:
-    assert loader.parse_yaml(text, "s.yaml")["name"] == value
+    assert located.parse_yaml(text, "s.yaml")["name"] == value
 
 
 @pytest.mark.parametrize(
@@ -310,7 +311,7 @@ def test_scalars(text: str, value: object) -> None:
 )
 def test_loader_errors_are_located(text: str, at: tuple[int, int], message: str) -> None:
     with pytest.raises(SpecError) as info:
-        loader.parse_yaml(text, "bad.yaml")
+        located.parse_yaml(text, "bad.yaml")
     assert info.value.loc is not None
     assert (info.value.loc.line, info.value.loc.col) == at
     assert message in info.value.message

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import Invoke
 from lightcost import analyze
-from lightcost.lint import Limits, g1, g2, g3, g4, lint
+from lightcost.analysis.lint import Limits, g1, g2, g3, g4, lint
 
 G1 = "guidelines/g1_channel_ratio"
 

@@ -10,9 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lightcost import analyze
-from lightcost.cost import cost_graph
-from lightcost.latency import load_device
-from lightcost.memory import (
+from lightcost.analysis.sweep import spatial_sizes, stacked
+from lightcost.cost.engine import cost_graph
+from lightcost.cost.latency import load_device
+from lightcost.cost.memory import (
     Kernel,
     activation_memory,
     conv1x1_mac,
@@ -20,7 +21,6 @@ from lightcost.memory import (
     maximum,
     ungrouped_mac,
 )
-from lightcost.sweep import spatial_sizes, stacked
 
 CONV = (
     "input: [{c1}, {h}, {w}]\nlayers:\n  - {{op: conv, k: 1, out: {c2}, groups: {g}, bn: false}}\n"

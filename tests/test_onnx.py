@@ -1,6 +1,6 @@
 """ONNX interop: import (every mapped operator, against hand calculations), export, round trip.
 
-Hand calculations follow the conventions of lightcost.cost: conv weights
+Hand calculations follow the conventions of lightcost.cost.engine: conv weights
 k*k*(C_in/groups)*C_out, MAdds weights x output H x W, BN 2 params per channel
 (trainable), other ops per output element (BN 2, bias 1, ReLU 1, ReLU6 2,
 h-sigmoid 4, h-swish 5, sigmoid 4, swish 5, tanh 5, add 1 per extra input, mul 1,
@@ -19,16 +19,17 @@ import pytest
 
 from conftest import Invoke
 from lightcost.api import analyze, build
-from lightcost.cost import ModelCost, cost_graph
-from lightcost.errors import SpecError
-from lightcost.expand import expand
-from lightcost.loader import bundled_names, parse_yaml
+from lightcost.core.errors import SpecError
+from lightcost.cost.engine import ModelCost, cost_graph
+from lightcost.spec.expand import expand
+from lightcost.spec.files import bundled_names
+from lightcost.spec.located import parse_yaml
 
 onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from lightcost.onnx_export import export_graph, same_pads  # noqa: E402
-from lightcost.onnx_import import onnx_spec, spec_yaml  # noqa: E402
+from lightcost.interop.onnx.exporter import export_graph, same_pads  # noqa: E402
+from lightcost.interop.onnx.importer import onnx_spec, spec_yaml  # noqa: E402
 
 
 def init(name: str, *shape: int, values: Any = None) -> TensorProto:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lightcost import analyze, separable_pairs
-from lightcost.loader import bundled_names
+from lightcost.spec.files import bundled_names
 
 SEPARABLE = """
 input: [{m}, {size}, {size}]

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lightcost.rounding import WidthRule, make_divisible, truncate
+from lightcost.core.rounding import WidthRule, make_divisible, truncate
 
 
 @pytest.mark.parametrize(

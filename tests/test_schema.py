@@ -10,11 +10,12 @@ import pytest
 import yaml
 
 from conftest import Invoke
-from lightcost import SpecError, analyze, expand
-from lightcost.figures import FIGURES
-from lightcost.loader import bundled_names, find_spec
+from lightcost import SpecError, analyze
+from lightcost.analysis.schema import budgets_schema, spec_schema
+from lightcost.cost.figures import FIGURES
 from lightcost.ops import OPS
-from lightcost.schema import budgets_schema, spec_schema
+from lightcost.spec import expand
+from lightcost.spec.files import bundled_names, find_spec
 
 VALIDATOR = jsonschema.Draft202012Validator
 HEAD = "input: [3, 32, 32]\nlayers:\n"

@@ -12,12 +12,12 @@ import pytest
 
 from conftest import Invoke
 from lightcost import analyze
+from lightcost.analysis.sweep import pareto, parse_range, recorded, sweep
 from lightcost.api import Settings
-from lightcost.expand import variants
-from lightcost.figures import FIGURES
-from lightcost.loader import bundled_names, read_spec
-from lightcost.plot import terminal_scatter
-from lightcost.sweep import pareto, parse_range, recorded, sweep
+from lightcost.cost.figures import FIGURES
+from lightcost.render.plot import terminal_scatter
+from lightcost.spec.expand import variants
+from lightcost.spec.files import bundled_names, read_spec
 
 SPECS = [
     (name, variant or None)

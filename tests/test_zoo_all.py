@@ -9,8 +9,8 @@ import pytest
 from conftest import Invoke
 from lightcost import analyze
 from lightcost.cli.models import catalogue
-from lightcost.expand import variants
-from lightcost.loader import bundled_names, read_spec
+from lightcost.spec.expand import variants
+from lightcost.spec.files import bundled_names, read_spec
 
 WIDTHS = (0.25, 0.35, 0.5, 0.75, 1.0, 1.4, 2.0)
 RESOLUTIONS = (96, 128, 160, 192, 224, 256, 320)

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 from lightcost import analyze
 from lightcost.cli.main import cli
-from lightcost.cost import ModelCost
-from lightcost.errors import SpecError
+from lightcost.core.errors import SpecError
+from lightcost.cost.engine import ModelCost
 
 V3 = ("mobilenet_v3_large", "mobilenet_v3_small")
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 
 import lightcost
-from lightcost.cost import LayerCost, ModelCost
+from lightcost.cost.engine import LayerCost, ModelCost
 
 M = 1_000_000
 G = 1_000_000_000

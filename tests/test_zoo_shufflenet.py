@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 import lightcost
 from lightcost.cli.main import cli
-from lightcost.cost import ModelCost, Summary, cost_graph
+from lightcost.cost.engine import ModelCost, Summary, cost_graph
 
 M = 1_000_000
 V2_VARIANTS = ("0.5x", "1.0x", "1.5x", "2.0x")

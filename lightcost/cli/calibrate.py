@@ -19,7 +19,7 @@ import click
 from lightcost.cli.options import text_output_option
 
 if TYPE_CHECKING:
-    from lightcost.latency import Device
+    from lightcost.cost.latency import Device
 
 
 def best_time(run: Callable[[], object], repeats: int) -> float:
@@ -40,7 +40,7 @@ def measure(size: int, mebibytes: int, repeats: int) -> Device:
 
     import numpy as np
 
-    from lightcost.latency import Device
+    from lightcost.cost.latency import Device
 
     rng = np.random.default_rng(0)
     a, b = (rng.standard_normal((size, size), dtype=np.float32) for _ in range(2))
@@ -103,7 +103,7 @@ def calibrate(output: str, name: str | None, size: int, mib: int, repeats: int) 
     """
     import platform  # lazy, as numpy: only calibrate needs it
 
-    from lightcost.latency import dump_device
+    from lightcost.cost.latency import dump_device
 
     device = measure(size, mib, repeats)
     if name:

@@ -7,9 +7,9 @@ import os
 import click
 
 from lightcost.cli.options import format_option
-from lightcost.errors import SpecError
-from lightcost.render import use_style
-from lightcost.report import CHECK_FORMATS
+from lightcost.core.errors import SpecError
+from lightcost.render.report import CHECK_FORMATS
+from lightcost.render.table import use_style
 
 EXIT_EXCEEDED = 1
 
@@ -45,9 +45,9 @@ def check(ctx: click.Context, specs: tuple[str, ...], project: str | None, fmt: 
       lightcost check --format junit > budgets.xml
       lightcost check --format github           # annotations in a GitHub Actions log
     """
-    from lightcost.budgets import PROJECT_FILE
-    from lightcost.budgets import check as run_check
-    from lightcost.report import github_error, render_check
+    from lightcost.analysis.budgets import PROJECT_FILE
+    from lightcost.analysis.budgets import check as run_check
+    from lightcost.render.report import github_error, render_check
 
     if project is None and os.path.isfile(PROJECT_FILE):
         project = PROJECT_FILE

@@ -7,6 +7,8 @@ from typing import TypeVar
 
 import click
 
+from lightcost.analysis.compare import default_figures, side_by_side, split_variant, versus, winners
+from lightcost.analysis.sweep import parse_range, sweep
 from lightcost.api import Settings
 from lightcost.cli.options import (
     config_options,
@@ -15,12 +17,10 @@ from lightcost.cli.options import (
     note_ignored_width,
     settings,
 )
-from lightcost.compare import default_figures, side_by_side, split_variant, versus, winners
-from lightcost.expand import MAX_WIDTH
-from lightcost.figures import FIGURES
+from lightcost.cost.figures import FIGURES
 from lightcost.ops import MAX_SIZE
-from lightcost.render import use_style
-from lightcost.render_tradeoffs import (
+from lightcost.render.table import use_style
+from lightcost.render.tradeoffs import (
     grid_text,
     rows_json,
     side_by_side_json,
@@ -28,7 +28,7 @@ from lightcost.render_tradeoffs import (
     versus_json,
     versus_text,
 )
-from lightcost.sweep import parse_range, sweep
+from lightcost.spec.expand import MAX_WIDTH
 
 DEFAULT_SPEC = "mobilenet_v1"
 T = TypeVar("T")

@@ -8,8 +8,8 @@ from typing import Any, TypeVar
 import click
 
 from lightcost.cli.options import format_option, params_convention, parse_sets, spec_options
-from lightcost.render import use_style
-from lightcost.report import DIFF_FORMATS
+from lightcost.render.report import DIFF_FORMATS
+from lightcost.render.table import use_style
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_GREW = 1
@@ -112,10 +112,10 @@ def diff(
       lightcost diff mobilenet_v1 mobilenet_v2 --format markdown
       lightcost diff specs/net.yaml --rev HEAD~1 --fail-above 5%
     """
+    from lightcost.analysis.diff import compare, git_text
     from lightcost.api import analyze
-    from lightcost.diff import compare, git_text
-    from lightcost.loader import find_spec
-    from lightcost.report import render_diff
+    from lightcost.render.report import render_diff
+    from lightcost.spec.files import find_spec
 
     configs = {side: side_config(options, side) for side in SIDES}
     if rev is None:

@@ -9,15 +9,15 @@ import json
 
 import click
 
+from lightcost.analysis.lint import Finding, Limits, lint
 from lightcost.cli.options import (
     execution_option,
     format_option,
     settings,
     spec_options,
 )
-from lightcost.cost import ModelCost
-from lightcost.lint import Finding, Limits, lint
-from lightcost.render import boxed, config, title, use_style
+from lightcost.cost.engine import ModelCost
+from lightcost.render.table import boxed, config, title, use_style
 
 EXIT_FINDINGS = 1
 DEFAULTS = Limits()

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from lightcost import __version__
-from lightcost.errors import SpecError
+from lightcost.core.errors import SpecError
 
 EXIT_SPEC_ERROR = 2
 EXIT_INTERNAL_ERROR = 3

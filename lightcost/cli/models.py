@@ -8,9 +8,9 @@ import click
 
 from lightcost.api import analyze
 from lightcost.cli.options import format_option
-from lightcost.expand import variants
-from lightcost.loader import bundled_names, read_spec
-from lightcost.render import boxed, use_style
+from lightcost.render.table import boxed, use_style
+from lightcost.spec.expand import variants
+from lightcost.spec.files import bundled_names, read_spec
 
 
 def catalogue() -> list[dict[str, object]]:

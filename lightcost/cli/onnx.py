@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from lightcost.cli.options import parse_sets, size_options, text_output_option, writable_file
-from lightcost.errors import SpecError
-from lightcost.onnx_import import INSTALL_HINT
+from lightcost.core.errors import SpecError
+from lightcost.interop.onnx.importer import INSTALL_HINT
 
 
 @click.command("import")
@@ -24,7 +24,7 @@ def import_command(model: str, output: str) -> None:
       lightcost table model.onnx
     """
     from lightcost.api import build
-    from lightcost.onnx_import import onnx_spec_text
+    from lightcost.interop.onnx.importer import onnx_spec_text
 
     text = onnx_spec_text(model)
     graph = build(model, text=text)  # the spec must expand before it is written
@@ -74,7 +74,7 @@ def export_command(
     try:
         import onnx
 
-        from lightcost.onnx_export import export_graph
+        from lightcost.interop.onnx.exporter import export_graph
     except ImportError:
         raise SpecError(f"{output}: writing ONNX needs the onnx package: {INSTALL_HINT}") from None
     model = export_graph(graph, seed)

@@ -10,10 +10,10 @@ import click
 import yaml
 
 from lightcost.api import Settings
-from lightcost.cost import PARAM_CONVENTIONS, ModelCost
-from lightcost.expr import Value
-from lightcost.memory import DTYPES, EXECUTIONS
+from lightcost.cost.engine import PARAM_CONVENTIONS, ModelCost
+from lightcost.cost.memory import DTYPES, EXECUTIONS
 from lightcost.ops import MAX_SIZE
+from lightcost.spec.expr import Value
 
 F = TypeVar("F", bound=Callable[..., Any])
 

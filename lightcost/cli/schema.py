@@ -15,10 +15,10 @@ def schema(kind: str) -> None:
     For editor validation and completion with yaml-language-server:
 
     \b
-      lightcost schema > lightcost.schema.json
+      lightcost schema > lightcost.analysis.schema.json
       # first line of a spec:
-      # yaml-language-server: $schema=./lightcost.schema.json
+      # yaml-language-server: $schema=./lightcost.analysis.schema.json
     """
-    from lightcost.schema import SCHEMAS
+    from lightcost.analysis.schema import SCHEMAS
 
     click.echo(json.dumps(SCHEMAS[kind](), indent=2))

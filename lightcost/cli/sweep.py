@@ -8,14 +8,14 @@ from contextlib import contextmanager
 
 import click
 
+from lightcost.analysis.sweep import pareto, recorded, sweep
 from lightcost.api import Settings
 from lightcost.cli.compare import values
 from lightcost.cli.options import config_options, model_options, settings, writable_file
-from lightcost.figures import FIGURES
-from lightcost.plot import PLOT_FORMATS, save_plot, terminal_scatter
-from lightcost.render import use_style
-from lightcost.render_tradeoffs import front_text, rows_csv, rows_json
-from lightcost.sweep import pareto, recorded, sweep
+from lightcost.cost.figures import FIGURES
+from lightcost.render.plot import PLOT_FORMATS, save_plot, terminal_scatter
+from lightcost.render.table import use_style
+from lightcost.render.tradeoffs import front_text, rows_csv, rows_json
 
 EXIT_NOTHING_VALID = 2
 

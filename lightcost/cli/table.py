@@ -11,7 +11,7 @@ from lightcost.cli.options import (
     settings,
     spec_options,
 )
-from lightcost.render import UNITS, print_table, to_csv, to_json, to_markdown
+from lightcost.render.table import UNITS, print_table, to_csv, to_json, to_markdown
 
 
 @click.command()

@@ -6,7 +6,7 @@ graphs have the same structure (nodes, wiring, every attribute but channel
 counts) are then stacked: channel counts become int64 column arrays (one row
 per width), heights and widths int64 row arrays (one column per resolution),
 and the same shape rules (:mod:`lightcost.ops`) and cost rules
-(:mod:`lightcost.cost`) run once over the broadcast arrays. Results equal the
+(:mod:`lightcost.cost.engine`) run once over the broadcast arrays. Results equal the
 scalar path exactly (tests compare them on samples of every bundled spec);
 int64 overflow is detected by repeating the pass in float64 and comparing.
 A spec whose expressions read the resolution (``res``, ``in_h``, ``in_w``), or
@@ -22,18 +22,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lightcost.api import Settings, profile
-from lightcost.cost import ModelCost, cost_graph
-from lightcost.errors import SpecError
-from lightcost.expand import expand
-from lightcost.figures import FIGURES
-from lightcost.graph import INPUT, Graph, Shape
-from lightcost.loader import parse_yaml, read_spec
+from lightcost.core.errors import SpecError
+from lightcost.core.graph import INPUT, Graph, Shape
+from lightcost.cost.engine import ModelCost, cost_graph
+from lightcost.cost.figures import FIGURES
 from lightcost.ops import OPS, ShapeError
+from lightcost.spec.expand import expand
+from lightcost.spec.files import read_spec
+from lightcost.spec.located import parse_yaml
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from lightcost.latency import Device
+    from lightcost.cost.latency import Device
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """JSON Schemas (draft 2020-12) of the spec format and of a budgets file.
 
 Generated from the tables the expander and the budget reader validate with
-(:data:`lightcost.expand.TOP_KEYS` and the item key tuples, the op registry
+(:data:`lightcost.spec.expand.TOP_KEYS` and the item key tuples, the op registry
 :data:`lightcost.ops.OPS` with its attribute kinds, the width rules, the
 figure registry and the budget configuration keys), so a new op, attribute or
 key appears here without an edit. A key the tables name but this module does
@@ -15,11 +15,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lightcost import budgets, expand
-from lightcost.cost import PARAM_CONVENTIONS
-from lightcost.figures import FIGURES
+from lightcost.analysis import budgets
+from lightcost.core.rounding import RULES
+from lightcost.cost.engine import PARAM_CONVENTIONS
+from lightcost.cost.figures import FIGURES
 from lightcost.ops import ACTIVATIONS, OPS, REQUIRED, Attr, OpDef
-from lightcost.rounding import RULES
+from lightcost.spec import expand
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 Schema = dict[str, Any]

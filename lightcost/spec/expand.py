@@ -22,10 +22,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from lightcost.errors import Loc, SpecError, describe, did_you_mean, listing, short
-from lightcost.expr import FUNCTIONS, MAX_MAGNITUDE, ExprError, Value, evaluate
-from lightcost.graph import INPUT, AttrValue, Graph, Node, Shape
-from lightcost.loader import LList, LMap, loc_of
+from lightcost.core.errors import Loc, SpecError, describe, did_you_mean, listing, short
+from lightcost.core.graph import INPUT, AttrValue, Graph, Node, Shape
+from lightcost.core.rounding import RULES, WidthRule
 from lightcost.ops import (
     ACTIVATIONS,
     MAX_CHANNELS,
@@ -38,7 +37,8 @@ from lightcost.ops import (
     check_limits,
     check_tensor,
 )
-from lightcost.rounding import RULES, WidthRule
+from lightcost.spec.expr import FUNCTIONS, MAX_MAGNITUDE, ExprError, Value, evaluate
+from lightcost.spec.located import LList, LMap, check_keys, loc_of
 
 MAX_GRAPH_NODES = 20_000  # layers of the expanded network
 MAX_STEPS = 100_000  # items visited: layers added or skipped by `when`, block instances
@@ -58,7 +58,7 @@ TOP_KEYS = (
     "defaults",
     "blocks",
     "layers",
-    "budget",  # read by lightcost.budgets
+    "budget",  # read by lightcost.analysis.budgets
 )
 COMMON_KEYS = ("name", "from", "when")
 USE_KEYS = ("use", "with", *COMMON_KEYS)
@@ -799,14 +799,3 @@ def same_variant(name: str, names: list[str]) -> str:
     wanted = number(name)
     matches = [n for n in names if wanted is not None and number(n) == wanted]
     return matches[0] if name not in names and len(matches) == 1 else name
-
-
-def check_keys(mapping: LMap, allowed: tuple[str, ...], what: str) -> None:
-    """Reject keys a mapping may not have, with a did-you-mean."""
-    for key in mapping:
-        if key not in allowed:
-            raise SpecError(
-                f"unknown key {short(key)} in {what}{did_you_mean(key, allowed)} "
-                f"(allowed: {', '.join(allowed)})",
-                mapping.key_loc(key),
-            )

@@ -40,8 +40,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from lightcost.errors import SpecError, listing
-from lightcost.graph import INPUT, AttrValue, Shape
+from lightcost.core.errors import SpecError, listing
+from lightcost.core.graph import INPUT, AttrValue, Shape
 from lightcost.ops import OPS, ShapeError, spatial
 
 if TYPE_CHECKING:
@@ -353,7 +353,7 @@ class _Importer:
     @staticmethod
     def is_same(onnx_pads: list[int], in_shape: Shape, k: int, stride: int, dilation: int) -> bool:
         """Whether ``[top, left, bottom, right]`` is TensorFlow SAME (either odd-pixel side)."""
-        from lightcost.onnx_export import same_pads
+        from lightcost.interop.onnx.exporter import same_pads
 
         for axis, size in enumerate(in_shape[1:]):
             begin, end = same_pads(size, k, stride, dilation)

@@ -20,8 +20,8 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from lightcost.errors import did_you_mean, short
-from lightcost.rounding import make_divisible
+from lightcost.core.errors import did_you_mean, short
+from lightcost.core.rounding import make_divisible
 
 Value = int | float | bool | str
 MAX_LENGTH = 400

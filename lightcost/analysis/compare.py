@@ -4,7 +4,7 @@ MobileNetV1 (arXiv 1704.04861) Sec. 3.2-3.3: a width multiplier alpha scales
 MAdds and params by about alpha^2, a resolution multiplier rho scales MAdds by
 rho^2. :func:`versus` sets these predictions beside the actual ratios, so the
 effect of channel rounding (and of the resolution-independent FC) is visible.
-Grids of widths x resolutions are sweeps (:mod:`lightcost.sweep`).
+Grids of widths x resolutions are sweeps (:mod:`lightcost.analysis.sweep`).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from lightcost.api import Settings
-from lightcost.cost import ModelCost
-from lightcost.figures import FIGURES
+from lightcost.cost.engine import ModelCost
+from lightcost.cost.figures import FIGURES
 
 COMPARED = ("params", "madds", "mac", "peak_activation", "other_ops")
 Number = int | float

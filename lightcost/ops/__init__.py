@@ -4,7 +4,7 @@ Each entry is an :class:`OpDef` with an attribute schema (kind, default) and a
 pure function from attributes and input shapes to the output shape. Padding
 follows TensorFlow: ``same`` gives ``ceil(in / stride)``, ``valid`` gives
 ``floor((in - k_eff) / stride) + 1`` and an integer ``p`` pads both sides
-(PyTorch). Cost rules for the same ops live in :mod:`lightcost.cost`.
+(PyTorch). Cost rules for the same ops live in :mod:`lightcost.cost.engine`.
 
 Limits (:func:`check_limits`, applied by the expander to every layer): at most
 :data:`MAX_CHANNELS` channels, :data:`MAX_SIZE` rows and columns and
@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from lightcost.graph import AttrValue, Shape
+from lightcost.core.graph import AttrValue, Shape
 
 MAX_CHANNELS = 2**20  # channels of a tensor; also the largest integer attribute
 MAX_SIZE = 2**16  # height or width of a tensor (and the largest resolution)

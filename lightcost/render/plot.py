@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lightcost.figures import FIGURES
+from lightcost.cost.figures import FIGURES
 
 Row = Mapping[str, Any]
 PLOT_FORMATS = (".png", ".svg", ".pdf")

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lightcost.cost import ModelCost
-from lightcost.errors import SpecError
+from lightcost.core.errors import SpecError
+from lightcost.cost.engine import ModelCost
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Estimated latency: a roofline per kernel on a device profile.
 
-Each kernel (:mod:`lightcost.memory`) takes
+Each kernel (:mod:`lightcost.cost.memory`) takes
 ``max(2 x MAdds / peak FLOP/s, MAC bytes / bandwidth) + kernel overhead``
 (the roofline model: Williams, Waterman and Patterson, CACM 52(4), 2009; the
 per-kernel overhead stands for launch and dispatch costs, which is how
@@ -30,8 +30,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lightcost.errors import Loc, SpecError
-from lightcost.memory import DTYPES, Kernel, maximum
+from lightcost.core.errors import Loc, SpecError
+from lightcost.cost.memory import DTYPES, Kernel, maximum
 
 FIELDS = ("name", "description", "source", "peak_flops", "bandwidth", "kernel_overhead")
 
@@ -89,7 +89,8 @@ def bundled_devices() -> list[str]:
 
 def load_device(name_or_path: str) -> Device:
     """A device profile from a YAML file, or a bundled profile by name; SpecError if invalid."""
-    from lightcost.loader import find_file, parse_yaml
+    from lightcost.spec.files import find_file
+    from lightcost.spec.located import parse_yaml
 
     path = find_file(name_or_path, devices_dir(), bundled_devices, "device profile")
     try:
@@ -101,9 +102,8 @@ def load_device(name_or_path: str) -> Device:
 
 
 def parse_device(data: Any, file: str) -> Device:
-    """Validate loaded profile data (:func:`lightcost.loader.parse_yaml` output)."""
-    from lightcost.expand import check_keys
-    from lightcost.loader import LMap
+    """Validate loaded profile data (:func:`lightcost.spec.located.parse_yaml` output)."""
+    from lightcost.spec.located import LMap, check_keys
 
     if not isinstance(data, LMap):
         raise SpecError("a device profile must be a mapping", Loc(file, 1, 1))

@@ -1,7 +1,7 @@
 """Architecture budgets: where they are written, how limits are read, whether they hold.
 
 A budget is a set of limits on model-level figures (any name in
-:data:`lightcost.figures.FIGURES`) of one spec at one configuration. Budgets are
+:data:`lightcost.cost.figures.FIGURES`) of one spec at one configuration. Budgets are
 written in a spec's ``budget:`` section (one entry or a list of entries) or in
 a project file, ``budgets.yaml``, whose ``budgets:`` list names the specs::
 
@@ -36,10 +36,10 @@ from fractions import Fraction
 from typing import Any
 
 from lightcost.api import analyze
-from lightcost.errors import Loc, SpecError, did_you_mean
-from lightcost.expand import check_keys
-from lightcost.figures import FIGURES, Figure
-from lightcost.loader import LList, LMap, find_spec, loc_of, parse_yaml, read_spec
+from lightcost.core.errors import Loc, SpecError, did_you_mean
+from lightcost.cost.figures import FIGURES, Figure
+from lightcost.spec.files import find_spec, read_spec
+from lightcost.spec.located import LList, LMap, check_keys, loc_of, parse_yaml
 
 PROJECT_FILE = "budgets.yaml"
 PROJECT_KEY = "budgets"

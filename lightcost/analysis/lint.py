@@ -27,9 +27,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
-from lightcost.cost import ACT_OPS, LayerCost, ModelCost
-from lightcost.graph import Node, elements, readers
-from lightcost.memory import conv1x1_mac, mac_lower_bound, ungrouped_mac
+from lightcost.core.graph import Node, elements, readers
+from lightcost.cost.engine import ACT_OPS, LayerCost, ModelCost
+from lightcost.cost.memory import conv1x1_mac, mac_lower_bound, ungrouped_mac
 
 ELEMENTWISE = frozenset({"bn", "add", "mul", "split", "concat", "shuffle", "dwconv", *ACT_OPS}) - {
     "none"

@@ -11,8 +11,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
-from lightcost.errors import Loc
-from lightcost.rounding import WidthRule
+from lightcost.core.errors import Loc
+from lightcost.core.rounding import WidthRule
 
 Shape = tuple[int, int, int]
 AttrValue = int | float | bool | str

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from lightcost.cost import (
+from lightcost.core.graph import Shape
+from lightcost.cost.engine import (
     PARAM_CONVENTIONS,
     LayerCost,
     ModelCost,
@@ -22,8 +23,7 @@ from lightcost.cost import (
     Summary,
     separable_pairs,
 )
-from lightcost.graph import Shape
-from lightcost.memory import DTYPES, EXECUTIONS
+from lightcost.cost.memory import DTYPES, EXECUTIONS
 
 UNITS = {"madds": ("MAdds", 1), "flops": ("FLOPs", 2)}
 MADDS_DEFINITION = (

@@ -13,9 +13,9 @@ Conventions (every figure lightcost prints follows these; see README "Convention
   weights only: the TF-slim and paper tables), ``deployed`` (BN folded into the
   conv, leaving one bias per output channel).
 * **MAC** (memory access cost, ShuffleNetV2 Sec. 2): elements read and written
-  by the layer's kernels under an execution model (:mod:`lightcost.memory`;
+  by the layer's kernels under an execution model (:mod:`lightcost.cost.memory`;
   ``fused``, the default: one kernel of inputs + output + deployed params).
-* **Latency**: with a device profile, a roofline per kernel (:mod:`lightcost.latency`).
+* **Latency**: with a device profile, a roofline per kernel (:mod:`lightcost.cost.latency`).
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from functools import cached_property
 from itertools import pairwise
 from typing import TYPE_CHECKING, NamedTuple
 
-from lightcost.graph import Graph, Node, Shape, count, elements, readers
-from lightcost.memory import (
+from lightcost.core.graph import Graph, Node, Shape, count, elements, readers
+from lightcost.cost.memory import (
     DTYPES,
     EXECUTIONS,
     ActivationMemory,
@@ -39,7 +39,7 @@ from lightcost.ops import truth
 if TYPE_CHECKING:
     from fractions import Fraction
 
-    from lightcost.latency import Device
+    from lightcost.cost.latency import Device
 
 ACT_OPS = {
     "none": 0,
@@ -371,7 +371,7 @@ def cost_layer(
     mac = sum((k.mac for k in run), 0)
     latency = None
     if device is not None:
-        from lightcost.latency import layer_time  # lazy: only --device needs it
+        from lightcost.cost.latency import layer_time  # lazy: only --device needs it
 
         latency = layer_time(run, device, dtype)
     return LayerCost(

@@ -2,9 +2,9 @@
 
 Layers are matched by name. The comparison lists them in the new model's order,
 with each removed layer placed before the first kept layer that followed it in
-the old model. Per-layer figures are those :class:`~lightcost.cost.Summary`
-sums (:data:`lightcost.cost.SUMMED`); totals are every model-level figure of
-:data:`lightcost.figures.FIGURES`. A change is ``new - old``; a relative change
+the old model. Per-layer figures are those :class:`~lightcost.cost.engine.Summary`
+sums (:data:`lightcost.cost.engine.SUMMED`); totals are every model-level figure of
+:data:`lightcost.cost.figures.FIGURES`. A change is ``new - old``; a relative change
 is ``(new - old) / old`` (None when ``old`` is 0).
 """
 
@@ -13,9 +13,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from lightcost.cost import SUMMED, LayerCost, ModelCost
-from lightcost.errors import Loc, SpecError
-from lightcost.figures import FIGURES, Figure
+from lightcost.core.errors import Loc, SpecError
+from lightcost.cost.engine import SUMMED, LayerCost, ModelCost
+from lightcost.cost.figures import FIGURES, Figure
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,10 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from lightcost.graph import INPUT, Graph, Node, count, elements
+from lightcost.core.graph import INPUT, Graph, Node, count, elements
 
 if TYPE_CHECKING:
-    from lightcost.cost import OpCost
+    from lightcost.cost.engine import OpCost
 
 DTYPES = {"fp32": 4, "fp16": 2, "int8": 1}
 VIEWS = frozenset({"flatten", "dropout", "identity"})

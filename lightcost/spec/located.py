@@ -1,4 +1,4 @@
-"""Load a spec: find the file, parse YAML safely, keep every node's position.
+"""Located YAML: parse safely, keep every node's position, validate keys.
 
 The YAML is read event by event with PyYAML's safe (libyaml) parser and built
 into plain dicts and lists that remember where each key and value came from
@@ -14,13 +14,11 @@ error at the alias that crosses the limit, not an out-of-memory. Merge keys
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
 from typing import Any
 
 import yaml
 
-from lightcost.errors import Loc, SpecError, did_you_mean, short
+from lightcost.core.errors import Loc, SpecError, did_you_mean, short
 
 MAX_NODES = 200_000
 MAX_DEPTH = 64
@@ -296,7 +294,7 @@ def _key_text(key: _Built) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _line_col(text: str, index: int) -> tuple[int, int]:
+def line_col(text: str, index: int) -> tuple[int, int]:
     """Line and column (1-based) of character ``index`` of ``text``."""
     return text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
 
@@ -322,7 +320,7 @@ def parse_yaml(text: str, file: str) -> Any:
     try:
         loader = _Loader(text)
     except UnicodeEncodeError as exc:
-        line, col = _line_col(text, exc.start)
+        line, col = line_col(text, exc.start)
         raise SpecError("spec is not valid Unicode text", Loc(file, line, col)) from None
     try:
         data = _Builder(loader, file).document()
@@ -331,7 +329,7 @@ def parse_yaml(text: str, file: str) -> Any:
     except yaml.reader.ReaderError as exc:
         # libyaml counts UTF-8 bytes
         index = len(text.encode()[: exc.position].decode("utf-8", "ignore"))
-        line, col = _line_col(text, index)
+        line, col = line_col(text, index)
         raise SpecError(f"invalid character: {exc.reason}", Loc(file, line, col)) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"YAML error: {exc}", Loc(file, 1, 1)) from None
@@ -342,69 +340,12 @@ def parse_yaml(text: str, file: str) -> Any:
     return data
 
 
-def bundled_dir() -> str:
-    """The directory of bundled specs: inside an installed wheel, or the repo's ``specs/``.
-
-    (os.path rather than pathlib: importing pathlib costs 7 ms of start-up.)
-    """
-    here = os.path.dirname(os.path.abspath(__file__))
-    packaged = os.path.join(here, "_specs")
-    return packaged if os.path.isdir(packaged) else os.path.join(os.path.dirname(here), "specs")
-
-
-def bundled_names() -> list[str]:
-    """Names of the bundled specs (file stems, subdirectories as ``dir/name``)."""
-    root = bundled_dir()
-    return sorted(
-        os.path.relpath(os.path.join(folder, name), root)[: -len(".yaml")].replace(os.sep, "/")
-        for folder, _, files in os.walk(root)
-        for name in files
-        if name.endswith(".yaml")
-    )
-
-
-def find_file(name_or_path: str, folder: str, names: Callable[[], list[str]], kind: str) -> str:
-    """An existing file, else ``folder/NAME.yaml`` (``.yaml`` optional), else a SpecError
-    naming the bundled ``kind`` files with a did-you-mean."""
-    if os.path.isfile(name_or_path):
-        return name_or_path
-    stem = name_or_path.removesuffix(".yaml")
-    bundled = os.path.join(folder, f"{stem}.yaml")
-    if os.path.isfile(bundled):
-        return bundled
-    known = names()
-    raise SpecError(
-        f"no {kind} file '{name_or_path}' and no bundled {kind} of that name"
-        f"{did_you_mean(stem, known)} (bundled: {', '.join(known)})"
-    )
-
-
-def find_spec(name_or_path: str) -> str:
-    """A spec path: an existing file, else a bundled spec by name (``.yaml`` optional)."""
-    return find_file(name_or_path, bundled_dir(), bundled_names, "spec")
-
-
-def read_spec(name_or_path: str) -> tuple[Any, str]:
-    """Find and parse a spec; returns the located data and the file name used in messages.
-
-    An ``.onnx`` file is imported as a spec (:mod:`lightcost.onnx_import`, needs onnx).
-    """
-    if name_or_path.endswith(".onnx"):
-        from lightcost.onnx_import import onnx_spec_text  # lazy: onnx is an optional extra
-
-        return parse_yaml(onnx_spec_text(name_or_path), name_or_path), name_or_path
-    file = find_spec(name_or_path)
-    try:
-        with open(file, "rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise SpecError(f"cannot read spec: {exc.strerror}", Loc(file, 1, 1)) from None
-    if len(raw) > MAX_BYTES:
-        raise SpecError(f"spec is larger than {MAX_BYTES // (1024 * 1024)} MiB", Loc(file, 1, 1))
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        before = raw[: exc.start].decode("utf-8")
-        line, col = _line_col(before, len(before))
-        raise SpecError("spec is not valid UTF-8 text", Loc(file, line, col)) from None
-    return parse_yaml(text, file), file
+def check_keys(mapping: LMap, allowed: tuple[str, ...], what: str) -> None:
+    """Reject keys a mapping may not have, with a did-you-mean."""
+    for key in mapping:
+        if key not in allowed:
+            raise SpecError(
+                f"unknown key {short(key)} in {what}{did_you_mean(key, allowed)} "
+                f"(allowed: {', '.join(allowed)})",
+                mapping.key_loc(key),
+            )

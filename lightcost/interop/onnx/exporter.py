@@ -32,7 +32,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from lightcost.graph import INPUT, Graph, Node, Shape
+from lightcost.core.graph import INPUT, Graph, Node, Shape
 
 OPSET = 17
 IR_VERSION = 8
@@ -193,7 +193,7 @@ class _Exporter:
 
     # -- one layer -----------------------------------------------------------------------------
 
-    def layer(self, node: Node) -> str:
+    def layer(self, node: Node) -> str:  # noqa: C901, PLR0912 (to be split per op: issue 11)
         """Emit the ONNX nodes of one layer; returns its output tensor."""
         a, name, x_shape = dict(node.attrs), node.name, node.in_shapes[0]
         tensors = self.same_rank(node)

@@ -1,6 +1,6 @@
-"""Render comparisons and sweeps (from :mod:`lightcost.compare` and :mod:`lightcost.sweep`).
+"""Render comparisons and sweeps (:mod:`lightcost.analysis.compare`, `.sweep`).
 
-Text tables reuse :func:`lightcost.render.boxed`; JSON carries exact integers.
+Text tables reuse :func:`lightcost.render.table.boxed`; JSON carries exact integers.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lightcost.compare import Column, Versus
-from lightcost.figures import FIGURES
-from lightcost.render import boxed
-from lightcost.sweep import SweepResult
+from lightcost.analysis.compare import Column, Versus
+from lightcost.analysis.sweep import SweepResult
+from lightcost.cost.figures import FIGURES
+from lightcost.render.table import boxed
 
 
 def figure_text(name: str, value: float) -> str:

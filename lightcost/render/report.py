@@ -1,6 +1,6 @@
 """Render budget checks and cost diffs: text tables, JSON, JUnit XML, GitHub annotations, Markdown.
 
-Rendering never computes costs. Text tables use :func:`lightcost.render.boxed`;
+Rendering never computes costs. Text tables use :func:`lightcost.render.table.boxed`;
 exceeded budgets are marked ``EXCEEDED`` (and red on a styled terminal).
 Locations are ``file:line`` of the budget's limit, the file relative to the
 current directory when it is inside it.
@@ -13,13 +13,13 @@ import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from lightcost.cost import SUMMED
-from lightcost.render import bold, boxed, config, layer_record, shape_text, title
+from lightcost.cost.engine import SUMMED
+from lightcost.render.table import bold, boxed, config, layer_record, shape_text, title
 
 if TYPE_CHECKING:
-    from lightcost.budgets import Report, Result
-    from lightcost.diff import CostDiff, LayerDiff, TotalDiff
-    from lightcost.errors import Loc
+    from lightcost.analysis.budgets import Report, Result
+    from lightcost.analysis.diff import CostDiff, LayerDiff, TotalDiff
+    from lightcost.core.errors import Loc
 
 CHECK_HEAD = ["Status", "Model", "Configuration", "Figure", "Limit", "Actual", "Headroom", "Budget"]
 CHECK_RIGHT = [False, False, False, False, True, True, True, False]
@@ -40,11 +40,14 @@ def format_value(value: float, unit: str = "") -> str:
     """Whole numbers exactly with thousands separators; others to 4 significant digits.
 
     A fraction of a unit with a dimension takes the largest fitting suffix of
-    :data:`lightcost.budgets.SCALES` (``0.000468`` s is ``468 us``).
+    :data:`lightcost.analysis.budgets.SCALES` (``0.000468`` s is ``468 us``).
     """
     if float(value).is_integer():
         return f"{int(value):,}" + (f" {unit}" if unit else "")
-    from lightcost.budgets import SCALES, unit_scale  # lazy: whole numbers are the common case
+    from lightcost.analysis.budgets import (  # lazy: whole numbers are the common case
+        SCALES,
+        unit_scale,
+    )
 
     dimension, factor = unit_scale(unit)
     base = value * factor

@@ -1,0 +1,1 @@
+"""Analyses over costed models: compare, sweep, diff, budgets, guideline lint, schema."""

@@ -1,0 +1,1 @@
+"""The cost engine: per-layer records, memory access, activation memory, latency, figures."""

@@ -1,0 +1,1 @@
+"""Model files of other tools: ONNX import (to spec data) and export (from a layer graph)."""

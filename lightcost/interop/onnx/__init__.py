@@ -1,0 +1,1 @@
+"""ONNX interop; needs the optional ``onnx`` package, imported lazily by callers."""

@@ -1,0 +1,1 @@
+"""Rendering: every output format of every command, as strings (only ``cli`` prints)."""

@@ -1,0 +1,1 @@
+"""Spec files: bounded reads, located YAML, expressions, expansion into a layer graph."""
