@@ -12,6 +12,15 @@ from lightcost.cli.main import cli
 Invoke = Callable[..., Result]
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-snapshots",
+        action="store_true",
+        default=False,
+        help="Rewrite tests/snapshots/ from the current output instead of comparing with it.",
+    )
+
+
 @pytest.fixture
 def invoke() -> Invoke:
     """Run ``lightcost ARGS`` in-process; returns click's Result (stdout/stderr separate)."""
