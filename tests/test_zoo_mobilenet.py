@@ -1,9 +1,10 @@
 """Golden tests for the bundled MobileNetV2 and MobileNetV3 specs.
 
-Every expected number cites where it was published (see /work/shared/REFERENCE.md
-sections 4 and 5). Exact figures come from torchvision (parameters as PyTorch
-counts them; MAdds of conv, linear and SE 1x1 convs at 224); rounded figures
-come from the TF-slim README and the MobileNetV3 paper.
+Every expected number cites where it was published. Exact figures come from
+torchvision (parameters as PyTorch counts them; MAdds of conv, linear and SE 1x1
+convs at 224); rounded figures come from the TF-slim README
+(https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet/README.md)
+and the MobileNetV3 paper (https://arxiv.org/abs/1905.02244, Table 3).
 """
 
 from __future__ import annotations
@@ -34,8 +35,12 @@ def out_channels(cost: ModelCost, name: str) -> int:
 
 
 # Params: sum(p.numel() for p in torchvision.models.<name>().parameters()) (weights,
-# biases, BN gamma and beta); MAdds: conv + linear (+ the SE 1x1 convs of V3)
-# multiply-adds at 224x224, REFERENCE.md sections 4 and 5.
+# biases, BN gamma and beta), published as ``num_params`` in the weights metadata:
+# https://github.com/pytorch/vision/blob/main/torchvision/models/mobilenetv2.py (3504872)
+# and .../models/mobilenetv3.py (5483032, 2542856).
+# MAdds: conv + linear (+ the SE 1x1 convs of V3) multiply-adds at 224x224, counted on
+# the torchvision models (weights x output positions per layer); the same metadata
+# publishes them rounded as ``_ops`` (GFLOPS): 0.301, 0.217, 0.057.
 @pytest.mark.parametrize(
     ("spec", "params", "madds"),
     [
@@ -94,8 +99,9 @@ def test_v2_stem_at_035() -> None:
 
 # -- MobileNetV2: TF-slim README grid -----------------------------------------------------
 
-# research/slim/nets/mobilenet/README.md (REFERENCE.md section 4): M MAdds with 1001
-# classes; params = conv weights without BN or bias plus the 1001-way logits with bias.
+# https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet/README.md,
+# "Mobilenet V2 Imagenet Checkpoints" table: MACs (M) with 1001 classes; params = conv
+# weights without BN or bias plus the 1001-way logits with bias.
 README_MADDS = {
     1.4: {224: 582},
     1.3: {224: 509},

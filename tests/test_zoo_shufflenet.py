@@ -1,13 +1,16 @@
 """Golden tests of the bundled ShuffleNet V1 and V2 specs against published numbers.
 
-Sources (numbers collected in /work/shared/REFERENCE.md sections 6 and 7):
+Sources:
 
 * ShuffleNet V2, Ma et al. 2018, arXiv 1807.11164, Table 5 (FLOPs = multiply-adds,
-  params); torchvision ``models/shufflenetv2.py``: ``num_params`` of the
+  params), https://arxiv.org/abs/1807.11164; torchvision ``models/shufflenetv2.py``
+  (https://github.com/pytorch/vision/blob/main/torchvision/models/shufflenetv2.py):
+  ``num_params`` of the
   ``ShuffleNet_V2_X*_Weights`` metadata, conv + linear multiply-adds at 224.
 * ShuffleNet V1, Zhang et al. 2017, arXiv 1707.01083, Table 1 (complexity for g = 1, 2,
-  3, 4, 8 at 1x) and Table 2 (0.5x 38 M, 0.25x 13 M); the official
-  megvii-model/ShuffleNet-Series ``ShuffleNetV1/README.md`` (FLOPs and #Params of
+  3, 4, 8 at 1x) and Table 2 (0.5x 38 M, 0.25x 13 M), https://arxiv.org/abs/1707.01083;
+  the official https://github.com/megvii-model/ShuffleNet-Series
+  ``ShuffleNetV1/README.md`` (FLOPs and #Params of
   g = 3 and g = 8 at 0.5x-2.0x).
 """
 
