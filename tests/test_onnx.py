@@ -517,9 +517,20 @@ def test_cli_export_import_table(tmp_path: Path, invoke: Invoke) -> None:
     assert result.exit_code == 0, result.stderr
     text = Path(spec_file).read_text()
     assert text.startswith("# Imported from v1.onnx by `lightcost import`")
-    # MobileNetV1 with the FC (README): 4,231,976 trainable params, 568,740,352 MAdds
+    # MobileNetV1 with the FC: TF-slim mobilenet_v1.py docstring conv weights 3,185,088 and
+    # 567,716,352 MAdds (test_zoo_reference.TF_SLIM_224) + FC 1024 x 1000 (+ 1000 bias) +
+    # BN gamma and beta 2 x 10,944 = 4,231,976 trainable params, 568,740,352 MAdds
     original, imported = analyze("mobilenet_v1").total(), analyze(spec_file).total()
     assert (imported.params, imported.madds) == (original.params, original.madds)
+    # the figures the comment cites, so that the round trip is not only self-consistent
+    assert (
+        (imported.params, imported.madds)
+        == (
+            3_185_088 + 1024 * 1000 + 1000 + 2 * 10_944,
+            567_716_352 + 1024 * 1000,
+        )
+        == (4_231_976, 568_740_352)
+    )
 
 
 def test_missing_onnx_is_a_clean_error(
