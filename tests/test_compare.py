@@ -112,7 +112,9 @@ def test_several_specs_side_by_side(invoke: Invoke) -> None:
     document = json.loads(result.stdout)
     labels = [m["label"] for m in document["models"]]
     assert labels == ["mobilenet_v2", "shufflenet_v2 1.5x", "mobilenet_v3_small"]
-    # torchvision counts (REFERENCE.md sections 4, 5, 7)
+    # torchvision "num_params" (weights metadata) of mobilenet_v2, shufflenet_v2_x1_5 and
+    # mobilenet_v3_small, in mobilenetv2.py, shufflenetv2.py and mobilenetv3.py of
+    # https://github.com/pytorch/vision/tree/main/torchvision/models
     assert [m["params"] for m in document["models"]] == [3_504_872, 3_503_624, 2_542_856]
     assert document["best"]["madds"] == ["mobilenet_v3_small"]
     table = invoke("compare", "mobilenet_v2", "shufflenet_v2@1.5x").stdout

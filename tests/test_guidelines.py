@@ -2,8 +2,8 @@
 
 Equal MAdds, different MAC and estimated latency. The paper measured each network
 (10 stacked blocks on a 56x56 input) on a GTX 1080Ti; its GPU speeds (batches/s at
-the smallest setting, REFERENCE.md section 7) give the order the estimates must
-reproduce on the bundled gtx1080ti profile.
+the smallest setting; https://arxiv.org/abs/1807.11164, Tables 1-4) give the order the
+estimates must reproduce on the bundled gtx1080ti profile.
 
 The paper's frameworks ran element-wise ops as their own kernels (removing the ReLUs
 alone measurably speeds up its Table 4), which is lightcost's ``unfused`` execution:

@@ -20,6 +20,7 @@ import pytest
 from conftest import Invoke
 from lightcost.api import analyze, build
 from lightcost.core.errors import SpecError
+from lightcost.core.graph import Graph
 from lightcost.cost.engine import ModelCost, cost_graph
 from lightcost.spec.expand import expand
 from lightcost.spec.files import bundled_names
@@ -396,9 +397,98 @@ def test_every_op_round_trips_and_runs() -> None:
     assert out.shape == (1, 10)
 
 
+LAYER_WEIGHT_OPS = ("Conv", "Gemm", "BatchNormalization")
+
+
+def stored_weights(proto: Any) -> int:
+    """Elements of the initializers that are layer weights: inputs 1.. of Conv, Gemm, BN.
+
+    The exporter also writes helper constants as initializers: Clip's 0 and 6 (float
+    scalars read by Clip), Reshape target shapes and Slice starts/ends/axes (int64).
+    A weight is told apart by who reads it: an initializer feeding a Conv (W, B), a
+    Gemm (W, B) or a BatchNormalization (scale, shift, mean, var). Every other
+    initializer must be a helper constant (asserted), so no weight is left uncounted.
+    """
+    initializers = {t.name: t for t in proto.graph.initializer}
+    weights = {
+        name
+        for node in proto.graph.node
+        if node.op_type in LAYER_WEIGHT_OPS
+        for name in node.input[1:]
+    }
+    assert weights <= set(initializers)  # every weight input is stored, not computed
+    for name, tensor in initializers.items():
+        if name in weights:
+            assert tensor.data_type == TensorProto.FLOAT, name
+        else:  # a helper constant: an int64 shape/index tensor or a float scalar (Clip)
+            assert tensor.data_type == TensorProto.INT64 or list(tensor.dims) == [], name
+    return sum(int(np.prod(initializers[name].dims)) for name in weights)
+
+
+def bn_channels(graph: Graph) -> int:
+    """Channels normalized by a BatchNorm: conv/dwconv with ``bn`` and standalone bn layers."""
+    return sum(
+        node.out_shape[0]
+        for node in graph.nodes
+        if node.op == "bn" or (node.op in ("conv", "dwconv") and node.attrs["bn"])
+    )
+
+
 @pytest.mark.parametrize("name", bundled_names())
 def test_bundled_spec_round_trip_is_exact(name: str) -> None:
     assert_round_trip(name)
+    # Independent of the importer: what the file stores equals the trainable params plus
+    # the BN running statistics (mean and variance: 2 per BN channel) counted on the spec.
+    graph = build(name)
+    trainable = cost_graph(graph, "trainable").total().params
+    assert stored_weights(export_graph(graph)) == trainable + 2 * bn_channels(graph)
+
+
+# Published counts of the same networks, plus BN running statistics (2 per BN channel):
+# * torchvision ``num_params`` of the weights metadata (trainable: weights, biases, BN
+#   gamma and beta; buffers excluded), https://pytorch.org/vision/stable/models.html
+#   (per-model pages list ``num_params``); source:
+#   https://github.com/pytorch/vision/blob/main/torchvision/models/mobilenetv2.py
+#   (MobileNet_V2_Weights, "num_params": 3504872) and .../models/resnet.py
+#   (ResNet50_Weights, "num_params": 25557032).
+# * Keras Applications table, "Parameters" column (Keras counts BN moving mean and
+#   variance as non-trainable params, so its totals already include them):
+#   docs/templates/applications.md of https://github.com/keras-team/keras (Keras 2.x
+#   docs, "Documentation for individual models"): Xception 22,910,480 (= 22,855,952
+#   trainable + 54,528 BN moving statistics), MobileNet 4,253,864; rounded to "22.9M"
+#   and "4.3M" on today's https://keras.io/api/applications/.
+#   timm ``legacy_xception`` has the same 22,855,952 trainable params.
+PUBLISHED_WITH_BN_STATISTICS = [
+    ("mobilenet_v2", 3_504_872, 17_056, 3_538_984),
+    ("resnet50", 25_557_032, 26_560, 25_610_152),
+    ("xception", 22_855_952, 27_264, 22_910_480),
+    ("mobilenet_v1", 4_231_976, 10_944, 4_253_864),
+]
+
+
+@pytest.mark.parametrize(("name", "trainable", "channels", "stored"), PUBLISHED_WITH_BN_STATISTICS)
+def test_exported_weights_match_published_counts(
+    name: str, trainable: int, channels: int, stored: int
+) -> None:
+    assert trainable + 2 * channels == stored  # the literals are consistent
+    graph = build(name)
+    assert bn_channels(graph) == channels
+    assert cost_graph(graph, "trainable").total().params == trainable
+    assert stored_weights(export_graph(graph)) == stored
+
+
+def test_stored_weights_tells_helpers_from_weights() -> None:
+    # mobilenet_v2 stores Clip's 0 and 6 as float scalars (2 elements beyond the weights);
+    # shufflenet_v2 stores Reshape shapes and Slice bounds as int64 tensors.
+    for name, helpers in (("mobilenet_v2", 2), ("shufflenet_v2", None)):
+        proto = export_graph(build(name))
+        total = sum(int(np.prod(t.dims)) for t in proto.graph.initializer)
+        weights = stored_weights(proto)
+        if helpers is not None:
+            assert total - weights == helpers
+        else:
+            ints = [t for t in proto.graph.initializer if t.data_type == TensorProto.INT64]
+            assert ints and total - weights == sum(int(np.prod(t.dims)) for t in ints)
 
 
 @pytest.mark.parametrize(
@@ -427,9 +517,20 @@ def test_cli_export_import_table(tmp_path: Path, invoke: Invoke) -> None:
     assert result.exit_code == 0, result.stderr
     text = Path(spec_file).read_text()
     assert text.startswith("# Imported from v1.onnx by `lightcost import`")
-    # MobileNetV1 with the FC (README): 4,231,976 trainable params, 568,740,352 MAdds
+    # MobileNetV1 with the FC: TF-slim mobilenet_v1.py docstring conv weights 3,185,088 and
+    # 567,716,352 MAdds (test_zoo_reference.TF_SLIM_224) + FC 1024 x 1000 (+ 1000 bias) +
+    # BN gamma and beta 2 x 10,944 = 4,231,976 trainable params, 568,740,352 MAdds
     original, imported = analyze("mobilenet_v1").total(), analyze(spec_file).total()
     assert (imported.params, imported.madds) == (original.params, original.madds)
+    # the figures the comment cites, so that the round trip is not only self-consistent
+    assert (
+        (imported.params, imported.madds)
+        == (
+            3_185_088 + 1024 * 1000 + 1000 + 2 * 10_944,
+            567_716_352 + 1024 * 1000,
+        )
+        == (4_231_976, 568_740_352)
+    )
 
 
 def test_missing_onnx_is_a_clean_error(

@@ -7,9 +7,11 @@ import json
 import random
 import struct
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import lightcost.analysis.sweep as sweep_module
 from conftest import Invoke
 from lightcost import analyze
 from lightcost.analysis.sweep import pareto, parse_range, recorded, sweep
@@ -26,13 +28,47 @@ SPECS = [
 ]
 
 
+class PathSpy:
+    """Records which path of :func:`sweep` costed each configuration.
+
+    ``stacked_figures`` is the vectorized pass (one call per group of widths, every
+    resolution at once); ``scalar_figures`` is called once per configuration of the
+    scalar fallback. Both are looked up as module globals by ``sweep``, so replacing
+    them on the module observes the path without changing the library.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, allow_scalar: bool) -> None:
+        self.vectorized = 0  # configurations costed by stacked_figures
+        self.scalar = 0  # configurations costed by scalar_figures
+        self.allow_scalar = allow_scalar
+        real_stacked, real_scalar = sweep_module.stacked_figures, sweep_module.scalar_figures
+
+        def stacked(graphs: Any, resolutions: Any, *args: Any) -> Any:
+            figures = real_stacked(graphs, resolutions, *args)
+            self.vectorized += len(graphs) * len(resolutions)
+            return figures
+
+        def scalar(*args: Any) -> Any:
+            assert self.allow_scalar, "a configuration fell back to the scalar path"
+            self.scalar += 1
+            return real_scalar(*args)
+
+        monkeypatch.setattr(sweep_module, "stacked_figures", stacked)
+        monkeypatch.setattr(sweep_module, "scalar_figures", scalar)
+
+
 @pytest.mark.parametrize(("spec", "variant"), SPECS)
-def test_vectorized_equals_scalar(spec: str, variant: str | None) -> None:
+def test_vectorized_equals_scalar(
+    spec: str, variant: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rng = random.Random(f"{spec}{variant}")
     widths = sorted(rng.sample([0.25, 0.35, 0.5, 0.6, 0.75, 0.9, 1.0, 1.3, 1.4, 2.0], 3))
     resolutions = sorted(rng.sample(range(64, 336, 8), 4))
+    spy = PathSpy(monkeypatch, allow_scalar=False)  # no bundled spec reads the resolution
     result = sweep(spec, widths, resolutions, Settings(variant=variant))
     assert result.count == len(widths) * len(resolutions)
+    # every configuration went through the vectorized pass (none fell back)
+    assert (spy.vectorized, spy.scalar) == (result.count, 0)
     rows = {(r["width"], r["resolution"]): r for r in result.rows}
     errors = {(w, r) for w, r, _ in result.errors}
     for width in widths:
@@ -43,6 +79,39 @@ def test_vectorized_equals_scalar(spec: str, variant: str | None) -> None:
             expected = {name: FIGURES[name].get(cost) for name in result.figures}
             got = {name: rows[(width, res)][name] for name in result.figures}
             assert got == expected, (spec, variant, width, res)
+
+
+# A spec whose layer reads the resolution (``res``) cannot be stacked: sweep costs it one
+# configuration at a time (lightcost/analysis/sweep.py module docstring).
+RESOLUTION_DEPENDENT = """
+name: reads_res
+input: [3, 224, 224]
+layers:
+  - {name: stem, op: conv, k: 3, stride: 2, out: 16}
+  - {name: body, op: conv, k: 3, stride: "2 if res >= 192 else 1", out: 32}
+  - {name: pool, op: avgpool, global: true}
+  - {name: fc, op: fc, out: 10}
+"""
+
+
+def test_resolution_dependent_spec_takes_the_scalar_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    spy = PathSpy(monkeypatch, allow_scalar=True)
+    widths, resolutions = [0.5, 1.0], [160, 224]
+    result = sweep("reads_res.yaml", widths, resolutions, text=RESOLUTION_DEPENDENT)
+    assert (spy.vectorized, spy.scalar) == (0, 4)
+    for row in result.rows:
+        cost = analyze(
+            "reads_res.yaml",
+            text=RESOLUTION_DEPENDENT,
+            width=row["width"],
+            resolution=row["resolution"],
+        )
+        assert row["madds"] == cost.total().madds
+    # By hand at width 1: stem 3*3*3*16 = 432 weights, body 3*3*16*32 = 4608, fc 32*10 = 320.
+    # 224: stem 112x112, body stride 2 -> 56x56; 160: stem 80x80, body stride 1 -> 80x80.
+    madds = {(r["width"], r["resolution"]): r["madds"] for r in result.rows}
+    assert madds[(1.0, 224)] == 432 * 112 * 112 + 4608 * 56 * 56 + 320 == 19_870_016
+    assert madds[(1.0, 160)] == 432 * 80 * 80 + 4608 * 80 * 80 + 320 == 32_256_320
 
 
 def test_invalid_configurations_are_reported_not_raised() -> None:

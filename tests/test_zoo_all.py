@@ -37,7 +37,8 @@ def test_models_lists_every_spec_and_variant(invoke: Invoke) -> None:
     entries = json.loads(result.stdout)
     assert [(e["spec"], e["variant"] or None) for e in entries] == MEMBERS
     v2 = {e["variant"]: e for e in entries if e["spec"] == "shufflenet_v2"}
-    # torchvision shufflenet_v2_x1_5 (REFERENCE.md section 7)
+    # torchvision ShuffleNet_V2_X1_5_Weights "num_params": 3503624,
+    # https://github.com/pytorch/vision/blob/main/torchvision/models/shufflenetv2.py
     assert v2["1.5x"]["params"] == 3_503_624
     assert all(e["description"] for e in entries)
     table = invoke("models").stdout

@@ -1,9 +1,10 @@
 """Golden tests for the bundled MobileNetV2 and MobileNetV3 specs.
 
-Every expected number cites where it was published (see /work/shared/REFERENCE.md
-sections 4 and 5). Exact figures come from torchvision (parameters as PyTorch
-counts them; MAdds of conv, linear and SE 1x1 convs at 224); rounded figures
-come from the TF-slim README and the MobileNetV3 paper.
+Every expected number cites where it was published. Exact figures come from
+torchvision (parameters as PyTorch counts them; MAdds of conv, linear and SE 1x1
+convs at 224); rounded figures come from the TF-slim README
+(https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet/README.md)
+and the MobileNetV3 paper (https://arxiv.org/abs/1905.02244, Table 3).
 """
 
 from __future__ import annotations
@@ -34,8 +35,12 @@ def out_channels(cost: ModelCost, name: str) -> int:
 
 
 # Params: sum(p.numel() for p in torchvision.models.<name>().parameters()) (weights,
-# biases, BN gamma and beta); MAdds: conv + linear (+ the SE 1x1 convs of V3)
-# multiply-adds at 224x224, REFERENCE.md sections 4 and 5.
+# biases, BN gamma and beta), published as ``num_params`` in the weights metadata:
+# https://github.com/pytorch/vision/blob/main/torchvision/models/mobilenetv2.py (3504872)
+# and .../models/mobilenetv3.py (5483032, 2542856).
+# MAdds: conv + linear (+ the SE 1x1 convs of V3) multiply-adds at 224x224, counted on
+# the torchvision models (weights x output positions per layer); the same metadata
+# publishes them rounded as ``_ops`` (GFLOPS): 0.301, 0.217, 0.057.
 @pytest.mark.parametrize(
     ("spec", "params", "madds"),
     [
@@ -94,8 +99,9 @@ def test_v2_stem_at_035() -> None:
 
 # -- MobileNetV2: TF-slim README grid -----------------------------------------------------
 
-# research/slim/nets/mobilenet/README.md (REFERENCE.md section 4): M MAdds with 1001
-# classes; params = conv weights without BN or bias plus the 1001-way logits with bias.
+# https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet/README.md,
+# "Mobilenet V2 Imagenet Checkpoints" table: MACs (M) with 1001 classes; params = conv
+# weights without BN or bias plus the 1001-way logits with bias.
 README_MADDS = {
     1.4: {224: 582},
     1.3: {224: 509},
@@ -119,32 +125,64 @@ def test_v2_tf_slim_readme(width: float, res: int, madds_m: int) -> None:
     weights = analyze(
         "mobilenet_v2", width=width, resolution=res, params="weights", overrides={"classes": 1001}
     ).total()
-    assert abs(weights.madds / 1e6 - madds_m) <= 1
-    # The README truncates: every cell is exactly floor(MAdds / 1e6).
+    # The README truncates MAdds: every cell is exactly floor(MAdds / 1e6) (rounding does
+    # not hold: 1.0/224 is 300.78 M, printed 300). Measured worst deviation: 0.94 M
+    # (0.35/96: 11.94 M, printed 11).
     assert math.floor(weights.madds / 1e6) == madds_m
+    # Params are printed to 0.01 M and round exactly: within half a unit for all six widths
+    # (worst: 1.3, 5.3442 M printed 5.34; 0.35, 1.6643 M printed 1.66).
     params_m = (weights.params + 1001) / 1e6  # + the logits bias
-    assert abs(params_m - README_PARAMS[width]) <= 0.01
+    assert abs(params_m - README_PARAMS[width]) < 0.005
 
 
 # -- MobileNetV3: paper Table 3 -----------------------------------------------------------
 
-# arXiv 1905.02244 (final version) Table 3 (REFERENCE.md section 5): M MAdds, M params.
-# The paper's models are TF-slim mobilenet_v3.py with 1001 classes and
+# Howard et al., "Searching for MobileNetV3", final version (ICCV 2019),
+# https://arxiv.org/abs/1905.02244, Table 3: M MAdds (printed as integers) and M params
+# (printed to 0.1 M). The paper's models are TF-slim mobilenet_v3.py with 1001 classes and
 # finegrain_classification_mode (scaling=tf_slim); at width 1 both scalings build the
-# same network.
+# same network. Params: trainable (weights, biases, BN gamma and beta).
+#
+# Tolerances at the printed precision. MAdds: within one printed unit (1 M); neither
+# rounding nor truncation holds for every row (Small 1.0 is 56.51 M, printed 56: truncated;
+# Small 0.75 is 43.40 M, printed 44: neither), so half a unit would fail two rows.
+# Params: within half a printed unit (0.05 M): rounding holds, except Large 1.0.
+# Measured (M MAdds / M params): Large 1.0 216.59 / 5.484, Large 0.75 154.56 / 3.995,
+# Small 1.0 56.51 / 2.544, Small 0.75 43.40 / 2.043.
+#
+# Documented exception, Large 1.0: 216.59 M MAdds against the paper's 219 (2.41 M below)
+# and 5.484 M params against 5.4 (rounds to 5.5). The TF-slim README prints 217 M and 5.4 M
+# for the same network ("Large dm=1 (float)",
+# https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet/README.md),
+# which 216.59 rounds to; torchvision's exact 216,589,760 MAdds and 5,483,032 params
+# (1000 classes, test_torchvision_exact) agree with this spec, not with 219. The row is
+# held to the README's MAdds at half a unit, and its params to one printed unit (0.1 M).
+MADDS_TOL, PARAMS_TOL = 1.0, 0.05
 PAPER_TABLE3 = [
-    ("mobilenet_v3_large", 1.0, 219, 5.4),
-    ("mobilenet_v3_large", 0.75, 155, 4.0),
-    ("mobilenet_v3_small", 1.0, 56, 2.5),
-    ("mobilenet_v3_small", 0.75, 44, 2.0),
+    # spec, width, M MAdds, M params, MAdds tolerance, params tolerance
+    ("mobilenet_v3_large", 1.0, 217, 5.4, 0.5, 0.1),  # exception: README's 217 (paper 219)
+    ("mobilenet_v3_large", 0.75, 155, 4.0, MADDS_TOL, PARAMS_TOL),
+    ("mobilenet_v3_small", 1.0, 56, 2.5, MADDS_TOL, PARAMS_TOL),
+    ("mobilenet_v3_small", 0.75, 44, 2.0, MADDS_TOL, PARAMS_TOL),
 ]
 
 
-@pytest.mark.parametrize(("spec", "width", "madds_m", "params_m"), PAPER_TABLE3)
-def test_v3_paper_table3(spec: str, width: float, madds_m: int, params_m: float) -> None:
+@pytest.mark.parametrize(
+    ("spec", "width", "madds_m", "params_m", "madds_tol", "params_tol"), PAPER_TABLE3
+)
+def test_v3_paper_table3(
+    spec: str, width: float, madds_m: int, params_m: float, madds_tol: float, params_tol: float
+) -> None:
     total = analyze(spec, width=width, overrides={"classes": 1001, "scaling": "tf_slim"}).total()
-    assert total.madds / 1e6 == pytest.approx(madds_m, rel=0.03)
-    assert total.params / 1e6 == pytest.approx(params_m, rel=0.03)
+    assert abs(total.madds / 1e6 - madds_m) <= madds_tol
+    assert abs(total.params / 1e6 - params_m) <= params_tol
+
+
+def test_v3_large_paper_madds_gap_is_pinned() -> None:
+    # The exception above, measured: the paper's 219 M is 2.41 M (1.1 %) above this spec.
+    cost = analyze("mobilenet_v3_large", overrides={"classes": 1001, "scaling": "tf_slim"})
+    assert cost.total().madds == 216_591_040  # torchvision's 216,589,760 + 1280 (class 1001)
+    assert 219 - cost.total().madds / 1e6 == pytest.approx(2.41, abs=0.005)
 
 
 @pytest.mark.parametrize("spec", V3)

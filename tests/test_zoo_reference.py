@@ -182,7 +182,8 @@ def test_mobilenet_v1_table9_half_160() -> None:
 
 
 def test_mobilenet_v1_headline_weights() -> None:
-    # REFERENCE.md section 3: docstring conv weights 3,185,088 + FC 1024 x 1000 = 4,209,088
+    # TF-slim mobilenet_v1.py docstring (TF_SLIM_224 below), "Total:" row: 3,185,088 params,
+    # 567,716,352 macs. Conv weights 3,185,088 + FC 1024 x 1000 = 4,209,088
     # (4,210,088 with the FC bias); 567,716,352 + 1,024,000 MAdds = 568,740,352 (569 M).
     cost = lightcost.analyze("mobilenet_v1", params="weights")
     assert cost.total().params == 3_185_088 + 1024 * 1000
@@ -266,8 +267,9 @@ def test_table3_width_scales_input_channels() -> None:
 
 # -- MobileNetV1, TF-slim docstring ------------------------------------------------------------
 # tensorflow/models research/slim/nets/mobilenet_v1.py module docstring, "100% Mobilenet V1
-# (base) with input size 224x224" (copied in /work/shared/seeds/002_80adb6c75bbc3a99.txt,
-# lines 76-105): conv weights only (no BN, no bias), MAdds per layer.
+# (base) with input size 224x224",
+# https://github.com/tensorflow/models/blob/master/research/slim/nets/mobilenet_v1.py
+# (the per-layer "params macs" table): conv weights only (no BN, no bias), MAdds per layer.
 
 TF_SLIM_224 = [
     ("Conv2d_0", 864, 10_838_016),

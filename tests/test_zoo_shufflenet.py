@@ -1,13 +1,16 @@
 """Golden tests of the bundled ShuffleNet V1 and V2 specs against published numbers.
 
-Sources (numbers collected in /work/shared/REFERENCE.md sections 6 and 7):
+Sources:
 
 * ShuffleNet V2, Ma et al. 2018, arXiv 1807.11164, Table 5 (FLOPs = multiply-adds,
-  params); torchvision ``models/shufflenetv2.py``: ``num_params`` of the
+  params), https://arxiv.org/abs/1807.11164; torchvision ``models/shufflenetv2.py``
+  (https://github.com/pytorch/vision/blob/main/torchvision/models/shufflenetv2.py):
+  ``num_params`` of the
   ``ShuffleNet_V2_X*_Weights`` metadata, conv + linear multiply-adds at 224.
 * ShuffleNet V1, Zhang et al. 2017, arXiv 1707.01083, Table 1 (complexity for g = 1, 2,
-  3, 4, 8 at 1x) and Table 2 (0.5x 38 M, 0.25x 13 M); the official
-  megvii-model/ShuffleNet-Series ``ShuffleNetV1/README.md`` (FLOPs and #Params of
+  3, 4, 8 at 1x) and Table 2 (0.5x 38 M, 0.25x 13 M), https://arxiv.org/abs/1707.01083;
+  the official https://github.com/megvii-model/ShuffleNet-Series
+  ``ShuffleNetV1/README.md`` (FLOPs and #Params of
   g = 3 and g = 8 at 0.5x-2.0x).
 """
 
@@ -36,9 +39,20 @@ def v1(groups: int = 3, scale: float = 1.0) -> Summary:
     return lightcost.analyze("shufflenet_v1", overrides={"groups": groups, "scale": scale}).total()
 
 
-def within(measured: int, published_m: float, rel: float) -> bool:
-    """``measured`` (a count) within ``rel`` of ``published_m`` millions."""
-    return abs(measured - published_m * M) <= rel * published_m * M
+def within(measured: int, published_m: float, tolerance_m: float) -> bool:
+    """``measured`` (a count) within ``tolerance_m`` millions of ``published_m`` millions.
+
+    Tolerances follow the printed precision: 1 M for MAdds printed as integers (one
+    printed unit: neither rounding nor truncation holds for every row), 0.05 M (half a
+    unit) for params printed to 0.1 M. Rows that miss are documented exceptions whose
+    measured gap is pinned with :func:`gap`.
+    """
+    return abs(measured - published_m * M) <= tolerance_m * M
+
+
+def gap(measured: int, published_m: float) -> float:
+    """How far the published figure is above ``measured``, in millions, to 0.01 M."""
+    return round(published_m - measured / M, 2)
 
 
 # -- ShuffleNet V2 ----------------------------------------------------------------------------
@@ -59,15 +73,31 @@ def test_v2_matches_torchvision_exactly(variant: str, params: int, madds: int) -
     assert (total.params, total.madds) == (params, madds)
 
 
+# Measured against Table 5 (M MAdds / M params): 0.5x 40.48 / 1.367, 1.0x 144.91 / 2.279,
+# 1.5x 295.76 / 3.504, 2.0x 583.25 / 7.394. Params round to the printed 0.1 M for every
+# width. MAdds are within one printed unit only at 0.5x: the paper's figures are 1.09,
+# 3.24 and 7.75 M (0.75-1.3 %) above the others, while this spec equals torchvision's
+# conv + linear MAdds exactly (test_v2_matches_torchvision_exactly); documented
+# exceptions, their gaps pinned (the paper does not say what else it counts).
 @pytest.mark.parametrize(
-    ("variant", "madds_m", "params_m"),
-    [("0.5x", 41, 1.4), ("1.0x", 146, 2.3), ("1.5x", 299, 3.5), ("2.0x", 591, 7.4)],
+    ("variant", "madds_m", "params_m", "madds_gap"),
+    [
+        ("0.5x", 41, 1.4, None),
+        ("1.0x", 146, 2.3, 1.09),
+        ("1.5x", 299, 3.5, 3.24),
+        ("2.0x", 591, 7.4, 7.75),
+    ],
 )
-def test_v2_paper_table5(variant: str, madds_m: float, params_m: float) -> None:
-    """arXiv 1807.11164 Table 5: FLOPs (= MAdds) within 3 %, params within 0.1 M."""
+def test_v2_paper_table5(
+    variant: str, madds_m: float, params_m: float, madds_gap: float | None
+) -> None:
+    """arXiv 1807.11164 Table 5: FLOPs (= MAdds) within 1 M, params within 0.05 M."""
     total = v2(variant).total()
-    assert within(total.madds, madds_m, 0.03), total.madds
-    assert abs(total.params - params_m * M) <= 0.1 * M, total.params
+    if madds_gap is None:
+        assert within(total.madds, madds_m, 1.0), total.madds
+    else:
+        assert gap(total.madds, madds_m) == madds_gap, total.madds
+    assert within(total.params, params_m, 0.05), total.params
 
 
 def test_v2_stage_widths_follow_table5() -> None:
@@ -88,11 +118,21 @@ def test_analyze_honours_variant() -> None:
 # -- ShuffleNet V1 ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("groups", "madds_m"), [(1, 143), (2, 140), (3, 137), (4, 133), (8, 137)])
-def test_v1_paper_table1_complexity(groups: int, madds_m: float) -> None:
-    """arXiv 1707.01083 Table 1: ShuffleNet 1x complexity (MFLOPs = MAdds) within 3 %."""
+# Measured: g = 1 143.08, 2 140.84, 3 137.46, 4 134.34, 8 138.37 M MAdds. Within one
+# printed unit for g = 1, 2, 3. Documented exceptions, gaps pinned: g = 4 (1.34 M below
+# this spec) and g = 8 (1.37 M below; the official megvii README prints 138 M for the
+# same g = 8 1.0x model, which this spec meets: test_v1_megvii_readme).
+@pytest.mark.parametrize(
+    ("groups", "madds_m", "madds_gap"),
+    [(1, 143, None), (2, 140, None), (3, 137, None), (4, 133, -1.34), (8, 137, -1.37)],
+)
+def test_v1_paper_table1_complexity(groups: int, madds_m: float, madds_gap: float | None) -> None:
+    """arXiv 1707.01083 Table 1: ShuffleNet 1x complexity (MFLOPs = MAdds) within 1 M."""
     total = v1(groups)
-    assert within(total.madds, madds_m, 0.03), total.madds
+    if madds_gap is None:
+        assert within(total.madds, madds_m, 1.0), total.madds
+    else:
+        assert gap(total.madds, madds_m) == madds_gap, total.madds
 
 
 @pytest.mark.parametrize(
@@ -124,9 +164,12 @@ def test_v1_stage_widths_follow_table1(groups: int, widths: tuple[int, int, int]
 
 @pytest.mark.parametrize(("scale", "madds_m"), [(0.5, 38), (0.25, 13)])
 def test_v1_paper_table2_scaling(scale: float, madds_m: float) -> None:
-    """arXiv 1707.01083 Table 2: ShuffleNet 0.5x 38 M, 0.25x 13 M (g = 3), within 3 %."""
+    """arXiv 1707.01083 Table 2: ShuffleNet 0.5x 38 M, 0.25x 13 M (g = 3), rounded.
+
+    Measured 37.59 and 13.30 M: both round to the printed integer (half a unit).
+    """
     total = v1(3, scale)
-    assert within(total.madds, madds_m, 0.03), total.madds
+    assert within(total.madds, madds_m, 0.5), total.madds
 
 
 @pytest.mark.parametrize(
@@ -143,10 +186,14 @@ def test_v1_paper_table2_scaling(scale: float, madds_m: float) -> None:
     ],
 )
 def test_v1_megvii_readme(groups: int, scale: float, madds_m: float, params_m: float) -> None:
-    """megvii ShuffleNet-Series ShuffleNetV1/README.md: params within 0.1 M, FLOPs within 3 %."""
+    """megvii ShuffleNet-Series ShuffleNetV1/README.md: params within 0.05 M, FLOPs 1 M.
+
+    Measured worst: params 5.4498 M for g = 3 2.0x (printed 5.4), FLOPs 137.46 M for
+    g = 3 1.0x (printed 138; every other row within half a unit).
+    """
     total = v1(groups, scale)
-    assert abs(total.params - params_m * M) <= 0.1 * M, total.params
-    assert within(total.madds, madds_m, 0.03), total.madds
+    assert within(total.params, params_m, 0.05), total.params
+    assert within(total.madds, madds_m, 1.0), total.madds
 
 
 MEGVII_STAGE_OUT_CHANNELS = {
