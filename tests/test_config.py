@@ -100,6 +100,58 @@ def test_a_budget_with_each_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
             assert expected != FIGURES[figure].get(analyze(spec)), field
 
 
+OPTIONS = {  # Config field -> (diff option, value, the diff JSON's spelling of it)
+    "execution": ("exec", "unfused", "unfused"),
+    "dtype": ("dtype", "fp16", "fp16"),
+    "device": ("device", "gtx1080ti", "gtx1080ti"),
+}
+
+
+def diff_json(invoke: Invoke, *args: str) -> dict[str, Any]:
+    result = invoke("diff", "mobilenet_v2", *args, "--format", "json")
+    assert result.exit_code == 0, result.output
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
+
+
+@pytest.mark.parametrize("side", ["old", "new"])
+@pytest.mark.parametrize("field", list(OPTIONS))
+def test_diff_side_options_set_one_side(invoke: Invoke, side: str, field: str) -> None:
+    flag, value, shown = OPTIONS[field]
+    document = diff_json(invoke, f"--{side}-{flag}", value)
+    other = "new" if side == "old" else "old"
+    assert document[side][field] == shown
+    assert document[other][field] == Config()._asdict()[field]
+    assert "latency" not in document["totals"]  # a latency needs a device on both sides
+
+
+@pytest.mark.parametrize("field", list(OPTIONS))
+def test_diff_shared_options_set_both_sides_and_sides_override(invoke: Invoke, field: str) -> None:
+    flag, value, shown = OPTIONS[field]
+    both = diff_json(invoke, f"--{flag}", value)
+    assert both["old"][field] == both["new"][field] == shown
+    alternative = {"execution": "fused", "dtype": "int8", "device": "snapdragon810_a57"}[field]
+    mixed = diff_json(invoke, f"--{flag}", value, f"--old-{flag}", alternative)
+    assert (mixed["old"][field], mixed["new"][field]) == (alternative, shown)
+
+
+def test_diff_with_a_device_shows_latency(invoke: Invoke) -> None:
+    result = invoke("diff", "mobilenet_v2", "--new-width", "0.75", "--device", "gtx1080ti")
+    assert result.exit_code == 0, result.output
+    assert "Estimated latency" in result.stdout
+    document = diff_json(invoke, "--new-width", "0.75", "--device", "gtx1080ti")
+    old = FIGURES["latency"].get(analyze("mobilenet_v2", device="gtx1080ti"))
+    assert document["totals"]["latency"]["old"] == old
+
+
+def test_diff_side_options_are_checked(invoke: Invoke) -> None:
+    assert invoke("diff", "mobilenet_v2", "--new-dtype", "fp64").exit_code == 2
+    assert invoke("diff", "mobilenet_v2", "--old-exec", "lazy").exit_code == 2
+    missing = invoke("diff", "mobilenet_v2", "--old-device", "no_such_device")
+    assert missing.exit_code == 2
+    assert "no_such_device" in missing.stderr
+
+
 def test_commands_read_one_config(invoke: Invoke) -> None:
     """table, lint and compare cost the Config their shared options give."""
     args = ("--width", "0.5", "--res", "160", "--set", "classes=10", "--exec", "unfused")
