@@ -1,10 +1,11 @@
 """lightcost: what a neural network costs, computed analytically from a YAML spec."""
 
-from lightcost.api import analyze, build
+from lightcost.api import Config, analyze, build
 from lightcost.core.errors import SpecError
 from lightcost.cost.engine import LayerCost, ModelCost, Summary, separable_pairs
 
 __all__ = [
+    "Config",
     "LayerCost",
     "ModelCost",
     "SpecError",

@@ -4,17 +4,54 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lightcost.core.graph import Graph
 from lightcost.cost.engine import ModelCost, cost_graph
-from lightcost.spec.expand import expand
+from lightcost.spec import expand as expansion
 from lightcost.spec.expr import Value
 from lightcost.spec.files import read_spec
 from lightcost.spec.located import parse_yaml
 
 if TYPE_CHECKING:
     from lightcost.cost.latency import Device
+
+NO_OVERRIDES: Mapping[str, Value] = MappingProxyType({})
+
+
+class Config(NamedTuple):
+    """Everything an analysis takes besides the spec: what options and budget keys set.
+
+    The fields are the keywords of :func:`analyze` (which see); None width and
+    resolution are the spec's own.
+    """
+
+    width: float | None = None
+    resolution: int | None = None
+    params: str = "trainable"
+    overrides: Mapping[str, Value] = NO_OVERRIDES
+    variant: str | None = None
+    execution: str = "fused"
+    dtype: str = "fp32"
+    device: Device | str | None = None
+
+    def build(self, spec: str, text: str | None = None) -> Graph:
+        """The layer graph of ``spec`` (a path or bundled name; or YAML ``text`` named ``spec``)."""
+        return self.expand(*load(spec, text))
+
+    def expand(self, data: Any, file: str) -> Graph:
+        """The layer graph of spec data already loaded (:func:`load`)."""
+        return expansion.expand(
+            data, file, self.width, self.resolution, self.overrides, self.variant
+        )
+
+    def cost(self, graph: Graph) -> ModelCost:
+        """Cost a graph under this configuration's conventions (its size is the graph's)."""
+        return cost_graph(graph, self.params, self.execution, self.dtype, profile(self.device))
+
+    def analyze(self, spec: str, text: str | None = None) -> ModelCost:
+        """Build and cost ``spec``: the one path every command and :func:`analyze` take."""
+        return self.cost(self.build(spec, text))
 
 
 def build(
@@ -26,8 +63,8 @@ def build(
     variant: str | None = None,
 ) -> Graph:
     """The layer graph of ``spec`` (a path or bundled name; or YAML ``text`` named ``spec``)."""
-    data, file = (parse_yaml(text, spec), spec) if text is not None else read_spec(spec)
-    return expand(data, file, width, resolution, overrides, variant)
+    config = Config(width, resolution, overrides=overrides or NO_OVERRIDES, variant=variant)
+    return config.build(spec, text)
 
 
 def analyze(
@@ -51,9 +88,16 @@ def analyze(
     or ``unfused``) and ``dtype`` (``fp32``, ``fp16``, ``int8``) set the memory
     access cost and activation memory; ``device`` (a :class:`Device`, a bundled
     profile name such as ``"gtx1080ti"`` or a YAML file) adds estimated latency.
+    The same as ``Config(width, resolution, ...).analyze(spec, text)``.
     """
-    graph = build(spec, width, resolution, overrides, text, variant)
-    return cost_graph(graph, params, execution, dtype, profile(device))
+    overrides = overrides or NO_OVERRIDES
+    config = Config(width, resolution, params, overrides, variant, execution, dtype, device)
+    return config.analyze(spec, text)
+
+
+def load(spec: str, text: str | None = None) -> tuple[Any, str]:
+    """The located data of ``spec`` (or of its YAML ``text``) and the file name of messages."""
+    return (parse_yaml(text, spec), spec) if text is not None else read_spec(spec)
 
 
 def profile(device: Device | str | None) -> Device | None:
@@ -63,37 +107,3 @@ def profile(device: Device | str | None) -> Device | None:
 
         return load_device(device)
     return device
-
-
-class Settings(NamedTuple):
-    """Everything :func:`analyze` takes besides the spec, width and resolution.
-
-    Commands that cost several configurations (compare, sweep) carry one of these.
-    """
-
-    params: str = "trainable"
-    overrides: Mapping[str, Value] = MappingProxyType({})
-    variant: str | None = None
-    execution: str = "fused"
-    dtype: str = "fp32"
-    device: Device | str | None = None
-
-    def analyze(
-        self,
-        spec: str,
-        width: float | None = None,
-        resolution: int | None = None,
-        variant: str | None = None,
-    ) -> ModelCost:
-        """``analyze`` with these settings; ``variant`` overrides the settings' variant."""
-        return analyze(
-            spec,
-            width,
-            resolution,
-            self.params,
-            self.overrides,
-            variant=variant or self.variant,
-            execution=self.execution,
-            dtype=self.dtype,
-            device=self.device,
-        )

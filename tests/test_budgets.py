@@ -5,19 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from lightcost import analyze
-from lightcost.analysis import budgets
 from lightcost.analysis.budgets import (
     Budget,
     Limit,
     Result,
     check,
     collect,
-    config_keys,
     limit_for,
     parse_limit,
     project_budgets,
@@ -299,33 +296,15 @@ def test_bad_budget_in_a_spec_is_located(tmp_path: Path, monkeypatch: pytest.Mon
         check(["net.yaml"], None)
 
 
-def test_new_figures_and_analysis_keywords_plug_in(
+def test_new_figures_plug_in(
     project: Callable[[str], str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A figure added to FIGURES and a keyword added to analyze() need no change in budgets."""
-    seen: dict[str, Any] = {}
-
-    def analyze_on(
-        spec: str,
-        width: float | None = None,
-        resolution: int | None = None,
-        params: str = "trainable",
-        overrides: dict[str, Any] | None = None,
-        text: str | None = None,
-        variant: str | None = None,
-        device: str | None = None,
-    ) -> Any:
-        seen["device"] = device
-        return analyze(spec, width, resolution, params, overrides, text, variant)
-
-    monkeypatch.setattr(budgets, "analyze", analyze_on)
+    """A figure added to FIGURES needs no change in budgets."""
     monkeypatch.setitem(
         FIGURES, "peak_memory", Figure("peak_memory", "Peak memory", "B", lambda c: 4 * 16 * 1024)
     )
-    assert config_keys()["device"] == "device"
-    path = project("budgets:\n  - {spec: specs/tiny.yaml, device: phone, peak_memory: 64KiB}\n")
+    path = project("budgets:\n  - {spec: specs/tiny.yaml, peak_memory: 64KiB}\n")
     report = check([], path)
-    assert seen["device"] == "phone"
     assert [(r.actual, r.limit.value, r.passed) for r in report.results] == [(65536, 65536, True)]
 
 

@@ -134,9 +134,9 @@ def test_compare_usage_errors(invoke: Invoke) -> None:
 
 def test_api_versus_matches_table() -> None:
     from lightcost.analysis.compare import versus
-    from lightcost.api import Settings
+    from lightcost.api import Config
 
-    result = versus("mobilenet_v2", 0.5, 160, Settings())
+    result = versus("mobilenet_v2", Config(width=0.5, resolution=160))
     config = analyze("mobilenet_v2", width=0.5, resolution=160).total()
     madds = next(r for r in result.rows if r.figure == "madds")
     assert madds.value == config.madds

@@ -15,7 +15,7 @@ import lightcost.analysis.sweep as sweep_module
 from conftest import Invoke
 from lightcost import analyze
 from lightcost.analysis.sweep import pareto, parse_range, recorded, sweep
-from lightcost.api import Settings
+from lightcost.api import Config
 from lightcost.cost.figures import FIGURES
 from lightcost.render.plot import terminal_scatter
 from lightcost.spec.expand import variants
@@ -65,7 +65,7 @@ def test_vectorized_equals_scalar(
     widths = sorted(rng.sample([0.25, 0.35, 0.5, 0.6, 0.75, 0.9, 1.0, 1.3, 1.4, 2.0], 3))
     resolutions = sorted(rng.sample(range(64, 336, 8), 4))
     spy = PathSpy(monkeypatch, allow_scalar=False)  # no bundled spec reads the resolution
-    result = sweep(spec, widths, resolutions, Settings(variant=variant))
+    result = sweep(spec, widths, resolutions, Config(variant=variant))
     assert result.count == len(widths) * len(resolutions)
     # every configuration went through the vectorized pass (none fell back)
     assert (spy.vectorized, spy.scalar) == (result.count, 0)
@@ -214,12 +214,14 @@ def test_front_option_errors(invoke: Invoke) -> None:
 
 
 def test_sweep_honours_execution_dtype_and_device() -> None:
-    settings = Settings(execution="unfused", dtype="fp16", device="gtx1080ti")
-    result = sweep("mobilenet_v2", [0.5, 1.0], [160, 224], settings)
-    assert set(recorded(settings)) == set(result.figures)
-    assert "latency" in result.figures and "latency" not in recorded(Settings())
+    config = Config(execution="unfused", dtype="fp16", device="gtx1080ti")
+    result = sweep("mobilenet_v2", [0.5, 1.0], [160, 224], config)
+    assert set(recorded(config)) == set(result.figures)
+    assert "latency" in result.figures and "latency" not in recorded(Config())
     for row in result.rows:
-        cost = settings.analyze("mobilenet_v2", row["width"], row["resolution"])
+        cost = config._replace(width=row["width"], resolution=row["resolution"]).analyze(
+            "mobilenet_v2"
+        )
         assert row["mac_bytes"] == FIGURES["mac_bytes"].get(cost)
         assert row["peak_activation"] == FIGURES["peak_activation"].get(cost)
         assert row["latency"] == pytest.approx(FIGURES["latency"].get(cost), rel=1e-12)

@@ -9,7 +9,7 @@ a project file, ``budgets.yaml``, whose ``budgets:`` list names the specs::
       - spec: specs/*.yaml      # a path or glob, relative to this file; or a bundled name
         madds: 600M
       - spec: mobilenet_v2
-        width: 0.75             # configuration keys: see config_keys()
+        width: 0.75             # configuration keys: see BUDGET_KEYS
         madds: 220M
         params: 2.7M
 
@@ -30,13 +30,14 @@ from __future__ import annotations
 import glob
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
-from lightcost.api import analyze
+from lightcost.api import Config
 from lightcost.core.errors import Loc, SpecError, did_you_mean
+from lightcost.cost.engine import PARAM_CONVENTIONS
 from lightcost.cost.figures import FIGURES, Figure
 from lightcost.spec.files import find_spec, read_spec
 from lightcost.spec.located import LList, LMap, check_keys, loc_of, parse_yaml
@@ -45,7 +46,6 @@ PROJECT_FILE = "budgets.yaml"
 PROJECT_KEY = "budgets"
 SPEC_SECTION = "budget"
 SPEC_KEY = "spec"
-RENAMED = {"set": "overrides", "convention": "params"}  # budget key -> analyze() keyword
 LIMIT_EXAMPLES = "e.g. 600M, 4.3M, 300k, 2MiB, 5ms"
 
 # suffix -> (dimension, factor to the dimension's base unit); dimension "" is a plain
@@ -84,16 +84,16 @@ class Limit:
 
 @dataclass(frozen=True)
 class Budget:
-    """Limits on one spec at one configuration (``config``: budget keys as written)."""
+    """Limits on one spec at one configuration (``config``: budget keys as written, read)."""
 
     spec: str
     config: Mapping[str, Any]
     limits: tuple[Limit, ...]
     loc: Loc
 
-    def arguments(self) -> dict[str, Any]:
-        """The configuration as keyword arguments of :func:`lightcost.analyze`."""
-        return {RENAMED.get(key, key): value for key, value in self.config.items()}
+    def as_config(self) -> Config:
+        """The configuration of the analysis, through :data:`BUDGET_KEYS`."""
+        return Config(**{BUDGET_KEYS[key].field: value for key, value in self.config.items()})
 
 
 @dataclass(frozen=True)
@@ -196,31 +196,49 @@ def limit_for(figure: Figure, raw: object, where: Loc) -> Limit:
 # -- budget entries ----------------------------------------------------------------------------
 
 
-def config_keys() -> dict[str, str]:
-    """Budget keys that configure the analysis, mapped to :func:`lightcost.analyze` keywords.
-
-    Every keyword of ``analyze`` except ``spec`` and ``text``, so a new one (a
-    ``device`` for latency) is a budget key too; ``overrides`` is written ``set``
-    and ``params`` (a figure name) ``convention``.
-    """
-    import inspect  # lazy: only budgets and the schema need it
-
-    spelled = {keyword: key for key, keyword in RENAMED.items()}
-    names = [name for name in inspect.signature(analyze).parameters if name not in ("spec", "text")]
-    return {spelled.get(name, name): name for name in names}
-
-
-def _config_value(key: str, value: Any, where: Loc) -> Any:
-    """A configuration value as analyze() takes it (analyze() checks the values themselves)."""
-    if key == "set":
-        if not isinstance(value, LMap) or not all(
-            isinstance(v, int | float | str) for v in value.values()
-        ):
-            raise SpecError("'set' must map spec vars to numbers or text", where)
-        return dict(value)
+def scalar(key: str, value: Any, where: Loc) -> int | float | str:
+    """A number or text, as written (the analysis checks the value itself)."""
     if not isinstance(value, int | float | str):
         raise SpecError(f"'{key}' must be a number or text", where)
-    return str(value) if key == "variant" else value
+    return value
+
+
+def text(key: str, value: Any, where: Loc) -> str:
+    """A number or text, as text (a variant named ``2`` is ``"2"``)."""
+    return str(scalar(key, value, where))
+
+
+def spec_vars(key: str, value: Any, where: Loc) -> dict[str, Any]:
+    """A mapping of spec vars to numbers or text."""
+    if not isinstance(value, LMap) or not all(
+        isinstance(v, int | float | str) for v in value.values()
+    ):
+        raise SpecError(f"'{key}' must map spec vars to numbers or text", where)
+    return dict(value)
+
+
+class BudgetKey(NamedTuple):
+    """A configuration key of a budget entry: the field of :class:`Config` it sets."""
+
+    field: str
+    read: Callable[[str, Any, Loc], Any]  # (key, value as written, where) -> the field's value
+    schema: Mapping[str, Any]  # JSON Schema of the value as written
+
+
+TEXT_SCHEMA = {"type": ["string", "number"]}
+VARS_SCHEMA = {"type": "object", "additionalProperties": {"type": ["number", "string", "boolean"]}}
+# key as written -> the Config field it sets; errors and the schema list them in this order.
+# ``params`` is a figure, so the convention is written ``convention``; ``overrides`` is ``set``.
+BUDGET_KEYS: dict[str, BudgetKey] = {
+    "width":      BudgetKey("width", scalar, {"type": "number", "exclusiveMinimum": 0}),
+    "resolution": BudgetKey("resolution", scalar, {"type": "integer", "minimum": 1}),
+    "convention": BudgetKey("params", scalar, {"enum": list(PARAM_CONVENTIONS)}),
+    "set":        BudgetKey("overrides", spec_vars, VARS_SCHEMA),
+    "variant":    BudgetKey("variant", text, TEXT_SCHEMA),
+    "execution":  BudgetKey("execution", scalar, TEXT_SCHEMA),
+    "dtype":      BudgetKey("dtype", scalar, TEXT_SCHEMA),
+    "device":     BudgetKey("device", scalar, TEXT_SCHEMA),
+}  # fmt: skip
 
 
 def parse_entry(entry: Any, where: Loc, spec: str, extra: tuple[str, ...] = ()) -> Budget:
@@ -233,19 +251,18 @@ def parse_entry(entry: Any, where: Loc, spec: str, extra: tuple[str, ...] = ()) 
             f"a budget must be a mapping of figures to limits, {LIMIT_EXAMPLES}",
             loc_of(entry, where),
         )
-    configuration = config_keys()
-    allowed = (*extra, *configuration, *FIGURES)
+    allowed = (*extra, *BUDGET_KEYS, *FIGURES)
     config: dict[str, Any] = {}
     limits: list[Limit] = []
     for key, value in entry.items():
         if key in FIGURES:
             limits.append(limit_for(FIGURES[key], value, entry.loc_of(key)))
-        elif key in configuration:
-            config[key] = _config_value(key, value, entry.loc_of(key))
+        elif key in BUDGET_KEYS:
+            config[key] = BUDGET_KEYS[key].read(key, value, entry.loc_of(key))
         elif key not in extra:
             raise SpecError(
                 f"unknown key '{key}' in a budget{did_you_mean(key, allowed)} "
-                f"(figures: {', '.join(FIGURES)}; configuration: {', '.join(configuration)})",
+                f"(figures: {', '.join(FIGURES)}; configuration: {', '.join(BUDGET_KEYS)})",
                 entry.key_loc(key),
             )
     if config and not limits:
@@ -345,11 +362,11 @@ def collect(specs: Sequence[str], project: str | None) -> list[Budget]:
 def measure(budget: Budget) -> list[Result]:
     """Analyze a budget's spec at its configuration and read every limited figure.
 
-    An error that does not point into a file (a configuration value analyze()
+    An error that does not point into a file (a configuration value the analysis
     rejects, a figure this configuration cannot give) is located at the budget.
     """
     try:
-        cost = analyze(budget.spec, **budget.arguments())
+        cost = budget.as_config().analyze(budget.spec)
         return [
             Result(budget, limit, cost.graph.name, FIGURES[limit.figure].get(cost))
             for limit in budget.limits

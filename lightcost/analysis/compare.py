@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from lightcost.api import Settings
+from lightcost.api import Config
 from lightcost.cost.engine import ModelCost
 from lightcost.cost.figures import FIGURES
 
@@ -20,9 +20,9 @@ COMPARED = ("params", "madds", "mac", "peak_activation", "other_ops")
 Number = int | float
 
 
-def default_figures(settings: Settings) -> tuple[str, ...]:
+def default_figures(config: Config) -> tuple[str, ...]:
     """The figures compared when none are named: :data:`COMPARED`, plus latency with a device."""
-    return (*COMPARED, "latency") if settings.device is not None else COMPARED
+    return (*COMPARED, "latency") if config.device is not None else COMPARED
 
 
 @dataclass(frozen=True)
@@ -59,28 +59,22 @@ def predicted_ratio(figure: str, alpha: float, rho: float) -> float | None:
     return None
 
 
-def versus(
-    spec: str,
-    width: float | None,
-    resolution: int | None,
-    settings: Settings,
-    figures: Sequence[str] = COMPARED,
-) -> Versus:
-    """The spec at (``width``, ``resolution``) against itself at width 1.0 and its own input."""
-    base = settings.analyze(spec)
-    config = settings.analyze(spec, width, resolution)
-    alpha = config.graph.width / base.graph.width
-    rho = config.graph.resolution / base.graph.resolution
+def versus(spec: str, config: Config, figures: Sequence[str] = COMPARED) -> Versus:
+    """The spec at ``config`` against itself at width 1.0 and its own input."""
+    base = config._replace(width=None, resolution=None).analyze(spec)
+    cost = config.analyze(spec)
+    alpha = cost.graph.width / base.graph.width
+    rho = cost.graph.resolution / base.graph.resolution
     rows = tuple(
         Ratio(
             name,
             FIGURES[name].get(base),
-            FIGURES[name].get(config),
+            FIGURES[name].get(cost),
             predicted_ratio(name, alpha, rho),
         )
         for name in figures
     )
-    return Versus(spec, base, config, rows)
+    return Versus(spec, base, cost, rows)
 
 
 @dataclass(frozen=True)
@@ -93,17 +87,13 @@ class Column:
 
 
 def side_by_side(
-    specs: Sequence[str],
-    width: float | None,
-    resolution: int | None,
-    settings: Settings,
-    figures: Sequence[str] = COMPARED,
+    specs: Sequence[str], config: Config, figures: Sequence[str] = COMPARED
 ) -> list[Column]:
-    """Each spec (``name@variant`` picks a variant) at the same width and resolution."""
+    """Each spec at ``config`` (``name@variant`` picks a variant over the config's)."""
     columns = []
     for spec in specs:
         name, variant = split_variant(spec)
-        cost = settings.analyze(name, width, resolution, variant)
+        cost = config._replace(variant=variant or config.variant).analyze(name)
         label = name + (f" {cost.graph.variant}" if cost.graph.variant else "")
         columns.append(Column(label, cost, {f: FIGURES[f].get(cost) for f in figures}))
     return columns

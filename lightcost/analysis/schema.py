@@ -3,7 +3,8 @@
 Generated from the tables the expander and the budget reader validate with
 (:data:`lightcost.spec.expand.TOP_KEYS` and the item key tuples, the op registry
 :data:`lightcost.ops.OPS` with its attribute kinds, the width rules, the
-figure registry and the budget configuration keys), so a new op, attribute or
+figure registry and the budget key table
+:data:`lightcost.analysis.budgets.BUDGET_KEYS`), so a new op, attribute or
 key appears here without an edit. A key the tables name but this module does
 not describe is allowed with any value: the schema never rejects a spec the
 expander accepts for lack of a description. Numbers may be written as
@@ -17,7 +18,6 @@ from typing import Any
 
 from lightcost.analysis import budgets
 from lightcost.core.rounding import RULES
-from lightcost.cost.engine import PARAM_CONVENTIONS
 from lightcost.cost.figures import FIGURES
 from lightcost.ops import ACTIVATIONS, OPS, REQUIRED, Attr, OpDef
 from lightcost.spec import expand
@@ -64,13 +64,6 @@ BLOCK_KEYS: dict[str, Schema] = {  # keys of expand.BLOCK_KEYS
     "nodes": {"type": "array", "items": REF_ITEM},
     "description": {"type": "string"},
 }  # fmt: skip
-CONFIG_KEYS: dict[str, Schema] = {  # budgets.config_keys()
-    "width": {"type": "number", "exclusiveMinimum": 0},
-    "resolution": {"type": "integer", "minimum": 1},
-    "variant": TEXT,
-    "set": {"type": "object", "additionalProperties": {"type": ["number", "string", "boolean"]}},
-    "convention": {"enum": list(PARAM_CONVENTIONS)},
-}
 
 
 def _object(properties: dict[str, Schema], **extra: Any) -> Schema:
@@ -106,7 +99,7 @@ def budget_entry(extra: dict[str, Schema] | None = None) -> Schema:
         name: {**limit_schema(), "description": f"upper limit on {figure.label}"}
         for name, figure in FIGURES.items()
     }
-    config = {key: CONFIG_KEYS.get(key, TEXT) for key in budgets.config_keys()}
+    config = {key: dict(entry.schema) for key, entry in budgets.BUDGET_KEYS.items()}
     return _object({**(extra or {}), **limits, **config})
 
 

@@ -21,20 +21,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lightcost.api import Settings, profile
+from lightcost.api import Config, load, profile
 from lightcost.core.errors import SpecError
 from lightcost.core.graph import INPUT, Graph, Shape
-from lightcost.cost.engine import ModelCost, cost_graph
+from lightcost.cost.engine import ModelCost
 from lightcost.cost.figures import FIGURES
 from lightcost.ops import OPS, ShapeError
-from lightcost.spec.expand import expand
-from lightcost.spec.files import read_spec
-from lightcost.spec.located import parse_yaml
 
 if TYPE_CHECKING:
     import numpy as np
-
-    from lightcost.cost.latency import Device
 
 
 @dataclass(frozen=True)
@@ -77,39 +72,76 @@ def parse_range(text: str, integer: bool = False) -> list[float]:
     return [int(v) if integer else round(v, 10) for v in values]
 
 
-def recorded(settings: Settings) -> tuple[str, ...]:
+def recorded(config: Config) -> tuple[str, ...]:
     """The figures a sweep records: every registered one, latency only with a device."""
-    return tuple(n for n, f in FIGURES.items() if not f.device or settings.device is not None)
+    return tuple(n for n, f in FIGURES.items() if not f.device or config.device is not None)
 
 
 def sweep(
     spec: str,
     widths: Sequence[float],
     resolutions: Sequence[int],
-    settings: Settings | None = None,
+    config: Config | None = None,
     text: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> SweepResult:
     """Figures of every (width, resolution) pair; ``progress(n)`` is called per width.
 
-    A configuration that cannot be built is reported in ``errors``; an error of
-    the spec itself (at its own width and resolution) is raised.
+    ``config`` gives everything but the sizes (its width and resolution are not
+    read). A configuration that cannot be built is reported in ``errors``; an
+    error of the spec itself (at its own width and resolution) is raised.
     """
     start = time.perf_counter()
-    settings = settings or Settings()
-    device = profile(settings.device)
-    names = recorded(settings)
-    data, file = (parse_yaml(text, spec), spec) if text is not None else read_spec(spec)
-    expand(data, file, None, None, settings.overrides, settings.variant)  # the spec itself
+    config = config or Config()
+    device = profile(config.device)  # a profile file is read once
+    config = config._replace(width=None, resolution=None, device=device)
+    data, file = load(spec, text)
+    config.expand(data, file)  # the spec itself
     ordered = sorted(set(resolutions))
+    groups, scalar, chosen = grouped(data, file, widths, ordered, config, progress)
     rows: list[dict[str, Any]] = []
-    errors: list[tuple[float, int, str]] = []
-    groups: dict[tuple[object, ...], list[tuple[float, Graph]]] = {}
-    scalar: list[float] = []  # widths costed one configuration at a time
+    for members in groups.values():
+        try:
+            rows += stacked_rows(members, ordered, config)
+        except (ShapeError, SpecError):
+            scalar += [w for w, _ in members]
+    found, errors = scalar_rows(data, file, scalar, ordered, config)
+    position = {w: i for i, w in enumerate(widths)}
+    rows = sorted(rows + found, key=lambda r: (position[r["width"]], r["resolution"]))
+    return SweepResult(
+        spec=spec,
+        variant=chosen,
+        figures=recorded(config),
+        widths=tuple(widths),
+        resolutions=tuple(dict.fromkeys(resolutions)),  # as given, without repeats
+        rows=tuple(rows),
+        errors=tuple(errors),
+        seconds=time.perf_counter() - start,
+    )
+
+
+Groups = dict[tuple[object, ...], list[tuple[float, Graph]]]
+
+
+def grouped(
+    data: Any,
+    file: str,
+    widths: Sequence[float],
+    ordered: Sequence[int],
+    config: Config,
+    progress: Callable[[int], None] | None,
+) -> tuple[Groups, list[float], str]:
+    """Widths expanded at the largest resolution, grouped by :func:`structure`.
+
+    Also the widths to cost one configuration at a time (resolution-dependent or
+    failing at the largest resolution) and the variant the spec chose.
+    """
+    groups: Groups = {}
+    scalar: list[float] = []
     chosen = ""
     for width in widths:
         try:
-            graph = expand(data, file, width, ordered[-1], settings.overrides, settings.variant)
+            graph = config._replace(width=width, resolution=ordered[-1]).expand(data, file)
             chosen = graph.variant
             if graph.resolution_dependent:
                 scalar.append(width)
@@ -119,40 +151,38 @@ def sweep(
             scalar.append(width)
         if progress is not None:
             progress(len(ordered))
-    for members in groups.values():
-        try:
-            figures = stacked_figures([g for _, g in members], ordered, settings, device, names)
-        except (ShapeError, SpecError):
-            scalar += [w for w, _ in members]
-            continue
-        columns = {name: values.tolist() for name, values in figures.items()}  # exact ints
-        for index, (width, _) in enumerate(members):
-            rows += [
-                {"width": width, "resolution": res, **{k: c[index][r] for k, c in columns.items()}}
-                for r, res in enumerate(ordered)
-            ]
-    for width in scalar:
+    return groups, scalar, chosen
+
+
+def stacked_rows(
+    members: Sequence[tuple[float, Graph]], ordered: Sequence[int], config: Config
+) -> list[dict[str, Any]]:
+    """The rows of a group of equally structured widths, from one vectorized pass."""
+    figures = stacked_figures([g for _, g in members], ordered, config, recorded(config))
+    columns = {name: values.tolist() for name, values in figures.items()}  # exact ints
+    return [
+        {"width": width, "resolution": res, **{k: c[index][r] for k, c in columns.items()}}
+        for index, (width, _) in enumerate(members)
+        for r, res in enumerate(ordered)
+    ]
+
+
+def scalar_rows(
+    data: Any, file: str, widths: Sequence[float], ordered: Sequence[int], config: Config
+) -> tuple[list[dict[str, Any]], list[tuple[float, int, str]]]:
+    """The rows of ``widths`` costed one configuration at a time, and the failures."""
+    rows: list[dict[str, Any]] = []
+    errors: list[tuple[float, int, str]] = []
+    names = recorded(config)
+    for width in widths:
         for res in ordered:
             try:
-                graph = expand(data, file, width, res, settings.overrides, settings.variant)
-                cost = cost_graph(
-                    graph, settings.params, settings.execution, settings.dtype, device
-                )
+                sized = config._replace(width=width, resolution=res)
+                cost = sized.cost(sized.expand(data, file))
                 rows.append({"width": width, "resolution": res, **scalar_figures(cost, names)})
             except SpecError as exc:
                 errors.append((width, res, str(exc)))
-    position = {w: i for i, w in enumerate(widths)}
-    rows.sort(key=lambda r: (position[r["width"]], r["resolution"]))
-    return SweepResult(
-        spec=spec,
-        variant=chosen,
-        figures=names,
-        widths=tuple(widths),
-        resolutions=tuple(dict.fromkeys(resolutions)),  # as given, without repeats
-        rows=tuple(rows),
-        errors=tuple(errors),
-        seconds=time.perf_counter() - start,
-    )
+    return rows, errors
 
 
 def scalar_figures(cost: ModelCost, names: Sequence[str]) -> dict[str, int | float]:
@@ -218,11 +248,7 @@ def stacked(graphs: Sequence[Graph], spatial: Mapping[str, tuple[Any, Any]], dty
 
 
 def stacked_figures(
-    graphs: Sequence[Graph],
-    resolutions: Sequence[int],
-    settings: Settings,
-    device: Device | None,
-    names: Sequence[str],
+    graphs: Sequence[Graph], resolutions: Sequence[int], config: Config, names: Sequence[str]
 ) -> dict[str, np.ndarray]:
     """Figures of every graph at every resolution: (widths x resolutions) arrays.
 
@@ -234,14 +260,7 @@ def stacked_figures(
     spatial = spatial_sizes(graphs[0], resolutions)
     grid = (len(graphs), len(resolutions))
     exact, approximate = (
-        cost_graph(
-            stacked(graphs, spatial, kind),
-            settings.params,
-            settings.execution,
-            settings.dtype,
-            device,
-        )
-        for kind in (np.int64, np.float64)
+        config.cost(stacked(graphs, spatial, kind)) for kind in (np.int64, np.float64)
     )
     figures = {}
     for name in names:

@@ -8,17 +8,17 @@ from typing import TypeVar
 import click
 
 from lightcost.analysis.compare import default_figures, side_by_side, split_variant, versus, winners
-from lightcost.analysis.sweep import parse_range, sweep
-from lightcost.api import Settings
+from lightcost.analysis.sweep import sweep
+from lightcost.api import Config
 from lightcost.cli.options import (
     config_options,
     format_option,
     model_options,
     note_ignored_width,
-    settings,
+    pass_config,
+    sizes,
 )
 from lightcost.cost.figures import FIGURES
-from lightcost.ops import MAX_SIZE
 from lightcost.render.table import use_style
 from lightcost.render.tradeoffs import (
     grid_text,
@@ -28,13 +28,12 @@ from lightcost.render.tradeoffs import (
     versus_json,
     versus_text,
 )
-from lightcost.spec.expand import MAX_WIDTH
 
 DEFAULT_SPEC = "mobilenet_v1"
 T = TypeVar("T")
 
 
-def figure_list(text: str | None, chosen: Settings) -> list[str]:
+def figure_list(text: str | None, chosen: Config) -> list[str]:
     """``params,madds`` checked against the figure registry; None: the default figures."""
     if text is None:
         return list(default_figures(chosen))
@@ -47,23 +46,6 @@ def figure_list(text: str | None, chosen: Settings) -> list[str]:
         if FIGURES[name].device and chosen.device is None:
             raise click.BadParameter(f"'{name}' needs --device", param_hint="--figures")
     return names
-
-
-def values(text: str | None, integer: bool, hint: str) -> list[float]:
-    """The values of a --width/--res list or range, or [] when not given.
-
-    Widths must be in (0, 16], resolutions in 1..2**16 (the expander's limits).
-    """
-    if text is None:
-        return []
-    try:
-        found = parse_range(text, integer)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint=hint) from None
-    high = MAX_SIZE if integer else MAX_WIDTH
-    if not found or not all(0 < v <= high for v in found):  # also false for nan
-        raise click.BadParameter(f"'{text}' must give values in (0, {high:g}]", param_hint=hint)
-    return found
 
 
 @click.command()
@@ -92,17 +74,12 @@ def values(text: str | None, integer: bool, hint: str) -> list[float]:
     "[default: params, madds, mac, peak_activation, other_ops; latency with --device].",
 )
 @format_option("table", "json")
+@pass_config
 def compare(
     specs: tuple[str, ...],
     width_text: str | None,
     res_text: str | None,
-    variant: str | None,
-    sets: tuple[str, ...],
-    params: str,
-    fold_bn: bool,
-    execution: str | None,
-    dtype: str | None,
-    device: str | None,
+    config: Config,
     figures_text: str | None,
     fmt: str,
 ) -> None:
@@ -121,38 +98,66 @@ def compare(
       lightcost compare --width 1,0.75,0.5,0.25 --res 224,192,160,128
       lightcost compare mobilenet_v2 shufflenet_v2@1.5x mobilenet_v3_small
     """
-    chosen = settings(params, fold_bn, sets, variant, execution, dtype, device)
-    figures = figure_list(figures_text, chosen)
-    widths = values(width_text, False, "--width")
-    resolutions = [int(r) for r in values(res_text, True, "--res")]
-    style = use_style()
+    figures = figure_list(figures_text, config)
+    widths, resolutions = sizes(width_text, res_text)
     names = list(specs) or [DEFAULT_SPEC]
+    grid = len(widths) > 1 or len(resolutions) > 1
     if len(names) > 1:
-        if len(widths) > 1 or len(resolutions) > 1:
+        if grid:
             raise click.UsageError("several specs are compared at one width and one resolution")
-        columns = side_by_side(names, first(widths), first(resolutions), chosen, figures)
-        best = winners(columns, figures)
-        text = (
-            side_by_side_json(columns, best)
-            if fmt == "json"
-            else side_by_side_text(columns, best, style)
-        )
-        click.echo(text)
+        compare_specs(names, at(config, widths, resolutions), figures, fmt)
         return
-    name, variant_here = split_variant(names[0])
-    chosen = chosen._replace(variant=variant_here or chosen.variant)
-    if len(widths) > 1 or len(resolutions) > 1:
-        grid = sweep(
-            name,
-            widths or [1.0],
-            resolutions or [chosen.analyze(name).graph.resolution],
-            chosen,
-        )
-        click.echo(rows_json(grid) if fmt == "json" else grid_text(grid, figures, style))
-        return
-    result = versus(name, first(widths), first(resolutions), chosen, figures)
-    note_ignored_width(first(widths), result.config)
+    name, variant = split_variant(names[0])
+    config = config._replace(variant=variant or config.variant)
+    if grid:
+        compare_grid(name, widths, resolutions, config, figures, fmt)
+    else:
+        compare_versus(name, at(config, widths, resolutions), figures, fmt)
+
+
+def compare_specs(names: list[str], config: Config, figures: list[str], fmt: str) -> None:
+    """Several specs side by side at one configuration, the best of each figure starred."""
+    columns = side_by_side(names, config, figures)
+    best = winners(columns, figures)
+    style = use_style()
+    text = (
+        side_by_side_json(columns, best)
+        if fmt == "json"
+        else side_by_side_text(columns, best, style)
+    )
+    click.echo(text)
+
+
+def compare_grid(
+    name: str,
+    widths: list[float],
+    resolutions: list[int],
+    config: Config,
+    figures: list[str],
+    fmt: str,
+) -> None:
+    """A grid of widths x resolutions (missing ones: width 1.0, the spec's input)."""
+    grid = sweep(
+        name,
+        widths or [1.0],
+        resolutions or [config.analyze(name).graph.resolution],
+        config,
+    )
+    style = use_style()
+    click.echo(rows_json(grid) if fmt == "json" else grid_text(grid, figures, style))
+
+
+def compare_versus(name: str, config: Config, figures: list[str], fmt: str) -> None:
+    """One configuration against the spec's baseline, with the alpha^2 rho^2 prediction."""
+    result = versus(name, config, figures)
+    note_ignored_width(config.width, result.config)
+    style = use_style()
     click.echo(versus_json(result) if fmt == "json" else versus_text(result, style))
+
+
+def at(config: Config, widths: Sequence[float], resolutions: Sequence[int]) -> Config:
+    """``config`` at the single width and resolution given (or the spec's own)."""
+    return config._replace(width=first(widths), resolution=first(resolutions))
 
 
 def first(found: Sequence[T]) -> T | None:

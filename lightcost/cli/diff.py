@@ -7,19 +7,38 @@ from typing import Any, TypeVar
 
 import click
 
-from lightcost.cli.options import format_option, params_convention, parse_sets, spec_options
+from lightcost.api import Config
+from lightcost.cli.options import (
+    device_option,
+    dtype_option,
+    execution_option,
+    format_option,
+    model_options,
+    parse_sets,
+    pass_config,
+    spec_options,
+)
 from lightcost.render.report import DIFF_FORMATS
 from lightcost.render.table import use_style
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_GREW = 1
 SIDES = ("old", "new")
+SIDE_FIELDS = {  # --SIDE-NAME parameter -> the Config field it sets
+    "width": "width",
+    "res": "resolution",
+    "variant": "variant",
+    "execution": "execution",
+    "dtype": "dtype",
+    "device": "device",
+}
 
 
 def side_options(side: str) -> Callable[[F], F]:
-    """--SIDE-width, --SIDE-res, --SIDE-variant, --SIDE-set: one side's configuration.
+    """One side's configuration: --SIDE-width, -res, -variant, -set, -exec, -dtype, -device.
 
-    Values are checked by the analysis itself (a bad one is a spec error, exit 2).
+    Sizes, variants and vars are checked by the analysis itself (a bad one is a
+    spec error, exit 2); the model options by click, as their shared ones.
     """
 
     def decorate(func: F) -> F:
@@ -32,6 +51,9 @@ def side_options(side: str) -> Callable[[F], F]:
                          help=f"Variant of {side.upper()} (overrides --variant)."),
             click.option(f"--{side}-set", f"{side}_sets", multiple=True, metavar="NAME=VALUE",
                          help=f"Spec var of {side.upper()}, over --set (repeatable)."),
+            execution_option(side),
+            dtype_option(side),
+            device_option(side),
         ]):  # fmt: skip
             func = decorator(func)
         return func
@@ -39,21 +61,12 @@ def side_options(side: str) -> Callable[[F], F]:
     return decorate
 
 
-def side_config(options: dict[str, Any], side: str) -> dict[str, Any]:
-    """analyze() keywords of one side: its own options over the shared ones."""
-
-    def pick(name: str) -> Any:
-        own = options[f"{side}_{name}"]
-        return options[name] if own is None else own
-
-    sets = {**parse_sets(options["sets"]), **parse_sets(options[f"{side}_sets"])}
-    return {
-        "width": pick("width"),
-        "resolution": pick("res"),
-        "variant": pick("variant"),
-        "overrides": sets,
-        "params": params_convention(options["params"], options["fold_bn"]),
-    }
+def side_config(shared: Config, options: dict[str, Any], side: str) -> Config:
+    """One side's configuration: its own options over the shared ones (its sets over --set)."""
+    own = {field: options[f"{side}_{name}"] for name, field in SIDE_FIELDS.items()}
+    overrides = {**shared.overrides, **parse_sets(options[f"{side}_sets"])}
+    given = {field: value for field, value in own.items() if value is not None}
+    return shared._replace(overrides=overrides, **given)
 
 
 def parse_percent(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
@@ -73,6 +86,7 @@ def parse_percent(ctx: click.Context, param: click.Parameter, value: str | None)
 @click.argument("old")
 @click.argument("new", required=False)
 @spec_options
+@model_options
 @side_options("old")
 @side_options("new")
 @click.option(
@@ -90,11 +104,13 @@ def parse_percent(ctx: click.Context, param: click.Parameter, value: str | None)
 )
 @format_option("table", *DIFF_FORMATS)
 @click.pass_context
+@pass_config
 def diff(
     ctx: click.Context,
     /,
     old: str,
     new: str | None,
+    config: Config,
     rev: str | None,
     fail_above: float | None,
     fmt: str,
@@ -103,27 +119,27 @@ def diff(
     """Compare the costs of OLD and NEW layer by layer (NEW defaults to OLD).
 
     Layers are matched by name; added and removed layers are shown; totals with
-    absolute and relative change. --width, --res, --variant, --set and --params
-    apply to both sides, --old-* and --new-* to one.
+    absolute and relative change. --width, --res, --variant, --set, --params,
+    --exec, --dtype and --device apply to both sides, --old-* and --new-* to one.
 
     \b
     Examples:
       lightcost diff mobilenet_v2 --new-width 0.75
       lightcost diff mobilenet_v1 mobilenet_v2 --format markdown
       lightcost diff specs/net.yaml --rev HEAD~1 --fail-above 5%
+      lightcost diff mobilenet_v2 --device gtx1080ti --new-dtype fp16
     """
     from lightcost.analysis.diff import compare, git_text
-    from lightcost.api import analyze
     from lightcost.render.report import render_diff
     from lightcost.spec.files import find_spec
 
-    configs = {side: side_config(options, side) for side in SIDES}
+    configs = {side: side_config(config, options, side) for side in SIDES}
     if rev is None:
-        before = analyze(old, **configs["old"])
+        before = configs["old"].analyze(old)
     else:
         text, name = git_text(find_spec(old), rev)
-        before = analyze(name, text=text, **configs["old"])
-    after = analyze(new or old, **configs["new"])
+        before = configs["old"].analyze(name, text)
+    after = configs["new"].analyze(new or old)
     result = compare(before, after)
     click.echo(render_diff(result, fmt, use_style()), nl=False)
     if fail_above is None:

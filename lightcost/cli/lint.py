@@ -10,12 +10,8 @@ import json
 import click
 
 from lightcost.analysis.lint import Finding, Limits, lint
-from lightcost.cli.options import (
-    execution_option,
-    format_option,
-    settings,
-    spec_options,
-)
+from lightcost.api import Config
+from lightcost.cli.options import execution_option, format_option, pass_config, spec_options
 from lightcost.cost.engine import ModelCost
 from lightcost.render.table import boxed, config, title, use_style
 
@@ -47,7 +43,7 @@ def findings_text(cost: ModelCost, findings: list[Finding]) -> str:
 @click.command("lint")
 @click.argument("spec")
 @spec_options
-@execution_option
+@execution_option()
 @click.option(
     "--g1-excess",
     type=click.FloatRange(0),
@@ -90,16 +86,11 @@ def findings_text(cost: ModelCost, findings: list[Finding]) -> str:
 )
 @format_option("table", "json")
 @click.pass_context
+@pass_config
 def lint_command(
     ctx: click.Context,
     spec: str,
-    width: float | None,
-    res: int | None,
-    variant: str | None,
-    sets: tuple[str, ...],
-    params: str,
-    fold_bn: bool,
-    execution: str | None,
+    config: Config,
     g1_excess: float,
     g2_overhead: float,
     g3_kernels: int,
@@ -122,7 +113,7 @@ def lint_command(
       lightcost lint shufflenet_v1 --set groups=8
       lightcost lint mobilenet_v2 --g1-excess 50 --format json
     """
-    cost = settings(params, fold_bn, sets, variant, execution).analyze(spec, width, res)
+    cost = config.analyze(spec)
     limits = Limits(g1_excess / 100, g2_overhead / 100, g3_kernels, g3_branches, g4_share / 100)
     findings = lint(cost, limits)
     click.echo(

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from lightcost.api import analyze
+from lightcost.api import Config
 from lightcost.cli.options import format_option
 from lightcost.render.table import boxed, use_style
 from lightcost.spec.expand import variants
@@ -20,7 +20,7 @@ def catalogue() -> list[dict[str, object]]:
         data, _ = read_spec(name)
         described = str(data.get("description", ""))
         for variant, text in (variants(data) or {"": described}).items():
-            total = analyze(name, variant=variant or None).total()
+            total = Config(variant=variant or None).analyze(name).total()
             entries.append(
                 {
                     "spec": name,

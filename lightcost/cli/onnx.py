@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from lightcost.cli.options import parse_sets, size_options, text_output_option, writable_file
+from lightcost.api import Config
+from lightcost.cli.options import pass_config, size_options, text_output_option, writable_file
 from lightcost.core.errors import SpecError
 from lightcost.interop.onnx.importer import INSTALL_HINT
 
@@ -23,11 +24,10 @@ def import_command(model: str, output: str) -> None:
       lightcost import model.onnx -o model.yaml
       lightcost table model.onnx
     """
-    from lightcost.api import build
     from lightcost.interop.onnx.importer import onnx_spec_text
 
     text = onnx_spec_text(model)
-    graph = build(model, text=text)  # the spec must expand before it is written
+    graph = Config().build(model, text)  # the spec must expand before it is written
     with click.open_file(output, "w") as handle:
         handle.write(text)
     if output != "-":
@@ -49,15 +49,8 @@ def import_command(model: str, output: str) -> None:
     "--set", "sets", multiple=True, metavar="NAME=VALUE", help="Override a spec var (repeatable)."
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights.")
-def export_command(
-    spec: str,
-    output: str,
-    width: float | None,
-    res: int | None,
-    variant: str | None,
-    sets: tuple[str, ...],
-    seed: int,
-) -> None:
+@pass_config
+def export_command(spec: str, config: Config, output: str, seed: int) -> None:
     """Write SPEC as an ONNX model with random weights (opset 17, batch 1, float32).
 
     Run it with any ONNX runtime to measure what lightcost estimates; importing
@@ -68,9 +61,7 @@ def export_command(
       lightcost export mobilenet_v2 -o mobilenet_v2.onnx
       lightcost export shufflenet_v2 --variant 0.5x --res 160 -o small.onnx
     """
-    from lightcost.api import build
-
-    graph = build(spec, width, res, parse_sets(sets), variant=variant)
+    graph = config.build(spec)
     try:
         import onnx
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 import yaml
 
-from lightcost.api import Settings
+from lightcost.api import Config
 from lightcost.cost.engine import PARAM_CONVENTIONS, ModelCost
 from lightcost.cost.memory import DTYPES, EXECUTIONS
 from lightcost.ops import MAX_SIZE
+from lightcost.spec.expand import MAX_WIDTH
 from lightcost.spec.expr import Value
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,6 +48,31 @@ def number_text(text: str) -> int | float | str:
     except ValueError:
         return text
     return int(number) if number.is_integer() else number
+
+
+def size_list(text: str | None, integer: bool, hint: str) -> list[float]:
+    """The values of a --width/--res list or range, or [] when not given.
+
+    Widths must be in (0, 16], resolutions in 1..2**16 (the expander's limits).
+    """
+    from lightcost.analysis.sweep import parse_range  # lazy: only grids (compare, sweep) need it
+
+    if text is None:
+        return []
+    try:
+        found = parse_range(text, integer)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=hint) from None
+    high = MAX_SIZE if integer else MAX_WIDTH
+    if not found or not all(0 < v <= high for v in found):  # also false for nan
+        raise click.BadParameter(f"'{text}' must give values in (0, {high:g}]", param_hint=hint)
+    return found
+
+
+def sizes(width_text: str | None, res_text: str | None) -> tuple[list[float], list[int]]:
+    """The widths and resolutions of --width and --res lists or ranges (see size_list)."""
+    widths = size_list(width_text, False, "--width")
+    return widths, [int(r) for r in size_list(res_text, True, "--res")]
 
 
 def params_convention(params: str, fold_bn: bool) -> str:
@@ -111,32 +138,68 @@ def config_options(func: F) -> F:
     return apply(decorators, func)
 
 
-execution_option = click.option(
-    "--exec",
-    "execution",
-    type=click.Choice(list(EXECUTIONS)),
-    default=None,
-    help="Execution model of memory access cost: fused (default: conv+BN+activation one "
-    "kernel) or unfused (every op its own kernel).",
-)
-dtype_option = click.option(
-    "--dtype",
-    type=click.Choice(list(DTYPES)),
-    default=None,
-    help="Bytes per element of MAC and activation memory (default fp32).",
-)
-device_option = click.option(
-    "--device",
-    metavar="NAME|FILE",
-    default=None,
-    help="Device profile (bundled: gtx1080ti, snapdragon810_a57; or a YAML file, see "
-    "lightcost calibrate): adds estimated latency per layer and in total.",
-)
+def sided(side: str, flag: str, dest: str, what: str, help: str, **attrs: Any) -> Callable[[F], F]:
+    """``--FLAG`` with ``help``; with a ``side`` (a diff's old or new), ``--SIDE-FLAG``.
+
+    A side's option (parameter ``SIDE_DEST``) is ``what`` of that side only, over ``--FLAG``.
+    """
+    if side:
+        own = f"{what} of {side.upper()} (overrides --{flag})."
+        option: Callable[[F], F] = click.option(
+            f"--{side}-{flag}", f"{side}_{dest}", help=own, **attrs
+        )
+    else:
+        option = click.option(f"--{flag}", dest, help=help, **attrs)
+    return option
+
+
+def execution_option(side: str = "") -> Callable[[F], F]:
+    """--exec (or --SIDE-exec): the execution model of memory access cost."""
+    return sided(
+        side,
+        "exec",
+        "execution",
+        "Execution model",
+        "Execution model of memory access cost: fused (default: conv+BN+activation one "
+        "kernel) or unfused (every op its own kernel).",
+        type=click.Choice(list(EXECUTIONS)),
+        default=None,
+    )
+
+
+def dtype_option(side: str = "") -> Callable[[F], F]:
+    """--dtype (or --SIDE-dtype): bytes per element of the memory figures."""
+    return sided(
+        side,
+        "dtype",
+        "dtype",
+        "Dtype",
+        "Bytes per element of MAC and activation memory (default fp32).",
+        type=click.Choice(list(DTYPES)),
+        default=None,
+    )
+
+
+def device_option(side: str = "") -> Callable[[F], F]:
+    """--device (or --SIDE-device): a device profile, for latency."""
+    return sided(
+        side,
+        "device",
+        "device",
+        "Device profile",
+        "Device profile (bundled: gtx1080ti, snapdragon810_a57; or a YAML file, see "
+        "lightcost calibrate): adds estimated latency per layer and in total.",
+        metavar="NAME|FILE",
+        default=None,
+    )
 
 
 def model_options(func: F) -> F:
     """--exec, --dtype, --device: how memory access and latency are estimated."""
-    return apply([execution_option, dtype_option, device_option], func)
+    return apply([execution_option(), dtype_option(), device_option()], func)
+
+
+MODEL_OPTIONS = ("execution", "dtype", "device")  # parameters of model_options, as Config fields
 
 
 def format_option(*choices: str, help: str = "Output format.") -> Callable[[F], F]:
@@ -190,24 +253,42 @@ def text_output_option(what: str) -> Callable[[F], F]:
     return option
 
 
-def settings(
-    params: str,
-    fold_bn: bool,
-    sets: tuple[str, ...],
-    variant: str | None,
-    execution: str | None = None,
-    dtype: str | None = None,
-    device: str | None = None,
-) -> Settings:
-    """The analysis settings from the shared options (config_options, model_options)."""
-    return Settings(
-        params_convention(params, fold_bn),
-        parse_sets(sets),
-        variant,
-        execution or "fused",
-        dtype or "fp32",
-        device,
-    )
+def read_config(options: dict[str, Any]) -> Config:
+    """The configuration the shared options give; their values are taken out of ``options``.
+
+    ``options`` are a command's keyword arguments (size, config and model
+    options); an option the command does not have leaves its Config default.
+    """
+    fields = {
+        "width": options.pop("width", None),
+        "resolution": options.pop("res", None),
+        "params": params_convention(
+            options.pop("params", "trainable"), options.pop("fold_bn", False)
+        ),
+        "overrides": parse_sets(options.pop("sets", ())),
+        "variant": options.pop("variant", None),
+        **{name: options.pop(name, None) for name in MODEL_OPTIONS},
+    }
+    return Config(**{field: value for field, value in fields.items() if value is not None})
+
+
+def pass_config(func: F) -> F:
+    """Call the command with one ``config`` (:func:`read_config`) for its shared options.
+
+    Goes below the options (just above ``def``), so they decorate what it returns.
+    """
+
+    @functools.wraps(func)
+    def command(*args: Any, **options: Any) -> Any:
+        return func(*args, config=read_config(options), **options)
+
+    return cast(F, command)
+
+
+def model_options_given() -> bool:
+    """Whether --exec, --dtype or --device was given to the running command."""
+    given = click.get_current_context().params
+    return any(given.get(name) is not None for name in MODEL_OPTIONS)
 
 
 def spec_options(func: F) -> F:

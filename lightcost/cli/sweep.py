@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 import click
 
-from lightcost.analysis.sweep import pareto, recorded, sweep
-from lightcost.api import Settings
-from lightcost.cli.compare import values
-from lightcost.cli.options import config_options, model_options, settings, writable_file
+from lightcost.analysis.sweep import SweepResult, pareto, recorded, sweep
+from lightcost.api import Config
+from lightcost.cli.options import config_options, model_options, pass_config, sizes, writable_file
 from lightcost.cost.figures import FIGURES
 from lightcost.render.plot import PLOT_FORMATS, save_plot, terminal_scatter
 from lightcost.render.table import use_style
@@ -20,7 +20,7 @@ from lightcost.render.tradeoffs import front_text, rows_csv, rows_json
 EXIT_NOTHING_VALID = 2
 
 
-def front_axes(text: str, chosen: Settings) -> tuple[str, bool, str, bool]:
+def front_axes(text: str, chosen: Config) -> tuple[str, bool, str, bool]:
     """``madds,params`` or ``madds:min,params:max`` -> (x, x_max, y, y_max); y defaults to max."""
     parts = [p.strip() for p in text.split(",")]
     if len(parts) != 2:
@@ -118,17 +118,12 @@ def progress_bar(total: int, enabled: bool) -> Iterator[Callable[[int], None]]:
     show_default=True,
     help="Progress bar on stderr for long sweeps (terminal only).",
 )
+@pass_config
 def sweep_command(
     spec: str,
     width_text: str,
     res_text: str,
-    variant: str | None,
-    sets: tuple[str, ...],
-    params: str,
-    fold_bn: bool,
-    execution: str | None,
-    dtype: str | None,
-    device: str | None,
+    config: Config,
     output: str | None,
     front_text_: str,
     plot: str | None,
@@ -149,12 +144,10 @@ def sweep_command(
       lightcost sweep mobilenet_v1 --width 0.25:1.0:0.25 --res 128:224:32 -o grid.csv
       lightcost sweep mobilenet_v2 --front madds,mac:min --plot front.png
     """
-    chosen = settings(params, fold_bn, sets, variant, execution, dtype, device)
-    x, x_max, y, y_max = front_axes(front_text_, chosen)
-    widths = values(width_text, False, "--width")
-    resolutions = [int(r) for r in values(res_text, True, "--res")]
+    x, x_max, y, y_max = front_axes(front_text_, config)
+    widths, resolutions = sizes(width_text, res_text)
     with progress_bar(len(widths) * len(set(resolutions)), progress) as advance:
-        result = sweep(spec, widths, resolutions, chosen, progress=advance)
+        result = sweep(spec, widths, resolutions, config, progress=advance)
     if not result.rows:
         width, res, message = result.errors[0]
         click.echo(
@@ -178,12 +171,18 @@ def sweep_command(
     click.echo(front_text(front, x, y, style))
     for width, res, message in result.errors[:5]:
         click.echo(f"invalid: width {width:g}, resolution {res}: {message}", err=True)
+    if plot:
+        draw(plot, result, front, x, y)
+
+
+def draw(plot: str, result: SweepResult, front: list[Mapping[str, Any]], x: str, y: str) -> None:
+    """The sweep and its front, in the terminal (``plot`` is ``-``) or to a file."""
     if plot == "-":
         click.echo(terminal_scatter(result.rows, front, x, y))
-    elif plot:
-        title = f"{result.spec}: {FIGURES[y].label} vs {FIGURES[x].label}"
-        try:
-            save_plot(plot, result.rows, front, x, y, title)
-        except ImportError as exc:
-            raise click.ClickException(str(exc)) from None
-        click.echo(f"plot written to {plot}")
+        return
+    title = f"{result.spec}: {FIGURES[y].label} vs {FIGURES[x].label}"
+    try:
+        save_plot(plot, result.rows, front, x, y, title)
+    except ImportError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"plot written to {plot}")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import click
 
+from lightcost.api import Config
 from lightcost.cli.options import (
     format_option,
     model_options,
+    model_options_given,
     note_ignored_width,
-    settings,
+    pass_config,
     spec_options,
 )
 from lightcost.render.table import UNITS, print_table, to_csv, to_json, to_markdown
@@ -46,22 +48,9 @@ from lightcost.render.table import UNITS, print_table, to_csv, to_json, to_markd
     "replaces (ratio 1/N + 1/Dk^2).",
 )
 @model_options
+@pass_config
 def table(
-    spec: str,
-    width: float | None,
-    res: int | None,
-    variant: str | None,
-    sets: tuple[str, ...],
-    params: str,
-    fold_bn: bool,
-    fmt: str,
-    unit: str,
-    depth: int | None,
-    by: str,
-    explain: bool,
-    execution: str | None,
-    dtype: str | None,
-    device: str | None,
+    spec: str, config: Config, fmt: str, unit: str, depth: int | None, by: str, explain: bool
 ) -> None:
     """Cost table of SPEC (a YAML file, or a bundled spec name such as mobilenet_v1).
 
@@ -73,11 +62,9 @@ def table(
       lightcost table mobilenet_v1 --by op --params weights   # paper Table 2
       lightcost table mobilenet_v2 --device gtx1080ti --dtype fp16 --exec unfused
     """
-    cost = settings(params, fold_bn, sets, variant, execution, dtype, device).analyze(
-        spec, width, res
-    )
-    note_ignored_width(width, cost)
-    memory = any(option is not None for option in (execution, dtype, device))
+    cost = config.analyze(spec)
+    note_ignored_width(config.width, cost)
+    memory = model_options_given()
     if fmt == "json":
         click.echo(to_json(cost, unit))
     elif fmt == "csv":
