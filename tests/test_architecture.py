@@ -78,7 +78,6 @@ LONG = {
     "lightcost/interop/onnx/importer.py:_Importer": 485,
     "lightcost/spec/expand.py:_Expander": 643,
     "lightcost/cli/compare.py:compare": 61,
-    "lightcost/cli/sweep.py:sweep_command": 69,
     "lightcost/analysis/sweep.py:sweep": 71,
 }
 

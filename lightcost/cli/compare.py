@@ -19,7 +19,7 @@ from lightcost.cli.options import (
 )
 from lightcost.cost.figures import FIGURES
 from lightcost.ops import MAX_SIZE
-from lightcost.render.table import use_style
+from lightcost.render.text import use_style
 from lightcost.render.tradeoffs import (
     grid_text,
     rows_json,

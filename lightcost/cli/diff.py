@@ -9,7 +9,7 @@ import click
 
 from lightcost.cli.options import format_option, params_convention, parse_sets, spec_options
 from lightcost.render.report import DIFF_FORMATS
-from lightcost.render.table import use_style
+from lightcost.render.text import use_style
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_GREW = 1
@@ -114,7 +114,7 @@ def diff(
     """
     from lightcost.analysis.diff import compare, git_text
     from lightcost.api import analyze
-    from lightcost.render.report import render_diff
+    from lightcost.render.report import grown_text, render_diff
     from lightcost.spec.files import find_spec
 
     configs = {side: side_config(options, side) for side in SIDES}
@@ -130,7 +130,6 @@ def diff(
         return
     grown = result.grown(fail_above)
     for total in grown:
-        relative = "from 0" if total.relative is None else f"by {100 * total.relative:+.2f}%"
-        click.echo(f"{total.figure.label} grew {relative} (more than {fail_above:g}%)", err=True)
+        click.echo(grown_text(total, fail_above), err=True)
     if grown:
         ctx.exit(EXIT_GREW)

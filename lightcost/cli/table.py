@@ -11,7 +11,8 @@ from lightcost.cli.options import (
     settings,
     spec_options,
 )
-from lightcost.render.table import UNITS, print_table, to_csv, to_json, to_markdown
+from lightcost.render.table import UNITS, render_table
+from lightcost.render.text import use_style
 
 
 @click.command()
@@ -78,11 +79,5 @@ def table(
     )
     note_ignored_width(width, cost)
     memory = any(option is not None for option in (execution, dtype, device))
-    if fmt == "json":
-        click.echo(to_json(cost, unit))
-    elif fmt == "csv":
-        click.echo(to_csv(cost), nl=False)
-    elif fmt == "markdown":
-        click.echo(to_markdown(cost, unit, by, depth, memory, explain), nl=False)
-    else:
-        print_table(cost, unit, by, depth, explain, memory)
+    text = render_table(cost, fmt, unit, by, depth, explain, memory, use_style())
+    click.echo(text, nl=False)

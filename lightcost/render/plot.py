@@ -51,6 +51,11 @@ def terminal_scatter(
     return "\n".join(lines)
 
 
+def plot_title(spec: str, x: str, y: str) -> str:
+    """``mobilenet_v2: Params vs MAdds``."""
+    return f"{spec}: {FIGURES[y].label} vs {FIGURES[x].label}"
+
+
 def save_plot(
     path: str, rows: Sequence[Row], front: Sequence[Row], x: str, y: str, title: str
 ) -> None:

@@ -1,20 +1,22 @@
 """Render budget checks and cost diffs: text tables, JSON, JUnit XML, GitHub annotations, Markdown.
 
-Rendering never computes costs. Text tables use :func:`lightcost.render.table.boxed`;
-exceeded budgets are marked ``EXCEEDED`` (and red on a styled terminal).
-Locations are ``file:line`` of the budget's limit, the file relative to the
-current directory when it is inside it.
+Rendering never computes costs. Text tables use :func:`lightcost.render.text.boxed`,
+Markdown :func:`lightcost.render.text.markdown_table` (cells escaped). Exceeded
+budgets are marked ``EXCEEDED`` (and red on a styled terminal). Locations are
+``file:line`` of the budget's limit, the file relative to the current directory
+when it is inside it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lightcost.cost.engine import SUMMED
-from lightcost.render.table import bold, boxed, config, layer_record, shape_text, title
+from lightcost.render.table import config, layer_record, shape_text, title
+from lightcost.render.text import bold, boxed, markdown_table
 
 if TYPE_CHECKING:
     from lightcost.analysis.budgets import Report, Result
@@ -25,7 +27,9 @@ CHECK_HEAD = ["Status", "Model", "Configuration", "Figure", "Limit", "Actual", "
 CHECK_RIGHT = [False, False, False, False, True, True, True, False]
 DIFF_HEAD = ["Layer", "Change", "Output (old -> new)", "Params old", "Params new", "Params +/-",
              "MAdds old", "MAdds new", "MAdds +/-", "MAdds %"]  # fmt: skip
+DIFF_RIGHT = [i > 2 for i in range(len(DIFF_HEAD))]
 TOTAL_HEAD = ["Figure", "Old", "New", "Change", "Relative"]
+TOTAL_RIGHT = [i > 0 for i in range(len(TOTAL_HEAD))]
 
 
 # -- numbers and places ------------------------------------------------------------------------
@@ -246,21 +250,6 @@ def check_github(report: Report) -> str:
     return "\n".join([*lines, summary(report)]) + "\n"
 
 
-def _cell(text: str) -> str:
-    """A Markdown table cell (pipes escaped)."""
-    return text.replace("|", "\\|")
-
-
-def markdown_table(head: list[str], right: list[bool], rows: Sequence[list[str]]) -> list[str]:
-    """Lines of a Markdown pipe table."""
-    align = ["---:" if r else "---" for r in right]
-    return [
-        "| " + " | ".join(head) + " |",
-        "|" + "|".join(align) + "|",
-        *("| " + " | ".join(_cell(c) for c in row) + " |" for row in rows),
-    ]
-
-
 def check_markdown(report: Report) -> str:
     """A heading with the verdict and a table of every budget, for a PR comment or job summary."""
     mark = ":white_check_mark:" if report.passed else ":x:"
@@ -271,7 +260,7 @@ def check_markdown(report: Report) -> str:
         rows.append(cells)
     lines = [f"### {mark} lightcost check: {summary(report)}", ""]
     if rows:
-        lines += markdown_table(CHECK_HEAD, CHECK_RIGHT, rows)
+        lines += markdown_table(CHECK_HEAD, rows, CHECK_RIGHT, escape=True)
     return "\n".join(lines) + "\n"
 
 
@@ -339,12 +328,12 @@ def diff_counts(diff: CostDiff) -> str:
 def diff_table(diff: CostDiff, style: bool) -> str:
     """The per-layer table and the totals table."""
     layers = boxed(
-        "Per layer", DIFF_HEAD, [diff_cells(layer) for layer in diff.layers],
-        [i > 2 for i in range(len(DIFF_HEAD))], style, total=False,
+        "Per layer", DIFF_HEAD, [diff_cells(layer) for layer in diff.layers], DIFF_RIGHT, style,
+        total=False,
     )  # fmt: skip
     totals = boxed(
-        "Totals", TOTAL_HEAD, [total_cells(t) for t in diff.totals],
-        [i > 0 for i in range(len(TOTAL_HEAD))], style, total=False,
+        "Totals", TOTAL_HEAD, [total_cells(t) for t in diff.totals], TOTAL_RIGHT, style,
+        total=False,
     )  # fmt: skip
     return "\n".join([*diff_titles(diff), layers, diff_counts(diff), totals]) + "\n"
 
@@ -387,16 +376,22 @@ def diff_markdown(diff: CostDiff) -> str:
         "",
         *(f"- {line}" for line in diff_titles(diff)),
         "",
-        *markdown_table(TOTAL_HEAD, [i > 0 for i in range(len(TOTAL_HEAD))],
-                        [total_cells(t) for t in diff.totals]),
+        *markdown_table(TOTAL_HEAD, [total_cells(t) for t in diff.totals], TOTAL_RIGHT,
+                        escape=True),
         "",
         f"<details><summary>Per layer: {diff_counts(diff)}</summary>",
         "",
-        *markdown_table(DIFF_HEAD, [i > 2 for i in range(len(DIFF_HEAD))], rows),
+        *markdown_table(DIFF_HEAD, rows, DIFF_RIGHT, escape=True),
         "",
         "</details>",
     ]  # fmt: skip
     return "\n".join(lines) + "\n"
+
+
+def grown_text(total: TotalDiff, limit: float) -> str:
+    """``MAdds grew by +12.34% (more than 5%)``, for ``diff --fail-above``."""
+    relative = "from 0" if total.relative is None else f"by {100 * total.relative:+.2f}%"
+    return f"{total.figure.label} grew {relative} (more than {limit:g}%)"
 
 
 DIFF_FORMATS: dict[str, Callable[[CostDiff], str]] = {"json": diff_json, "markdown": diff_markdown}

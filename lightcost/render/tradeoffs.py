@@ -1,6 +1,6 @@
 """Render comparisons and sweeps (:mod:`lightcost.analysis.compare`, `.sweep`).
 
-Text tables reuse :func:`lightcost.render.table.boxed`; JSON carries exact integers.
+Text tables use :func:`lightcost.render.text.boxed`; JSON carries exact integers.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from lightcost.analysis.compare import Column, Versus
 from lightcost.analysis.sweep import SweepResult
 from lightcost.cost.figures import FIGURES
-from lightcost.render.table import boxed
+from lightcost.render.text import boxed
 
 
 def figure_text(name: str, value: float) -> str:
@@ -114,10 +114,31 @@ def grid_text(result: SweepResult, figures: Sequence[str], style: bool) -> str:
         title = f"{result.spec}{variant}: {FIGURES[name].label} ({unit})"
         right = [False] + [True] * len(result.resolutions)
         parts.append(boxed(title, head, cells, right, style, total=False))
-    parts += [
-        f"error at width {w:g}, resolution {res}: {message}" for w, res, message in result.errors
-    ]
+    parts += [f"error at {failure(*error)}" for error in result.errors]
     return "\n\n".join(parts)
+
+
+def failure(width: float, resolution: int, message: str) -> str:
+    """``width 0.5, resolution 4: <why the configuration is invalid>``."""
+    return f"width {width:g}, resolution {resolution}: {message}"
+
+
+def sweep_summary(result: SweepResult, output: str | None) -> str:
+    """``mobilenet_v2: 9 configurations (9 valid, 0 invalid) in 0.012 s, 750 per second``."""
+    rate = result.count / result.seconds if result.seconds else float("inf")
+    variant = f" {result.variant}" if result.variant else ""
+    return (
+        f"{result.spec}{variant}: {result.count} configurations ({len(result.rows)} valid, "
+        f"{len(result.errors)} invalid) in {result.seconds:.3f} s, {rate:,.0f} per second"
+        + (f"; all written to {output}" if output else "")
+    )
+
+
+def sweep_problems(result: SweepResult, shown: int = 5) -> list[str]:
+    """Lines for stderr: why nothing is valid, or the first ``shown`` invalid configurations."""
+    if not result.rows:
+        return [f"error: no valid configuration; at {failure(*result.errors[0])}"]
+    return [f"invalid: {failure(*error)}" for error in result.errors[:shown]]
 
 
 def rows_json(result: SweepResult, extra: Mapping[str, Any] | None = None) -> str:
