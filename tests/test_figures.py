@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from conftest import Invoke
+from lightcost import analyze
 from lightcost.cost.figures import (
     FIGURES,
     MICROSECONDS,
@@ -12,6 +16,7 @@ from lightcost.cost.figures import (
     Figure,
     value_text,
 )
+from lightcost.render.plot import terminal_scatter
 
 # figure -> (a representative raw value, its text, its text with symbol=True)
 SHOWN = {
@@ -109,3 +114,49 @@ def test_scales_of_tables_grids_and_axes() -> None:
         assert MILLISECONDS.of(value) == value * 1e3  # exactly: x 1000, not / 0.001
         assert MICROSECONDS.of(value) == value * 1e6
         assert MILLIONS.of(value * 1e9) == value * 1e9 / 1e6
+
+
+SWEEP = ["sweep", "mobilenet_v2", "-w", "0.5,1.0", "-r", "128,224", "--no-progress"]
+LATENCY_FRONT = [*SWEEP, "--front", "latency:min,params", "--device", "gtx1080ti"]
+
+
+def test_sweep_front_shows_latency_in_ms(invoke: Invoke) -> None:
+    result = invoke(*LATENCY_FRONT)
+    assert result.exit_code == 0, result.output
+    seconds = analyze("mobilenet_v2", 0.5, 128, device="gtx1080ti").total().latency
+    assert seconds is not None
+    row = next(line for line in result.stdout.splitlines() if line.startswith("│ 0.5 "))
+    assert f" {FIGURES['latency'].text(seconds)} │" in row
+    assert "0.000" not in row  # not raw seconds
+
+
+def test_terminal_plot_ticks_use_the_figure_format() -> None:
+    rows = [{"latency": s, "params": p} for s, p in [(0.0003, 1_000), (0.0005, 2_000_000)]]
+    text = terminal_scatter(rows, rows[:1], "latency", "params", width=30, height=3)
+    assert "2,000,000 |" in text and "1,000 |" in text
+    assert text.splitlines()[-1].split() == ["0.300", "ms", "0.500", "ms"]
+
+
+def test_plot_file_axis_says_the_unit(
+    invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    matplotlib = pytest.importorskip("matplotlib")
+    monkeypatch.setitem(matplotlib.rcParams, "svg.fonttype", "none")  # text as text
+    path = tmp_path / "front.svg"
+    result = invoke(*LATENCY_FRONT, "--plot", str(path))
+    assert result.exit_code == 0, result.output
+    svg = path.read_text()
+    assert "Estimated latency (ms)" in svg and "Params (millions)" in svg
+
+
+def test_check_shows_latency_in_ms(
+    invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    budget = "budgets:\n  - {spec: mobilenet_v1, device: gtx1080ti, latency: 1ms}\n"
+    (tmp_path / "budgets.yaml").write_text(budget, encoding="utf-8")
+    seconds = analyze("mobilenet_v1", device="gtx1080ti").total().latency
+    assert seconds is not None
+    result = invoke("check")
+    assert result.exit_code == 0, result.output
+    assert f" {FIGURES['latency'].text(seconds)} │" in result.stdout
