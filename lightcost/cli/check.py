@@ -9,7 +9,7 @@ import click
 from lightcost.cli.options import format_option
 from lightcost.core.errors import SpecError
 from lightcost.render.report import CHECK_FORMATS
-from lightcost.render.table import use_style
+from lightcost.render.text import use_style
 
 EXIT_EXCEEDED = 1
 

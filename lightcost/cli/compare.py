@@ -19,7 +19,7 @@ from lightcost.cli.options import (
     sizes,
 )
 from lightcost.cost.figures import FIGURES
-from lightcost.render.table import use_style
+from lightcost.render.text import use_style
 from lightcost.render.tradeoffs import (
     grid_text,
     rows_json,

@@ -19,7 +19,7 @@ from lightcost.cli.options import (
     spec_options,
 )
 from lightcost.render.report import DIFF_FORMATS
-from lightcost.render.table import use_style
+from lightcost.render.text import use_style
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_GREW = 1
@@ -130,7 +130,7 @@ def diff(
       lightcost diff mobilenet_v2 --device gtx1080ti --new-dtype fp16
     """
     from lightcost.analysis.diff import compare, git_text
-    from lightcost.render.report import render_diff
+    from lightcost.render.report import grown_text, render_diff
     from lightcost.spec.files import find_spec
 
     configs = {side: side_config(config, options, side) for side in SIDES}
@@ -146,7 +146,6 @@ def diff(
         return
     grown = result.grown(fail_above)
     for total in grown:
-        relative = "from 0" if total.relative is None else f"by {100 * total.relative:+.2f}%"
-        click.echo(f"{total.figure.label} grew {relative} (more than {fail_above:g}%)", err=True)
+        click.echo(grown_text(total, fail_above), err=True)
     if grown:
         ctx.exit(EXIT_GREW)

@@ -5,39 +5,16 @@ Exit status: 0 clean, 1 findings, 2 a spec (or usage) error.
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from lightcost.analysis.lint import Finding, Limits, lint
+from lightcost.analysis.lint import Limits, lint
 from lightcost.api import Config
 from lightcost.cli.options import execution_option, format_option, pass_config, spec_options
-from lightcost.cost.engine import ModelCost
-from lightcost.render.table import boxed, config, title, use_style
+from lightcost.render.lint import findings_json, findings_text
+from lightcost.render.text import use_style
 
 EXIT_FINDINGS = 1
 DEFAULTS = Limits()
-
-
-def findings_json(cost: ModelCost, limits: Limits, findings: list[Finding]) -> str:
-    """The configuration, the limits and every finding with its numbers."""
-    document = {
-        "config": config(cost),
-        "limits": limits._asdict(),
-        "clean": not findings,
-        "findings": [f._asdict() | {"values": dict(f.values)} for f in findings],
-    }
-    return json.dumps(document, indent=2)
-
-
-def findings_text(cost: ModelCost, findings: list[Finding]) -> str:
-    """A table of findings, or one line saying the spec is clean."""
-    head = f"{title(cost)}  ({cost.execution} execution)"
-    if not findings:
-        return f"{head}\nno findings: G1-G4 hold within the limits"
-    cells = [[f.rule, f.where, f.message] for f in findings]
-    text = boxed(head, ["Rule", "Where", "Finding"], cells, [False] * 3, use_style(), total=False)
-    return f"{text}\n{len(findings)} finding(s); ShuffleNetV2 (arXiv 1807.11164) Sec. 2 G1-G4"
 
 
 @click.command("lint")
@@ -116,8 +93,11 @@ def lint_command(
     cost = config.analyze(spec)
     limits = Limits(g1_excess / 100, g2_overhead / 100, g3_kernels, g3_branches, g4_share / 100)
     findings = lint(cost, limits)
-    click.echo(
-        findings_json(cost, limits, findings) if fmt == "json" else findings_text(cost, findings)
+    text = (
+        findings_json(cost, limits, findings)
+        if fmt == "json"
+        else findings_text(cost, findings, use_style())
     )
+    click.echo(text)
     if findings:
         ctx.exit(EXIT_FINDINGS)

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from lightcost.api import Config
 from lightcost.cli.options import format_option
-from lightcost.render.table import boxed, use_style
+from lightcost.render.models import Entry, models_json, models_text
+from lightcost.render.text import use_style
 from lightcost.spec.expand import variants
 from lightcost.spec.files import bundled_names, read_spec
 
 
-def catalogue() -> list[dict[str, object]]:
+def catalogue() -> list[Entry]:
     """One entry per bundled spec and variant at its defaults (trainable params, MAdds)."""
-    entries: list[dict[str, object]] = []
+    entries: list[Entry] = []
     for name in bundled_names():
         data, _ = read_spec(name)
         described = str(data.get("description", ""))
@@ -41,20 +40,4 @@ def models(fmt: str) -> None:
     Use a name with any command: lightcost table NAME [--variant V].
     """
     entries = catalogue()
-    if fmt == "json":
-        click.echo(json.dumps(entries, indent=2))
-        return
-    head = ["Spec", "Variant", "Params", "MAdds", "Description"]
-    cells = [
-        [
-            str(e["spec"]),
-            str(e["variant"]),
-            f"{e['params']:,}",
-            f"{e['madds']:,}",
-            str(e["description"]),
-        ]
-        for e in entries
-    ]
-    right = [False, False, True, True, False]
-    title = "Bundled specs (params: trainable, PyTorch convention; MAdds at the spec's input)"
-    click.echo(boxed(title, head, cells, right, use_style(), total=False))
+    click.echo(models_json(entries) if fmt == "json" else models_text(entries, use_style()))

@@ -13,9 +13,15 @@ from lightcost.analysis.sweep import SweepResult, pareto, recorded, sweep
 from lightcost.api import Config
 from lightcost.cli.options import config_options, model_options, pass_config, sizes, writable_file
 from lightcost.cost.figures import FIGURES
-from lightcost.render.plot import PLOT_FORMATS, save_plot, terminal_scatter
-from lightcost.render.table import use_style
-from lightcost.render.tradeoffs import front_text, rows_csv, rows_json
+from lightcost.render.plot import PLOT_FORMATS, plot_title, save_plot, terminal_scatter
+from lightcost.render.text import use_style
+from lightcost.render.tradeoffs import (
+    front_text,
+    rows_csv,
+    rows_json,
+    sweep_problems,
+    sweep_summary,
+)
 
 EXIT_NOTHING_VALID = 2
 
@@ -149,28 +155,17 @@ def sweep_command(
     with progress_bar(len(widths) * len(set(resolutions)), progress) as advance:
         result = sweep(spec, widths, resolutions, config, progress=advance)
     if not result.rows:
-        width, res, message = result.errors[0]
-        click.echo(
-            f"error: no valid configuration; at width {width:g}, resolution {res}: {message}",
-            err=True,
-        )
+        click.echo("\n".join(sweep_problems(result)), err=True)
         sys.exit(EXIT_NOTHING_VALID)
     front = pareto(result.rows, x, y, x_max, y_max)
     if output:
         text = rows_json(result) if output.endswith(".json") else rows_csv(result)
         with open(output, "w", encoding="utf-8") as handle:
             handle.write(text)
-    rate = result.count / result.seconds if result.seconds else float("inf")
-    click.echo(
-        f"{result.spec}{' ' + result.variant if result.variant else ''}: {result.count} "
-        f"configurations ({len(result.rows)} valid, {len(result.errors)} invalid) in "
-        f"{result.seconds:.3f} s, {rate:,.0f} per second"
-        + (f"; all written to {output}" if output else "")
-    )
-    style = use_style()
-    click.echo(front_text(front, x, y, style))
-    for width, res, message in result.errors[:5]:
-        click.echo(f"invalid: width {width:g}, resolution {res}: {message}", err=True)
+    click.echo(sweep_summary(result, output))
+    click.echo(front_text(front, x, y, use_style()))
+    for line in sweep_problems(result):
+        click.echo(line, err=True)
     if plot:
         draw(plot, result, front, x, y)
 
@@ -180,9 +175,8 @@ def draw(plot: str, result: SweepResult, front: list[Mapping[str, Any]], x: str,
     if plot == "-":
         click.echo(terminal_scatter(result.rows, front, x, y))
         return
-    title = f"{result.spec}: {FIGURES[y].label} vs {FIGURES[x].label}"
     try:
-        save_plot(plot, result.rows, front, x, y, title)
+        save_plot(plot, result.rows, front, x, y, plot_title(result.spec, x, y))
     except ImportError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"plot written to {plot}")

@@ -13,7 +13,8 @@ from lightcost.cli.options import (
     pass_config,
     spec_options,
 )
-from lightcost.render.table import UNITS, print_table, to_csv, to_json, to_markdown
+from lightcost.render.table import UNITS, render_table
+from lightcost.render.text import use_style
 
 
 @click.command()
@@ -65,11 +66,4 @@ def table(
     cost = config.analyze(spec)
     note_ignored_width(config.width, cost)
     memory = model_options_given()
-    if fmt == "json":
-        click.echo(to_json(cost, unit))
-    elif fmt == "csv":
-        click.echo(to_csv(cost), nl=False)
-    elif fmt == "markdown":
-        click.echo(to_markdown(cost, unit, by, depth, memory, explain), nl=False)
-    else:
-        print_table(cost, unit, by, depth, explain, memory)
+    click.echo(render_table(cost, fmt, unit, by, depth, explain, memory, use_style()), nl=False)

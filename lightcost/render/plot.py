@@ -1,7 +1,9 @@
 """Scatter plots of a sweep with its Pareto front: in the terminal, or to a file via matplotlib.
 
 matplotlib is an optional extra (``pip install 'lightcost[plot]'``) imported
-only when a file is written, so the CLI stays fast without it.
+only when a file is written, so the CLI stays fast without it. Axis ticks show
+values as :meth:`lightcost.cost.figures.Figure.text` does; file plots use the
+figure's scale and say it on the axis: "MAdds (millions)", "Estimated latency (ms)".
 """
 
 from __future__ import annotations
@@ -37,18 +39,21 @@ def terminal_scatter(
         r, c = cell(row)
         grid[r][c] = "*"
     y_label, x_label = FIGURES[y].label, FIGURES[x].label
-    top, bottom = f"{y_high:,}", f"{y_low:,}"
+    top, bottom = FIGURES[y].text(y_high), FIGURES[y].text(y_low)
     margin = max(len(top), len(bottom))
     lines = [f"{y_label} (y) vs {x_label} (x); * = Pareto front"]
     for index, cells in enumerate(grid):
         label = top if index == 0 else bottom if index == height - 1 else ""
         lines.append(f"{label:>{margin}} |" + "".join(cells))
     lines.append(" " * margin + " +" + "-" * width)
-    span = (
-        f"{x_low:,}" + " " * max(1, width - len(f"{x_low:,}") - len(f"{x_high:,}")) + f"{x_high:,}"
-    )
-    lines.append(" " * (margin + 2) + span)
+    left, right = FIGURES[x].text(x_low), FIGURES[x].text(x_high)
+    lines.append(" " * (margin + 2) + left + " " * max(1, width - len(left) - len(right)) + right)
     return "\n".join(lines)
+
+
+def plot_title(spec: str, x: str, y: str) -> str:
+    """``mobilenet_v2: Params vs MAdds``."""
+    return f"{spec}: {FIGURES[y].label} vs {FIGURES[x].label}"
 
 
 def save_plot(
@@ -68,25 +73,25 @@ def save_plot(
             "plotting to a file needs matplotlib: pip install 'lightcost[plot]'"
         ) from None
     figure, axes = plt.subplots(figsize=(8, 5), dpi=100)
-    scale = 1e6  # the papers' unit: millions
+    x_scale, y_scale = FIGURES[x].scale, FIGURES[y].scale
 
-    def points(chosen: Sequence[Row], key: str) -> list[float]:
-        return [r[key] / scale for r in chosen]
+    def points(chosen: Sequence[Row]) -> tuple[list[float], list[float]]:
+        return [x_scale.of(r[x]) for r in chosen], [y_scale.of(r[y]) for r in chosen]
 
-    axes.scatter(points(rows, x), points(rows, y), s=8, color="0.7", label="configurations")
+    axes.scatter(*points(rows), s=8, color="0.7", label="configurations")
     ordered = sorted(front, key=lambda r: r[x])
-    axes.plot(points(ordered, x), points(ordered, y), "o-", color="C3", label="Pareto front")
+    axes.plot(*points(ordered), "o-", color="C3", label="Pareto front")
     step = max(1, len(ordered) // 10)  # label about ten front points with width/resolution
     for row in ordered[::step]:
         axes.annotate(
             f"{row['width']:g}/{row['resolution']}",
-            (row[x] / scale, row[y] / scale),
+            (x_scale.of(row[x]), y_scale.of(row[y])),
             fontsize=7,
             xytext=(4, -8),
             textcoords="offset points",
         )
-    axes.set_xlabel(f"{FIGURES[x].label} (millions)")
-    axes.set_ylabel(f"{FIGURES[y].label} (millions)")
+    axes.set_xlabel(FIGURES[x].axis_label)
+    axes.set_ylabel(FIGURES[y].axis_label)
     axes.set_title(title + " (labels: width/resolution)")
     axes.legend(loc="lower right")
     axes.grid(alpha=0.3)

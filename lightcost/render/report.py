@@ -1,20 +1,24 @@
 """Render budget checks and cost diffs: text tables, JSON, JUnit XML, GitHub annotations, Markdown.
 
-Rendering never computes costs. Text tables use :func:`lightcost.render.table.boxed`;
-exceeded budgets are marked ``EXCEEDED`` (and red on a styled terminal).
-Locations are ``file:line`` of the budget's limit, the file relative to the
-current directory when it is inside it.
+Rendering never computes costs. Text tables use :func:`lightcost.render.text.boxed`,
+Markdown :func:`lightcost.render.text.markdown_table` (cells escaped). Values are
+shown by :meth:`lightcost.cost.figures.Figure.text` with their unit (``6,021,120 B``,
+``0.468 ms``). Exceeded budgets are marked ``EXCEEDED`` (and red on a styled
+terminal). Locations are ``file:line`` of the budget's limit, the file relative
+to the current directory when it is inside it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lightcost.cost.engine import SUMMED
-from lightcost.render.table import bold, boxed, config, layer_record, shape_text, title
+from lightcost.cost.figures import FIGURES
+from lightcost.render.table import config, layer_record, shape_text, title
+from lightcost.render.text import bold, boxed, markdown_table
 
 if TYPE_CHECKING:
     from lightcost.analysis.budgets import Report, Result
@@ -25,7 +29,9 @@ CHECK_HEAD = ["Status", "Model", "Configuration", "Figure", "Limit", "Actual", "
 CHECK_RIGHT = [False, False, False, False, True, True, True, False]
 DIFF_HEAD = ["Layer", "Change", "Output (old -> new)", "Params old", "Params new", "Params +/-",
              "MAdds old", "MAdds new", "MAdds +/-", "MAdds %"]  # fmt: skip
+DIFF_RIGHT = [i > 2 for i in range(len(DIFF_HEAD))]
 TOTAL_HEAD = ["Figure", "Old", "New", "Change", "Relative"]
+TOTAL_RIGHT = [i > 0 for i in range(len(TOTAL_HEAD))]
 
 
 # -- numbers and places ------------------------------------------------------------------------
@@ -34,35 +40,6 @@ TOTAL_HEAD = ["Figure", "Old", "New", "Change", "Relative"]
 def number(value: float) -> int | float:
     """An integral value as an int (for JSON), others unchanged."""
     return int(value) if float(value).is_integer() else value
-
-
-def format_value(value: float, unit: str = "") -> str:
-    """Whole numbers exactly with thousands separators; others to 4 significant digits.
-
-    A fraction of a unit with a dimension takes the largest fitting suffix of
-    :data:`lightcost.analysis.budgets.SCALES` (``0.000468`` s is ``468 us``).
-    """
-    if float(value).is_integer():
-        return f"{int(value):,}" + (f" {unit}" if unit else "")
-    from lightcost.analysis.budgets import (  # lazy: whole numbers are the common case
-        SCALES,
-        unit_scale,
-    )
-
-    dimension, factor = unit_scale(unit)
-    base = value * factor
-    fits = [(f, s) for s, (d, f) in SCALES.items() if d == dimension and f <= base]
-    if dimension and fits:
-        scale, suffix = max(fits, key=lambda fit: fit[0])
-        return f"{float(base / scale):.4g} {suffix}"
-    return f"{value:.4g}" + (f" {unit}" if unit else "")
-
-
-def signed(value: float) -> str:
-    """A change with its sign: ``+1,024``, ``-3``, ``0``."""
-    if not value:
-        return "0"
-    return f"{int(value):+,}" if float(value).is_integer() else f"{value:+.4g}"
 
 
 def percent(fraction: float | None) -> str:
@@ -103,7 +80,7 @@ def where(result: Result) -> str:
 
 def headline(result: Result) -> str:
     """One line: the figure, its actual value against the limit, and the verdict."""
-    actual = format_value(result.actual, result.figure.unit)
+    actual = result.figure.text(result.actual, symbol=True)
     room, limit = result.headroom, result.limit.text
     if result.passed:
         verdict = f"within {limit}" + ("" if room is None else f", {room:.1f}% headroom")
@@ -139,7 +116,7 @@ def check_cells(result: Result) -> list[str]:
         config_text(result),
         result.figure.label,
         result.limit.text,
-        format_value(result.actual, result.figure.unit),
+        result.figure.text(result.actual, symbol=True),
         "-" if room is None else f"{room:+.1f}%",
         where(result),
     ]
@@ -246,21 +223,6 @@ def check_github(report: Report) -> str:
     return "\n".join([*lines, summary(report)]) + "\n"
 
 
-def _cell(text: str) -> str:
-    """A Markdown table cell (pipes escaped)."""
-    return text.replace("|", "\\|")
-
-
-def markdown_table(head: list[str], right: list[bool], rows: Sequence[list[str]]) -> list[str]:
-    """Lines of a Markdown pipe table."""
-    align = ["---:" if r else "---" for r in right]
-    return [
-        "| " + " | ".join(head) + " |",
-        "|" + "|".join(align) + "|",
-        *("| " + " | ".join(_cell(c) for c in row) + " |" for row in rows),
-    ]
-
-
 def check_markdown(report: Report) -> str:
     """A heading with the verdict and a table of every budget, for a PR comment or job summary."""
     mark = ":white_check_mark:" if report.passed else ":x:"
@@ -271,7 +233,7 @@ def check_markdown(report: Report) -> str:
         rows.append(cells)
     lines = [f"### {mark} lightcost check: {summary(report)}", ""]
     if rows:
-        lines += markdown_table(CHECK_HEAD, CHECK_RIGHT, rows)
+        lines += markdown_table(CHECK_HEAD, rows, CHECK_RIGHT, escape=True)
     return "\n".join(lines) + "\n"
 
 
@@ -296,23 +258,24 @@ def diff_cells(layer: LayerDiff) -> list[str]:
     shapes = [shape_text(side.out_shape) if side else "-" for side in (layer.old, layer.new)]
     cells = [layer.name, layer.status, " -> ".join(dict.fromkeys(shapes))]
     for figure in ("params", "madds"):
+        text = FIGURES[figure].text
         cells += [
-            format_value(layer.value(side, figure)) if present else "-"
+            text(layer.value(side, figure)) if present else "-"
             for side, present in (("old", layer.old is not None), ("new", layer.new is not None))
         ]
-        cells.append(signed(layer.change(figure)))
+        cells.append(text(layer.change(figure), sign=True))
     old_madds = layer.value("old", "madds")
     return [*cells, percent(layer.change("madds") / old_madds if old_madds else None)]
 
 
 def total_cells(total: TotalDiff) -> list[str]:
     """The cells of one total's row (see :data:`TOTAL_HEAD`)."""
-    unit = total.figure.unit
+    figure = total.figure
     return [
-        total.figure.label,
-        format_value(total.old, unit),
-        format_value(total.new, unit),
-        signed(total.change),
+        figure.label,
+        figure.text(total.old, symbol=True),
+        figure.text(total.new, symbol=True),
+        figure.text(total.change, sign=True),
         percent(total.relative),
     ]
 
@@ -339,12 +302,12 @@ def diff_counts(diff: CostDiff) -> str:
 def diff_table(diff: CostDiff, style: bool) -> str:
     """The per-layer table and the totals table."""
     layers = boxed(
-        "Per layer", DIFF_HEAD, [diff_cells(layer) for layer in diff.layers],
-        [i > 2 for i in range(len(DIFF_HEAD))], style, total=False,
+        "Per layer", DIFF_HEAD, [diff_cells(layer) for layer in diff.layers], DIFF_RIGHT, style,
+        total=False,
     )  # fmt: skip
     totals = boxed(
-        "Totals", TOTAL_HEAD, [total_cells(t) for t in diff.totals],
-        [i > 0 for i in range(len(TOTAL_HEAD))], style, total=False,
+        "Totals", TOTAL_HEAD, [total_cells(t) for t in diff.totals], TOTAL_RIGHT, style,
+        total=False,
     )  # fmt: skip
     return "\n".join([*diff_titles(diff), layers, diff_counts(diff), totals]) + "\n"
 
@@ -387,16 +350,22 @@ def diff_markdown(diff: CostDiff) -> str:
         "",
         *(f"- {line}" for line in diff_titles(diff)),
         "",
-        *markdown_table(TOTAL_HEAD, [i > 0 for i in range(len(TOTAL_HEAD))],
-                        [total_cells(t) for t in diff.totals]),
+        *markdown_table(TOTAL_HEAD, [total_cells(t) for t in diff.totals], TOTAL_RIGHT,
+                        escape=True),
         "",
         f"<details><summary>Per layer: {diff_counts(diff)}</summary>",
         "",
-        *markdown_table(DIFF_HEAD, [i > 2 for i in range(len(DIFF_HEAD))], rows),
+        *markdown_table(DIFF_HEAD, rows, DIFF_RIGHT, escape=True),
         "",
         "</details>",
     ]  # fmt: skip
     return "\n".join(lines) + "\n"
+
+
+def grown_text(total: TotalDiff, limit: float) -> str:
+    """``MAdds grew by +12.34% (more than 5%)``, for ``diff --fail-above``."""
+    relative = "from 0" if total.relative is None else f"by {100 * total.relative:+.2f}%"
+    return f"{total.figure.label} grew {relative} (more than {limit:g}%)"
 
 
 DIFF_FORMATS: dict[str, Callable[[CostDiff], str]] = {"json": diff_json, "markdown": diff_markdown}

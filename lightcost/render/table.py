@@ -3,13 +3,12 @@
 Every output states its conventions: the compute unit (MAdds, or FLOPs = 2 x
 MAdds), the parameter convention, the width rule, the execution model and dtype
 of memory access cost, and the latency model. JSON and CSV carry every layer and
-every figure under stable keys (:data:`LAYER_FIELDS`).
+every figure under stable keys (:data:`LAYER_FIELDS`), latency in seconds. Text
+shows values with :func:`lightcost.cost.figures.value_text`, per-layer latency in µs.
 """
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
@@ -23,7 +22,9 @@ from lightcost.cost.engine import (
     Summary,
     separable_pairs,
 )
+from lightcost.cost.figures import BYTES, MICROSECONDS, value_text
 from lightcost.cost.memory import DTYPES, EXECUTIONS
+from lightcost.render.text import boxed, dim, markdown_table
 
 UNITS = {"madds": ("MAdds", 1), "flops": ("FLOPs", 2)}
 MADDS_DEFINITION = (
@@ -227,23 +228,24 @@ def table_cells(
 ) -> list[list[str]]:
     """The text cells of the main table, one list per row plus the total row last.
 
-    ``memory`` adds MAC in bytes; a cost with a device adds latency in microseconds.
+    ``memory`` adds MAC in bytes; a cost with a device adds latency in microseconds
+    (:data:`~lightcost.cost.figures.MICROSECONDS`).
     """
     total = cost.total()
     factor = UNITS[unit][1]
 
     def cells(row: Summary, first: list[str]) -> list[str]:
-        extra = [f"{row.mac_bytes:,}"] if memory or cost.device else []
+        extra = [value_text(row.mac_bytes, BYTES)] if memory or cost.device else []
         if cost.device:
             extra += [
-                f"{(row.latency or 0) * 1e6:,.1f}",
+                MICROSECONDS.text(row.latency or 0),
                 share(row.latency or 0, total.latency or 0),
             ]
         return [
             *first,
-            f"{row.params:,}",
+            value_text(row.params),
             share(row.params, total.params),
-            f"{row.madds * factor:,}",
+            value_text(row.madds * factor),
             share(row.madds, total.madds),
             *extra,
         ]
@@ -262,7 +264,7 @@ def headers(unit: str, by: str, memory: bool = False, timed: bool = False) -> li
     """Column names of the main table (``memory``: MAC bytes; ``timed``: latency too)."""
     first = ["Layer type", "Layers"] if by == "op" else ["Layer", "Op", "Output"]
     extra = ["MAC bytes"] if memory or timed else []
-    extra += ["Latency µs", "% latency"] if timed else []
+    extra += [f"Latency {MICROSECONDS.short}", "% latency"] if timed else []
     return [*first, "Params", "% params", UNITS[unit][0], f"% {UNITS[unit][0]}", *extra]
 
 
@@ -289,31 +291,31 @@ def to_markdown(
     """
     cells = table_cells(cost, rows_for(cost, by, depth), unit, by, memory)
     head = headers(unit, by, memory, cost.device is not None)
-    lines = [f"**{title(cost)}**", "", *markdown_table(head, cells, LEFT)]
+    right = [name not in LEFT for name in head]
+    lines = [f"**{title(cost)}**", "", *markdown_table(head, cells, right)]
     lines += ["", activation_line(cost), ""]
     lines += [f"- {key}: {text}" for key, text in conventions(cost, unit).items()]
     if explain:
         pairs = separable_pairs(cost)
         lines += ["", f"**{SEPARABLE_TITLE}**", ""]
-        lines += (
-            markdown_table(*separable_cells(pairs, unit), {"Depthwise"}) if pairs else [NO_PAIRS]
-        )
+        pair_head, pair_cells = separable_cells(pairs, unit)
+        lines += markdown_table(pair_head, pair_cells, SEPARABLE_RIGHT) if pairs else [NO_PAIRS]
     return "\n".join(lines) + "\n"
 
 
-def print_table(
+def table_text(
     cost: ModelCost,
     unit: str = "madds",
     by: str = "layer",
     depth: int | None = None,
     explain: bool = False,
     memory: bool = False,
-) -> None:
-    """Print the table, the peak activation memory and the conventions to stdout.
+    style: bool = False,
+) -> str:
+    """The box-drawn table, the peak activation memory and the conventions (dim when styled).
 
     ``memory`` adds a MAC bytes column; ``explain`` the separable-conv comparison.
     """
-    style = use_style()
     rows = rows_for(cost, by, depth)
     head = headers(unit, by, memory, cost.device is not None)
     text = boxed(
@@ -327,7 +329,30 @@ def print_table(
     lines = [text, activation_line(cost), *(dim(note, style) for note in notes)]
     if explain:
         lines += ["", separable_text(separable_pairs(cost), unit, style)]
-    sys.stdout.write("\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"
+
+
+def render_table(
+    cost: ModelCost,
+    fmt: str,
+    unit: str = "madds",
+    by: str = "layer",
+    depth: int | None = None,
+    explain: bool = False,
+    memory: bool = False,
+    style: bool = False,
+) -> str:
+    """``lightcost table`` in ``fmt`` (table, json, csv or markdown), ending with a newline.
+
+    JSON and CSV carry every layer and figure whatever the row options.
+    """
+    if fmt == "json":
+        return to_json(cost, unit) + "\n"
+    if fmt == "csv":
+        return to_csv(cost)
+    if fmt == "markdown":
+        return to_markdown(cost, unit, by, depth, memory, explain)
+    return table_text(cost, unit, by, depth, explain, memory, style)
 
 
 def separable_cells(pairs: list[SeparablePair], unit: str) -> tuple[list[str], list[list[str]]]:
@@ -337,7 +362,7 @@ def separable_cells(pairs: list[SeparablePair], unit: str) -> tuple[list[str], l
             "1/N + 1/Dk^2"]  # fmt: skip
     cells = [
         [p.depthwise, str(p.kernel), str(p.channels_in), str(p.channels_out), str(p.size),
-         f"{p.standard_madds * factor:,}", f"{p.separable_madds * factor:,}",
+         value_text(p.standard_madds * factor), value_text(p.separable_madds * factor),
          f"{float(p.ratio):.6f}", f"{float(p.formula):.6f}"]
         for p in pairs
     ]  # fmt: skip
@@ -345,6 +370,7 @@ def separable_cells(pairs: list[SeparablePair], unit: str) -> tuple[list[str], l
 
 
 SEPARABLE_TITLE = "Depthwise separable vs standard conv (MobileNetV1 eq. 5)"
+SEPARABLE_RIGHT = [False] + [True] * 8  # the Depthwise column is left-aligned
 NO_PAIRS = "no depthwise + pointwise pairs in this network"
 
 
@@ -353,67 +379,4 @@ def separable_text(pairs: list[SeparablePair], unit: str, style: bool) -> str:
     if not pairs:
         return NO_PAIRS
     head, cells = separable_cells(pairs, unit)
-    return boxed(
-        SEPARABLE_TITLE, head, cells, [i > 0 for i in range(len(head))], style, total=False
-    )
-
-
-def markdown_table(head: list[str], cells: list[list[str]], left: set[str]) -> list[str]:
-    """Pipe-table lines; columns named in ``left`` are left-aligned, the others right."""
-    rule = "|" + "|".join("---" if name in left else "---:" for name in head) + "|"
-    return ["| " + " | ".join(head) + " |", rule, *("| " + " | ".join(row) + " |" for row in cells)]
-
-
-def use_style() -> bool:
-    """Bold and dim only on a terminal, and never when NO_COLOR is set (no-color.org)."""
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-
-
-def dim(text: str, style: bool) -> str:
-    """Dimmed text on a styled terminal."""
-    return f"\x1b[2m{text}\x1b[0m" if style else text
-
-
-def bold(text: str, style: bool) -> str:
-    """Bold text on a styled terminal."""
-    return f"\x1b[1m{text}\x1b[0m" if style else text
-
-
-def boxed(
-    title_text: str,
-    head: list[str],
-    cells: list[list[str]],
-    right: list[bool],
-    style: bool,
-    total: bool = True,
-) -> str:
-    """A box-drawn text table; with ``total`` the last row is ruled off and bold.
-
-    Drawn directly rather than with rich's Table, which costs more (about 40 ms
-    to import and 50 ms to render MobileNetV1 here) than the whole budget of
-    ``lightcost table`` (benchmarks/startup.py).
-    """
-    widths = [max(len(row[i]) for row in [head, *cells]) for i in range(len(head))]
-
-    def line(row: list[str]) -> str:
-        padded = (
-            c.rjust(w) if r else c.ljust(w) for c, w, r in zip(row, widths, right, strict=True)
-        )
-        return "│ " + " │ ".join(padded) + " │"
-
-    def rule(left: str, mid: str, end: str) -> str:
-        return left + mid.join("─" * (w + 2) for w in widths) + end
-
-    body = [line(row) for row in cells]
-    if total and body:
-        body[-1:] = [rule("├", "┼", "┤"), bold(body[-1], style)]
-    return "\n".join(
-        [
-            bold(title_text, style),
-            rule("┌", "┬", "┐"),
-            bold(line(head), style),
-            rule("├", "┼", "┤"),
-            *body,
-            rule("└", "┴", "┘"),
-        ]
-    )
+    return boxed(SEPARABLE_TITLE, head, cells, SEPARABLE_RIGHT, style, total=False)

@@ -1,6 +1,8 @@
 """Render comparisons and sweeps (:mod:`lightcost.analysis.compare`, `.sweep`).
 
-Text tables reuse :func:`lightcost.render.table.boxed`; JSON carries exact integers.
+Text tables use :func:`lightcost.render.text.boxed` and show values with
+:meth:`lightcost.cost.figures.Figure.text` (grids in the figure's scale, unit in the
+title); JSON and CSV carry exact raw values (latency in seconds).
 """
 
 from __future__ import annotations
@@ -14,19 +16,7 @@ from typing import Any
 from lightcost.analysis.compare import Column, Versus
 from lightcost.analysis.sweep import SweepResult
 from lightcost.cost.figures import FIGURES
-from lightcost.render.table import boxed
-
-
-def figure_text(name: str, value: float) -> str:
-    """A figure's value for a table: seconds as milliseconds, counts with separators."""
-    if FIGURES[name].unit == "s":
-        return f"{value * 1e3:,.3f} ms"
-    return f"{value:,.3f}" if isinstance(value, float) else f"{value:,}"
-
-
-def millions(value: float) -> str:
-    """``568.7`` M, as the papers print MAdds and params."""
-    return f"{value / 1e6:,.1f}"
+from lightcost.render.text import boxed
 
 
 def config_label(cost_graph_width: float, resolution: int, variant: str) -> str:
@@ -48,8 +38,8 @@ def versus_text(result: Versus, style: bool) -> str:
     cells = [
         [
             FIGURES[r.figure].label,
-            figure_text(r.figure, r.baseline),
-            figure_text(r.figure, r.value),
+            FIGURES[r.figure].text(r.baseline),
+            FIGURES[r.figure].text(r.value),
             f"{r.ratio:.4f}",
             "-" if r.predicted is None else f"{r.predicted:.4f}",
             "-" if r.predicted is None else f"{r.ratio / r.predicted:.4f}",
@@ -87,37 +77,53 @@ def versus_json(result: Versus) -> str:
 
 
 def grid_text(result: SweepResult, figures: Sequence[str], style: bool) -> str:
-    """One table per figure: rows are widths, columns resolutions.
+    """One table per figure: rows are widths, columns resolutions, values in the figure's scale.
 
     Counts are shown in millions (the papers' unit), latency in milliseconds.
     """
     cells_by = {(r["width"], r["resolution"]): r for r in result.rows}
     failed = {(w, res) for w, res, _ in result.errors}
     variant = f" {result.variant}" if result.variant else ""
+    head = ["width \\ res", *(str(res) for res in result.resolutions)]
+    right = [False] + [True] * len(result.resolutions)
     parts = []
     for name in figures:
-        seconds = FIGURES[name].unit == "s"
-
-        def cell(value: float, seconds: bool = seconds) -> str:
-            return f"{value * 1e3:,.3f}" if seconds else millions(value)
-
-        head = ["width \\ res", *(str(res) for res in result.resolutions)]
+        scale = FIGURES[name].scale
         cells = [
             [f"{w:g}"]
             + [
-                "error" if (w, res) in failed else cell(cells_by[(w, res)][name])
+                "error" if (w, res) in failed else scale.text(cells_by[(w, res)][name])
                 for res in result.resolutions
             ]
             for w in result.widths
         ]
-        unit = "ms" if seconds else "M"
-        title = f"{result.spec}{variant}: {FIGURES[name].label} ({unit})"
-        right = [False] + [True] * len(result.resolutions)
+        title = f"{result.spec}{variant}: {FIGURES[name].label} ({scale.short})"
         parts.append(boxed(title, head, cells, right, style, total=False))
-    parts += [
-        f"error at width {w:g}, resolution {res}: {message}" for w, res, message in result.errors
-    ]
+    parts += [f"error at {failure(*error)}" for error in result.errors]
     return "\n\n".join(parts)
+
+
+def failure(width: float, resolution: int, message: str) -> str:
+    """``width 0.5, resolution 4: <why the configuration is invalid>``."""
+    return f"width {width:g}, resolution {resolution}: {message}"
+
+
+def sweep_summary(result: SweepResult, output: str | None) -> str:
+    """``mobilenet_v2: 9 configurations (9 valid, 0 invalid) in 0.012 s, 750 per second``."""
+    rate = result.count / result.seconds if result.seconds else float("inf")
+    variant = f" {result.variant}" if result.variant else ""
+    return (
+        f"{result.spec}{variant}: {result.count} configurations ({len(result.rows)} valid, "
+        f"{len(result.errors)} invalid) in {result.seconds:.3f} s, {rate:,.0f} per second"
+        + (f"; all written to {output}" if output else "")
+    )
+
+
+def sweep_problems(result: SweepResult, shown: int = 5) -> list[str]:
+    """Lines for stderr: why nothing is valid, or the first ``shown`` invalid configurations."""
+    if not result.rows:
+        return [f"error: no valid configuration; at {failure(*result.errors[0])}"]
+    return [f"invalid: {failure(*error)}" for error in result.errors[:shown]]
 
 
 def rows_json(result: SweepResult, extra: Mapping[str, Any] | None = None) -> str:
@@ -147,7 +153,10 @@ def rows_csv(result: SweepResult) -> str:
 def front_text(front: Sequence[Mapping[str, Any]], x: str, y: str, style: bool) -> str:
     """The Pareto front as a table, ordered along x."""
     head = ["width", "res", FIGURES[x].label, FIGURES[y].label]
-    cells = [[f"{r['width']:g}", str(r["resolution"]), f"{r[x]:,}", f"{r[y]:,}"] for r in front]
+    cells = [
+        [f"{r['width']:g}", str(r["resolution"]), FIGURES[x].text(r[x]), FIGURES[y].text(r[y])]
+        for r in front
+    ]
     return boxed(
         f"Pareto front ({len(front)} configurations)",
         head,
@@ -165,7 +174,7 @@ def side_by_side_text(columns: Sequence[Column], best: Mapping[str, list[int]], 
     for name, winners in best.items():
         row = [FIGURES[name].label]
         for index, column in enumerate(columns):
-            text = figure_text(name, column.values[name])
+            text = FIGURES[name].text(column.values[name])
             row.append(text + (" *" if index in winners else "  "))
         cells.append(row)
     first, device_profile = columns[0].cost.graph, columns[0].cost.device
