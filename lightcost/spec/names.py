@@ -1,10 +1,11 @@
-"""Names in a spec: scopes, tensor references and name templates.
+"""Names in a spec: scopes, reserved names, tensor references and name templates.
 
 A :class:`Scope` is one level of the walk (the top level or one block
 instance): the values expressions can read, the tensors ``from`` can name
 (``input``, earlier items, ``prev``) and the block path that prefixes its layer
 names. Layer and block names are letters, digits, ``_ . -`` and never one of
-:data:`TENSOR_NAMES`.
+:data:`TENSOR_NAMES`. The names the expander sets in expression scopes, and the
+literals, are :data:`RESERVED`: no var or block parameter may take one.
 """
 
 from __future__ import annotations
@@ -15,11 +16,24 @@ from typing import Any
 
 from lightcost.core.errors import Loc, SpecError, describe, did_you_mean, listing, short
 from lightcost.core.graph import INPUT
-from lightcost.spec.expr import Value
+from lightcost.spec.expr import LITERALS, Value
 from lightcost.spec.located import LMap
 from lightcost.spec.values import Evaluator
 
 TENSOR_NAMES = (INPUT, "prev")  # what `from` names besides items
+RESERVED: dict[str, str] = {  # every name the expander sets in an expression scope: its meaning
+    "alpha": "the width multiplier",
+    "res": "the input resolution",
+    "in": "the channel count of a layer's input",
+    "in_": "how expressions read 'in'",
+    "in_h": "the height of a layer's input",
+    "in_w": "the width of a layer's input",
+    "block_in": "the channel count of a block's input",
+    "i": "the running index of a repeat, in names",
+    "row": "the row of a stage table, in names",
+    "j": "the repeat within a row, in names",
+    **{literal: "a literal" for literal in LITERALS},
+}
 _TEMPLATE = re.compile(r"\{([^{}]*)\}")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 
@@ -59,6 +73,15 @@ class Scope:
         raise SpecError(
             f"unknown reference {short(ref)}{did_you_mean(ref, known)} "
             f"(known here: {listing([*known, 'prev'])}; only earlier items can be named)",
+            where,
+        )
+
+
+def check_reserved(name: str, what: str, where: Loc) -> None:
+    """Raise if ``name`` is reserved; ``what`` is the thing named, e.g. ``var 'in_h'``."""
+    if name in RESERVED:
+        raise SpecError(
+            f"{what} is a reserved name ({RESERVED[name]}; reserved: {', '.join(RESERVED)})",
             where,
         )
 

@@ -14,6 +14,7 @@ from typing import Any
 from lightcost.core.errors import Loc, SpecError, describe, did_you_mean, short
 from lightcost.spec.expr import Value
 from lightcost.spec.located import LMap, check_keys
+from lightcost.spec.names import check_reserved
 from lightcost.spec.values import Evaluator, number
 
 PARAM_TYPES = ("channels", "stride", "int", "float", "bool", "str")
@@ -51,6 +52,7 @@ def block_params(
             )
     out: dict[str, Value] = {}
     for key, decl in declared.items():
+        check_reserved(key, f"parameter '{key}' of block '{block_name}'", declared.key_loc(key))
         if isinstance(decl, LMap):
             check_keys(decl, ("type", "default"), f"parameter '{key}'")
             kind, default = decl.get("type"), decl.get("default")

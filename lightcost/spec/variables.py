@@ -13,6 +13,7 @@ from typing import Any
 from lightcost.core.errors import Loc, SpecError, describe, did_you_mean, listing, short
 from lightcost.spec.expr import Value
 from lightcost.spec.located import LMap
+from lightcost.spec.names import check_reserved
 from lightcost.spec.values import in_range
 
 
@@ -22,13 +23,11 @@ def variables(
     """The vars of ``section`` with the variant's values and then ``overrides`` applied."""
     out: dict[str, Value] = {}
     for key, value in section.items():
-        if key in ("alpha", "res", "in"):
-            raise SpecError(
-                f"var '{key}' is a reserved name (alpha, res, in)", section.key_loc(key)
-            )
+        check_reserved(key, f"var '{key}'", section.key_loc(key))
         out[key] = var_value(f"var '{key}'", value, section.loc_of(key))
     chosen = variant_vars if variant_vars is not None else LMap.empty(section.loc)
     for key, value in chosen.items():
+        check_reserved(key, f"var '{key}'", chosen.key_loc(key))
         if key not in out:
             raise SpecError(
                 f"variant sets '{key}', which is not in the spec's vars{did_you_mean(key, out)}",
@@ -36,6 +35,7 @@ def variables(
             )
         out[key] = var_value(f"var '{key}'", value, chosen.loc_of(key))
     for key, value in overrides.items():
+        check_reserved(key, f"--set {key}: '{key}'", section.loc)
         if key not in out:
             raise SpecError(
                 f"--set {key}: the spec has no var {short(key)}"
