@@ -15,6 +15,7 @@ from conftest import Invoke
 from lightcost import SpecError, analyze, build
 from lightcost.analysis.schema import spec_schema
 from lightcost.spec.expr import LITERALS, Value
+from lightcost.spec.files import find_spec
 from lightcost.spec.names import RESERVED
 
 SPEC_PACKAGE = Path(__file__).resolve().parent.parent / "lightcost" / "spec"
@@ -32,6 +33,12 @@ def at(exc: SpecError) -> str:
     """``line:col path`` of an error."""
     assert exc.loc is not None
     return f"{exc.loc.line}:{exc.loc.col} {exc.loc.path}"
+
+
+def line_of(path: str, text: str) -> int:
+    """The 1-based line of a file that starts with ``text``."""
+    with open(path, encoding="utf-8") as handle:
+        return next(n for n, line in enumerate(handle, 1) if line.startswith(text))
 
 
 # -- typed vars ---------------------------------------------------------------------------
@@ -174,6 +181,57 @@ def test_set_on_the_command_line_names_the_var_and_its_values(
     result = invoke("table", str(path), "--set", "g=3")
     assert result.exit_code == 2
     assert result.stderr == f"error: {path}:4:6: vars.g: --set g must be one of 1, 2, 4, got 3\n"
+
+
+# -- the bundled specs' typed vars --------------------------------------------------------
+
+
+def test_shufflenet_v1_groups_is_a_located_error(invoke: Invoke) -> None:
+    """Table 1 has g = 1, 2, 3, 4, 8: another g names the var and its values (exit 2)."""
+    path = find_spec("shufflenet_v1")
+    line = line_of(path, "  groups:") + 1  # the declaration's mapping starts below the key
+    result = invoke("table", "shufflenet_v1", "--set", "groups=5")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"error: {path}:{line}:5: vars.groups: --set groups must be one of 1, 2, 3, 4, 8, got 5\n"
+    )
+
+
+@pytest.mark.parametrize("name", ["mobilenet_v3_large", "mobilenet_v3_small"])
+def test_mobilenet_v3_scaling_is_a_located_error(name: str) -> None:
+    exc = error_of(name, {"scaling": "tfslim"})
+    assert at(exc).endswith(" vars.scaling")
+    assert exc.message == (
+        "--set scaling must be one of torchvision, tf_slim, got 'tfslim', did you mean 'tf_slim'?"
+    )
+
+
+def test_shufflenet_v1_scale_must_be_a_number() -> None:
+    exc = error_of("shufflenet_v1", {"scale": "half"})
+    assert exc.message == "--set scale must be a number (at most 1e15 in size), got 'half'"
+
+
+def error_of(spec: str, overrides: dict[str, Any]) -> SpecError:
+    """The SpecError of analyzing bundled ``spec`` with ``overrides``."""
+    with pytest.raises(SpecError) as info:
+        analyze(spec, overrides=overrides)
+    return info.value
+
+
+V3_ACTIVATIONS = {"RE": "relu", "HS": "hswish"}
+
+
+@pytest.mark.parametrize(
+    ("name", "variables"),
+    [
+        ("shufflenet_v1", {"classes": 1000, "groups": 3, "scale": 1.0}),
+        ("mobilenet_v3_large", {"classes": 1000, "scaling": "torchvision", **V3_ACTIVATIONS}),
+        ("mobilenet_v3_small", {"classes": 1000, "scaling": "torchvision", **V3_ACTIVATIONS}),
+    ],
+)  # fmt: skip
+def test_bundled_typed_vars_default_as_before(name: str, variables: dict[str, Any]) -> None:
+    assert dict(build(name).variables) == variables
 
 
 # -- the schema of vars -------------------------------------------------------------------
