@@ -306,6 +306,12 @@ def test_reserved_table_has_every_injected_name_and_literal() -> None:
     assert names | set(LITERALS) | {"in_"} == set(RESERVED)
 
 
+def test_the_language_doc_lists_every_reserved_name() -> None:
+    doc = (SPEC_PACKAGE.parents[1] / "docs" / "spec-language.md").read_text(encoding="utf-8")
+    paragraph = doc[doc.index("Reserved names:") :].split("\n\n")[0]
+    assert all(f"`{name}`" in paragraph for name in RESERVED)
+
+
 @pytest.mark.parametrize("name", list(RESERVED))
 def test_reserved_var_is_refused_at_its_key(name: str) -> None:
     exc = error(f"input: [3, 32, 32]\nvars:\n  '{name}': 7\n{LAYERS}")
