@@ -1,9 +1,9 @@
 """JSON Schemas (draft 2020-12) of the spec format and of a budgets file.
 
 Generated from the tables the expander and the budget reader validate with
-(:data:`lightcost.spec.expand.TOP_KEYS` and the item key tuples, the op registry
-:data:`lightcost.ops.OPS` with its attribute kinds, the width rules, the
-figure registry and the budget key table
+(:data:`lightcost.spec.expand.TOP_KEYS` and the item key tuples, the var types
+and reserved names, the op registry :data:`lightcost.ops.OPS` with its
+attribute kinds, the width rules, the figure registry and the budget key table
 :data:`lightcost.analysis.budgets.BUDGET_KEYS`), so a new op, attribute or
 key appears here without an edit. A key the tables name but this module does
 not describe is allowed with any value: the schema never rejects a spec the
@@ -21,6 +21,8 @@ from lightcost.core.rounding import RULES
 from lightcost.cost.figures import FIGURES
 from lightcost.ops import ACTIVATIONS, OPS, REQUIRED, Attr, OpDef
 from lightcost.spec import expand
+from lightcost.spec.names import RESERVED
+from lightcost.spec.variables import NUMERIC, VAR_KEYS, VAR_TYPES
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 Schema = dict[str, Any]
@@ -64,6 +66,13 @@ BLOCK_KEYS: dict[str, Schema] = {  # keys of expand.BLOCK_KEYS
     "nodes": {"type": "array", "items": REF_ITEM},
     "description": {"type": "string"},
 }  # fmt: skip
+VAR_VALUES: dict[str, Schema] = {  # variables.VAR_TYPES: a value of each type
+    "int": {"type": "integer"},
+    "float": {"type": "number"},
+    "bool": {"type": "boolean"},
+    "str": {"type": "string"},
+}
+VAR_NAMES = {"not": {"enum": list(RESERVED)}, "description": "not a reserved name"}
 
 
 def _object(properties: dict[str, Schema], **extra: Any) -> Schema:
@@ -84,6 +93,32 @@ def op_schema(op: OpDef) -> Schema:
     attrs = {name: attr_schema(attr) for name, attr in op.attrs.items()}
     op_key = {"op": {"const": op.name, "description": op.summary}}
     return _object({**keys, **attrs, **op_key}, required=["op"], description=op.summary)
+
+
+def var_schema(kind: str) -> Schema:
+    """A typed var declaration of type ``kind``: ``{type, default}``, optional keys."""
+    value = VAR_VALUES[kind]
+    keys: dict[str, Schema] = {
+        "type": {"const": kind},
+        "default": value,
+        "values": {"type": "array", "items": value, "minItems": 1},
+        "description": {"type": "string"},
+    }
+    if kind in NUMERIC:
+        keys.update(min=value, max=value)
+    return _object(
+        {key: keys[key] for key in VAR_KEYS if key in keys}, required=["type", "default"]
+    )
+
+
+def vars_schema() -> Schema:
+    """The ``vars`` section: plain values or typed declarations, under unreserved names."""
+    declarations = [var_schema(kind) for kind in VAR_TYPES]
+    return {
+        "type": "object",
+        "propertyNames": VAR_NAMES,
+        "additionalProperties": {"anyOf": [SCALAR, *declarations]},
+    }
 
 
 def limit_schema() -> Schema:
@@ -117,10 +152,11 @@ def spec_schema() -> Schema:
             _object({"rule": {"enum": list(RULES)}, "divisor": {"type": "integer", "minimum": 1},
                      "min": {"type": "integer", "minimum": 1}}),
         ]},
-        "vars": {"type": "object", "additionalProperties": SCALAR},
+        "vars": vars_schema(),
         "variants": {"type": "object", "additionalProperties": _object(
             {"description": {"type": "string"},
-             "vars": {"type": "object", "additionalProperties": SCALAR}})},
+             "vars": {"type": "object", "propertyNames": VAR_NAMES,
+                      "additionalProperties": SCALAR}})},
         "variant": TEXT,
         "defaults": _object(
             {name: _object({a: attr_schema(attr) for a, attr in op.attrs.items()})

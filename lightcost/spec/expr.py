@@ -66,7 +66,7 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
     ast.GtE: operator.ge,
 }
 _IN_KEYWORD = re.compile(r"\bin\b")
-_LITERALS: dict[str, Value] = {"true": True, "false": False, "True": True, "False": False}
+LITERALS: dict[str, Value] = {"true": True, "false": False, "True": True, "False": False}
 
 
 def evaluate(
@@ -193,8 +193,8 @@ class _Walker:
             if self.used is not None:
                 self.used.add(key)
             return self.names[key]
-        if key in _LITERALS:
-            return _LITERALS[key]
+        if key in LITERALS:
+            return LITERALS[key]
         raise ExprError(f"unknown name '{key}'{did_you_mean(key, self.names)}")
 
     def _binary(self, node: ast.BinOp) -> Value:
