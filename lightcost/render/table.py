@@ -15,15 +15,9 @@ from dataclasses import asdict
 from typing import Any
 
 from lightcost.core.graph import Shape
-from lightcost.cost.engine import (
-    PARAM_CONVENTIONS,
-    LayerCost,
-    ModelCost,
-    SeparablePair,
-    Summary,
-    separable_pairs,
-)
+from lightcost.cost.engine import PARAM_CONVENTIONS, LayerCost, ModelCost, Summary
 from lightcost.cost.memory import DTYPES, EXECUTIONS
+from lightcost.cost.separable import SeparablePair, separable_pairs
 
 UNITS = {"madds": ("MAdds", 1), "flops": ("FLOPs", 2)}
 MADDS_DEFINITION = (
