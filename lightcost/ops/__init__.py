@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from lightcost.ops import activations, channels, conv, elementwise, linear, norm, pool, se, views
 from lightcost.ops.activations import ACTIVATIONS
 from lightcost.ops.base import (
-    ATTR_KINDS,
     KINDS,
     MAX_CHANNELS,
     MAX_ELEMENTS,
@@ -69,21 +68,23 @@ OPS: dict[str, OpDef] = {}
 FUNCTIONS = ("shape", "cost", "label", "layer_type", "export")  # the parts that are functions
 
 
+_VALID: dict[str, Callable[[Attr, Any], bool]] = {  # Attr kind -> whether a default is valid
+    "channels": lambda a, v: type(v) is int and v >= a.low,
+    "int": lambda a, v: type(v) is int and v >= a.low,
+    "float": lambda a, v: type(v) in (int, float) and v >= a.low,
+    "bool": lambda a, v: type(v) is bool,
+    "act": lambda a, v: v in ACTIVATIONS,
+    "enum": lambda a, v: v in a.allowed,
+    "padding": lambda a, v: v in ("same", "valid") or (type(v) is int and v >= 0),
+}
+
+
 def _default_problem(attr: Attr) -> str | None:
     """What is wrong with an attribute's default, if anything (a string number is an expression)."""
     value, kind = attr.default, attr.kind
     if value is REQUIRED or (kind in ("channels", "int", "float") and isinstance(value, str)):
         return None
-    checks: dict[str, Callable[[Any], bool]] = {
-        "channels": lambda v: type(v) is int and v >= attr.low,
-        "int": lambda v: type(v) is int and v >= attr.low,
-        "float": lambda v: type(v) in (int, float) and v >= attr.low,
-        "bool": lambda v: type(v) is bool,
-        "act": lambda v: v in ACTIVATIONS,
-        "enum": lambda v: v in attr.allowed,
-        "padding": lambda v: v in ("same", "valid") or (type(v) is int and v >= 0),
-    }
-    return None if checks[kind](value) else f"default {value!r} is not a valid {kind}"
+    return None if _VALID[kind](attr, value) else f"default {value!r} is not a valid {kind}"
 
 
 def _attr_problems(opdef: OpDef) -> list[str]:
@@ -91,8 +92,8 @@ def _attr_problems(opdef: OpDef) -> list[str]:
         return ["attrs (a mapping of name to Attr) is missing"]
     problems = []
     for key, attr in opdef.attrs.items():
-        if not isinstance(attr, Attr) or attr.kind not in ATTR_KINDS:
-            problems.append(f"attribute '{key}': not an Attr of a kind in {', '.join(ATTR_KINDS)}")
+        if not isinstance(attr, Attr) or attr.kind not in _VALID:
+            problems.append(f"attribute '{key}': not an Attr of a kind in {', '.join(_VALID)}")
         elif attr.kind == "enum" and not attr.allowed:
             problems.append(f"attribute '{key}': an enum without allowed values")
         elif (problem := _default_problem(attr)) is not None:

@@ -79,9 +79,6 @@ class Attr(NamedTuple):
     allowed: tuple[str, ...] = ()
 
 
-ATTR_KINDS = ("channels", "int", "float", "bool", "act", "enum", "padding")
-
-
 class Kernel(NamedTuple):
     """One kernel launch: its op, its multiply-adds and its MAC in elements."""
 
