@@ -2,7 +2,8 @@
 
 from lightcost.api import Config, analyze, build
 from lightcost.core.errors import SpecError
-from lightcost.cost.engine import LayerCost, ModelCost, Summary, separable_pairs
+from lightcost.cost.engine import LayerCost, ModelCost, Summary
+from lightcost.cost.separable import separable_pairs
 
 __all__ = [
     "Config",

@@ -29,8 +29,10 @@ from lightcost.spec.located import parse_yaml
 onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
-from lightcost.interop.onnx.exporter import export_graph, same_pads  # noqa: E402
-from lightcost.interop.onnx.importer import onnx_spec, spec_yaml  # noqa: E402
+from lightcost.interop.onnx.exporter import export_graph  # noqa: E402
+from lightcost.interop.onnx.importer import onnx_spec  # noqa: E402
+from lightcost.interop.onnx.writer import spec_yaml  # noqa: E402
+from lightcost.ops import same_pads  # noqa: E402
 
 
 def init(name: str, *shape: int, values: Any = None) -> TensorProto:

@@ -17,8 +17,9 @@ a :class:`ModelCost` and :class:`Limits` returning findings (:data:`RULES`):
   branches (the most inputs one merge takes, or the most readers one tensor has
   inside the block). Reported above ``g3_kernels`` or ``g3_branches``.
 * **G4**, element-wise operations are non-negligible: the share of the
-  network's MAC spent in element-wise kernels (activations, BN, add, mul, the
-  copies split/concat/shuffle, and depthwise convs, which the paper counts as
+  network's MAC spent in element-wise kernels: those of ops whose kind counts as
+  element-wise (``OpDef.elementwise``: activations, BN, add, mul, the copies
+  split/concat/shuffle, and depthwise convs, which the paper counts as
   element-wise for their high MAC/FLOPs ratio). Reported above ``g4_share``.
 """
 
@@ -28,13 +29,9 @@ from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 from lightcost.core.graph import Node, elements, readers
-from lightcost.cost.engine import ACT_OPS, LayerCost, ModelCost
+from lightcost.cost.engine import LayerCost, ModelCost
 from lightcost.cost.memory import conv1x1_mac, mac_lower_bound, ungrouped_mac
-
-ELEMENTWISE = frozenset({"bn", "add", "mul", "split", "concat", "shuffle", "dwconv", *ACT_OPS}) - {
-    "none"
-}
-MERGES = frozenset({"add", "mul", "concat"})
+from lightcost.ops import OPS
 
 
 class Limits(NamedTuple):
@@ -135,7 +132,7 @@ def g2(cost: ModelCost, limits: Limits) -> list[Finding]:
 
 def _branches(nodes: list[Node]) -> int:
     """The most inputs one merge takes, or the most readers one tensor has, among ``nodes``."""
-    merges = [len(n.inputs) for n in nodes if n.op in MERGES]
+    merges = [len(n.inputs) for n in nodes if OPS[n.op].merges]
     return max([1, *merges, *readers(nodes).values()])
 
 
@@ -164,10 +161,11 @@ def g3(cost: ModelCost, limits: Limits) -> list[Finding]:
 
 def g4(cost: ModelCost, limits: Limits) -> list[Finding]:
     """The share of MAC in element-wise kernels, if above the limit (G4)."""
+    elementwise = {name for name, op in OPS.items() if op.elementwise}
     by_op: dict[str, int] = {}
     for layer in cost.layers:
         for kernel in layer.kernels:
-            if kernel.op in ELEMENTWISE:
+            if kernel.op in elementwise:
                 by_op[kernel.op] = by_op.get(kernel.op, 0) + kernel.mac
     total, part = cost.total().mac, sum(by_op.values())
     share = part / total if total else 0.0

@@ -34,9 +34,10 @@ SCALAR = {"type": ["number", "string", "boolean"]}
 TEXT = {"type": ["string", "number"]}
 REF_ITEM = {"$ref": "#/$defs/item"}
 
-KINDS: dict[str, Schema] = {  # ops.Attr kinds
+KINDS: dict[str, Schema] = {  # ops.Attr kinds but enum (attr_schema)
     "channels": INTEGER,
     "int": INTEGER,
+    "float": NUMBER,
     "bool": BOOLEAN,
     "act": {"anyOf": [{"enum": list(ACTIVATIONS)}, {"type": "string"}]},
     "padding": {"anyOf": [{"enum": ["same", "valid"]}, {"type": "integer", "minimum": 0},
@@ -80,8 +81,12 @@ def _object(properties: dict[str, Schema], **extra: Any) -> Schema:
 
 
 def attr_schema(attr: Attr) -> Schema:
-    """An op attribute by its kind, with its default when it has one."""
-    schema = dict(KINDS.get(attr.kind, {}))
+    """An op attribute by its kind, with its default when it has one.
+
+    Like ``act``, an ``enum`` offers its allowed values and takes any string (a var name).
+    """
+    enum = {"anyOf": [{"enum": list(attr.allowed)}, {"type": "string"}]}
+    schema = dict(enum if attr.kind == "enum" else KINDS.get(attr.kind, {}))
     if attr.default is not REQUIRED and attr.default is not None:
         schema["default"] = attr.default
     return schema

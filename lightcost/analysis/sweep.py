@@ -190,13 +190,15 @@ def scalar_figures(cost: ModelCost, names: Sequence[str]) -> dict[str, int | flo
     return {name: FIGURES[name].get(cost) for name in names}
 
 
-CHANNEL_ATTRS = ("out", "squeeze")  # attributes holding channel counts (they vary with width)
-
-
 def structure(graph: Graph) -> tuple[object, ...]:
-    """Everything but channel counts: graphs with equal structures can be stacked."""
+    """Everything but channel counts (``OpDef.channels``): equal structures can be stacked."""
     return tuple(
-        (n.name, n.op, n.inputs, *((k, v) for k, v in n.attrs.items() if k not in CHANNEL_ATTRS))
+        (
+            n.name,
+            n.op,
+            n.inputs,
+            *((k, v) for k, v in n.attrs.items() if k not in OPS[n.op].channels),
+        )
         for n in graph.nodes
     )
 
@@ -234,8 +236,9 @@ def stacked(graphs: Sequence[Graph], spatial: Mapping[str, tuple[Any, Any]], dty
     nodes = []
     for index, node in enumerate(first.nodes):
         peers = [g.nodes[index] for g in graphs]
+        channels = OPS[node.op].channels
         attrs = {
-            key: column([p.attrs[key] for p in peers]) if key in CHANNEL_ATTRS else value
+            key: column([p.attrs[key] for p in peers]) if key in channels else value
             for key, value in node.attrs.items()
         }
         in_shapes = tuple(

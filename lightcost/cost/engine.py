@@ -1,4 +1,4 @@
-"""The cost engine: a registry of pure per-op cost rules and the records they fill.
+"""The cost engine: every layer's cost by its op's rule (``OPS``), and the records they fill.
 
 Conventions (every figure lightcost prints follows these; see README "Conventions"):
 
@@ -6,8 +6,9 @@ Conventions (every figure lightcost prints follows these; see README "Convention
   1x1 convs inside squeeze-excite; one multiply plus one add = 1; bias adds are
   not MAdds. FLOPs = 2 x MAdds. Batch 1.
 * **Other ops**: element-wise operations, per output element: BN 2 (scale,
-  shift), bias 1, each activation :data:`ACT_OPS`, add 1 per extra input, mul 1,
-  pooling k*k per output element (global: h*w per channel), SE scaling 1.
+  shift), bias 1, each activation its own (:mod:`lightcost.ops.activations`),
+  add 1 per extra input, mul 1, pooling k*k per output element (global: h*w per
+  channel), SE scaling 1. The rules live with their ops in :mod:`lightcost.ops`.
 * **Params**, three conventions (:data:`PARAM_CONVENTIONS`): ``trainable``
   (PyTorch: weights, biases, BN gamma and beta), ``weights`` (conv and FC
   weights only: the TF-slim and paper tables), ``deployed`` (BN folded into the
@@ -20,207 +21,27 @@ Conventions (every figure lightcost prints follows these; see README "Convention
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import cached_property
-from itertools import pairwise
 from typing import TYPE_CHECKING, NamedTuple
 
-from lightcost.core.graph import Graph, Node, Shape, count, elements, readers
+from lightcost.core.graph import Graph, Node, Shape
 from lightcost.cost.memory import (
     DTYPES,
     EXECUTIONS,
     ActivationMemory,
-    Kernel,
     activation_memory,
     kernels,
 )
-from lightcost.ops import truth
+from lightcost.ops import OPS, Kernel
 
 if TYPE_CHECKING:
-    from fractions import Fraction
-
     from lightcost.cost.latency import Device
 
-ACT_OPS = {
-    "none": 0,
-    "relu": 1,
-    "relu6": 2,
-    "hsigmoid": 4,
-    "hswish": 5,
-    "sigmoid": 4,
-    "swish": 5,
-    "silu": 5,
-    "tanh": 5,
-}
 PARAM_CONVENTIONS = {
     "trainable": "all trainable parameters as PyTorch counts them (weights, biases, BN gamma+beta)",
     "weights": "conv and FC weights only, no bias, no BN (TF-slim and paper tables)",
     "deployed": "inference parameters with BN folded into the conv bias",
 }
-
-
-class OpCost(NamedTuple):
-    """What one layer costs, before a parameter convention is chosen."""
-
-    weights: int = 0
-    biases: int = 0
-    bn: int = 0
-    bn_folded: int = 0
-    madds: int = 0
-    other_ops: int = 0
-    reads: int | None = None  # input elements read, when not all of every input
-
-    def params(self, convention: str) -> int:
-        """Parameter count under one of :data:`PARAM_CONVENTIONS`."""
-        if convention == "weights":
-            return self.weights
-        if convention == "deployed":
-            return self.weights + self.biases + self.bn_folded
-        return self.weights + self.biases + self.bn
-
-
-def _conv_like(node: Node, cin: int, groups: int) -> OpCost:
-    c_out, h, w = node.out_shape
-    a = node.attrs
-    k = int(a["k"])
-    weights = k * k * (cin // groups) * c_out
-    out = elements(node.out_shape)
-    has_bn, has_bias = bool(a["bn"]), bool(a["bias"])
-    return OpCost(
-        weights=weights,
-        biases=c_out if has_bias else 0,
-        bn=2 * c_out if has_bn else 0,
-        bn_folded=c_out if has_bn and not has_bias else 0,
-        madds=weights * h * w,
-        other_ops=out * ((2 if has_bn else 0) + (1 if has_bias else 0) + ACT_OPS[str(a["act"])]),
-    )
-
-
-def _conv(node: Node) -> OpCost:
-    return _conv_like(node, node.in_shapes[0][0], int(node.attrs["groups"]))
-
-
-def _dwconv(node: Node) -> OpCost:
-    cin = node.in_shapes[0][0]
-    return _conv_like(node, cin, cin)
-
-
-def _fc(node: Node) -> OpCost:
-    features, out = elements(node.in_shapes[0]), node.out_shape[0]
-    bias = bool(node.attrs["bias"])
-    return OpCost(
-        weights=features * out,
-        biases=out if bias else 0,
-        madds=features * out,
-        other_ops=out * ((1 if bias else 0) + ACT_OPS[str(node.attrs["act"])]),
-    )
-
-
-def _bn(node: Node) -> OpCost:
-    c = node.out_shape[0]
-    return OpCost(bn=2 * c, bn_folded=2 * c, other_ops=2 * elements(node.out_shape))
-
-
-def _activation(node: Node) -> OpCost:
-    return OpCost(other_ops=ACT_OPS[node.op] * elements(node.out_shape))
-
-
-def _pool(node: Node) -> OpCost:
-    if node.attrs["global"]:
-        return OpCost(other_ops=elements(node.in_shapes[0]))
-    k = int(node.attrs["k"])
-    return OpCost(other_ops=k * k * elements(node.out_shape))
-
-
-def _add(node: Node) -> OpCost:
-    per_element = len(node.inputs) - 1 + ACT_OPS[str(node.attrs["act"])]
-    return OpCost(other_ops=per_element * elements(node.out_shape))
-
-
-def _mul(node: Node) -> OpCost:
-    return OpCost(other_ops=elements(node.out_shape))
-
-
-def _se(node: Node) -> OpCost:
-    c, squeeze = node.out_shape[0], count(node.attrs["squeeze"])
-    bias = bool(node.attrs["bias"])
-    pooled_and_scaled = 2 * elements(node.out_shape)
-    activations = squeeze * ACT_OPS[str(node.attrs["act"])] + c * ACT_OPS[str(node.attrs["gate"])]
-    return OpCost(
-        weights=2 * c * squeeze,
-        biases=squeeze + c if bias else 0,
-        madds=2 * c * squeeze,
-        other_ops=pooled_and_scaled + activations + (squeeze + c if bias else 0),
-    )
-
-
-def _free(node: Node) -> OpCost:
-    """Data movement only (concat, split, shuffle, flatten, dropout, identity): no ops."""
-    return OpCost()
-
-
-def _split(node: Node) -> OpCost:
-    """A channel split reads only its own part of the input."""
-    return OpCost(reads=elements(node.out_shape))
-
-
-COST_RULES: dict[str, Callable[[Node], OpCost]] = {
-    "conv": _conv,
-    "dwconv": _dwconv,
-    "fc": _fc,
-    "bn": _bn,
-    "avgpool": _pool,
-    "maxpool": _pool,
-    "add": _add,
-    "mul": _mul,
-    "se": _se,
-    "concat": _free,
-    "split": _split,
-    "shuffle": _free,
-    "flatten": _free,
-    "dropout": _free,
-    "identity": _free,
-    **{act: _activation for act in ACT_OPS if act != "none"},
-}
-
-
-def layer_type(node: Node) -> str:
-    """The layer type used by ``--by op`` (MobileNetV1 paper Table 2 names)."""
-    a = node.attrs
-    groups = int(a["groups"]) if node.op == "conv" else 1
-    cin, cout = node.in_shapes[0][0], node.out_shape[0]
-    if node.op == "dwconv" or (groups > 1 and truth(cin == groups) and truth(cout == groups)):
-        return f"Conv DW {a['k']}x{a['k']}"
-    if node.op == "conv":
-        return f"Conv {a['k']}x{a['k']}" + (" group" if groups > 1 else "")
-    if node.op == "fc":
-        return "Fully Connected"
-    if node.op == "se":
-        return "Squeeze-Excite"
-    return node.op
-
-
-def describe(node: Node) -> str:
-    """A short label for a layer: ``conv 3x3 s2 relu6``, ``dwconv 3x3``, ``add``..."""
-    a = node.attrs
-    parts = [node.op]
-    if node.op in ("conv", "dwconv") or (node.op.endswith("pool") and not a["global"]):
-        parts.append(f"{a['k']}x{a['k']}")
-        stride = a["stride"] or a["k"]
-        if int(stride) != 1:
-            parts.append(f"s{stride}")
-    if node.op.endswith("pool") and a["global"]:
-        parts.append("global")
-    if node.op == "conv" and int(a["groups"]) > 1:
-        parts.append(f"g{a['groups']}")
-    if node.op in ("split", "shuffle"):
-        parts.append(
-            f"{a.get('index', '')}/{a['parts']}" if node.op == "split" else f"g{a['groups']}"
-        )
-    act = str(a.get("act", "none"))
-    if act != "none":
-        parts.append(act)
-    return " ".join(parts)
 
 
 class LayerCost(NamedTuple):
@@ -366,7 +187,8 @@ def cost_layer(
     device: Device | None = None,
 ) -> LayerCost:
     """Apply the op's cost rule to one node; its kernels under ``execution``; its latency."""
-    cost = COST_RULES[node.op](node)
+    op = OPS[node.op]
+    cost = op.cost(node)
     run = kernels(node, cost, execution)
     mac = sum((k.mac for k in run), 0)
     latency = None
@@ -377,8 +199,8 @@ def cost_layer(
     return LayerCost(
         name=node.name,
         op=node.op,
-        label=describe(node),
-        type=layer_type(node),
+        label=op.label(node),
+        type=op.layer_type(node),
         block=node.block,
         in_shapes=node.in_shapes,
         out_shape=node.out_shape,
@@ -418,66 +240,3 @@ def cost_graph(
         device.flops(dtype)  # fail early when the profile has no peak for this dtype
     layers = tuple(cost_layer(node, convention, execution, dtype, device) for node in graph.nodes)
     return ModelCost(graph, layers, convention, execution, dtype, device)
-
-
-class SeparablePair(NamedTuple):
-    """A depthwise + pointwise pair against the standard conv it replaces (MobileNetV1 Sec. 3.1).
-
-    ``ratio`` is separable / standard MAdds, exactly ``1/N + 1/Dk^2``.
-    """
-
-    depthwise: str
-    pointwise: str
-    kernel: int
-    channels_in: int
-    channels_out: int
-    size: int
-    standard_madds: int
-    separable_madds: int
-
-    @property
-    def ratio(self) -> Fraction:
-        """Separable over standard MAdds."""
-        from fractions import Fraction  # lazy: fractions imports decimal (4 ms of start-up)
-
-        return Fraction(self.separable_madds, self.standard_madds)
-
-    @property
-    def formula(self) -> Fraction:
-        """``1/N + 1/Dk^2``."""
-        from fractions import Fraction
-
-        return Fraction(1, self.channels_out) + Fraction(1, self.kernel**2)
-
-
-def separable_pairs(cost: ModelCost) -> list[SeparablePair]:
-    """Every depthwise conv (multiplier 1) read only by a following 1x1 ungrouped conv."""
-    nodes = cost.graph.nodes
-    madds = {layer.name: layer.madds for layer in cost.layers}
-    read = readers(nodes)
-    pairs = []
-    for dw, pw in pairwise(nodes):
-        if (
-            dw.op == "dwconv"
-            and int(dw.attrs["multiplier"]) == 1
-            and pw.op == "conv"
-            and pw.inputs == (dw.name,)
-            and read[dw.name] == 1
-            and int(pw.attrs["k"]) == 1
-            and int(pw.attrs["groups"]) == 1
-            and int(pw.attrs["stride"]) == 1
-        ):
-            k, m, (n, h, w) = int(dw.attrs["k"]), dw.in_shapes[0][0], pw.out_shape
-            pairs.append(
-                SeparablePair(
-                    dw.name,
-                    pw.name,
-                    k,
-                    m,
-                    n,
-                    h,
-                    k * k * m * n * h * w,
-                    madds[dw.name] + madds[pw.name],
-                )
-            )
-    return pairs

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from lightcost.core.errors import Loc, SpecError
-from lightcost.cost.memory import DTYPES, Kernel, maximum
+from lightcost.cost.memory import DTYPES, maximum
+from lightcost.ops import Kernel
 
 FIELDS = ("name", "description", "source", "peak_flops", "bandwidth", "kernel_overhead")
 

@@ -12,12 +12,14 @@ Execution models (:data:`EXECUTIONS`), stated in every output:
 * ``unfused``: every op is its own kernel reading and writing its tensors. A conv
   or FC kernel includes its bias; BN (scale and shift, 2 params per channel) and
   the activation are separate passes over the output (2 x output each, plus the
-  BN params); squeeze-excite is pool, 1x1 conv, activation, 1x1 conv, gate, scale.
+  BN params); an op with an ``unfused`` hook gives its own kernels (squeeze-excite:
+  pool, 1x1 conv, activation, 1x1 conv, gate, scale).
 
-In both, split, concat and shuffle are pure memory traffic: a copy that reads
-its input and writes its output (a shuffle is a copy, since lightcost does not
-fuse across layers), and flatten, dropout and identity are views: no kernel, no
-traffic. Every figure is plain arithmetic, so heights and widths may be numpy
+In both, ops of kind ``copy`` (split, concat, shuffle) are pure memory traffic:
+one kernel that reads what it writes (a shuffle is a copy, since lightcost does
+not fuse across layers), and ops of kind ``view`` (flatten, dropout, identity)
+run no kernel and move nothing (the kinds: :data:`lightcost.ops.base.KINDS`).
+Every figure is plain arithmetic, so heights and widths may be numpy
 arrays (vectorized sweeps); :func:`maximum` is the array-safe ``max``.
 """
 
@@ -25,28 +27,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
-from lightcost.core.graph import INPUT, Graph, Node, count, elements
-
-if TYPE_CHECKING:
-    from lightcost.cost.engine import OpCost
+from lightcost.core.graph import INPUT, Graph, Node, elements
+from lightcost.ops import OPS, Kernel, OpCost
 
 DTYPES = {"fp32": 4, "fp16": 2, "int8": 1}
-VIEWS = frozenset({"flatten", "dropout", "identity"})
-
-
-class Kernel(NamedTuple):
-    """One kernel launch: its op, its multiply-adds and its MAC in elements.
-
-    The records of this module are NamedTuples: immutable like frozen dataclasses,
-    but a fifth of the cost to define (a frozen dataclass takes about 1 ms of
-    ``lightcost table`` start-up here, benchmarks/startup.py).
-    """
-
-    op: str
-    madds: int
-    mac: int
 
 
 def maximum(a: Any, b: Any) -> Any:
@@ -60,7 +46,7 @@ def maximum(a: Any, b: Any) -> Any:
 
 def kernels(node: Node, cost: OpCost, execution: str) -> tuple[Kernel, ...]:
     """The kernels that run ``node`` under an execution model (:data:`EXECUTIONS`)."""
-    if node.op in VIEWS:
+    if OPS[node.op].kind == "view":
         return ()
     reads = sum(elements(s) for s in node.in_shapes) if cost.reads is None else cost.reads
     return EXECUTIONS[execution].kernels(node, cost, reads, elements(node.out_shape))
@@ -72,9 +58,13 @@ def _fused(node: Node, cost: OpCost, reads: int, out: int) -> tuple[Kernel, ...]
 
 
 def _unfused(node: Node, cost: OpCost, reads: int, out: int) -> tuple[Kernel, ...]:
-    """The op with its weights and bias, then a BN pass and an activation pass if any."""
-    if node.op == "se":
-        return _se_unfused(node)
+    """The op with its weights and bias, then a BN pass and an activation pass if any.
+
+    An op with its own split (``OpDef.unfused``) gives its kernels instead.
+    """
+    own = OPS[node.op].unfused
+    if own is not None:
+        return own(node)
     has_bn = bool(node.attrs.get("bn", False))
     own_params = cost.weights + cost.biases + (0 if has_bn else cost.bn_folded)
     passes = [Kernel(node.op, cost.madds, reads + out + own_params)]
@@ -84,21 +74,6 @@ def _unfused(node: Node, cost: OpCost, reads: int, out: int) -> tuple[Kernel, ..
     if act != "none":
         passes.append(Kernel(act, 0, 2 * out))
     return tuple(passes)
-
-
-def _se_unfused(node: Node) -> tuple[Kernel, ...]:
-    """Squeeze-excite as six kernels: pool, 1x1 conv, act, 1x1 conv, gate, scale."""
-    x = elements(node.out_shape)
-    c, squeeze = node.out_shape[0], count(node.attrs["squeeze"])
-    bias = bool(node.attrs["bias"])
-    return (
-        Kernel("avgpool", 0, x + c),
-        Kernel("conv", c * squeeze, c + squeeze + c * squeeze + (squeeze if bias else 0)),
-        Kernel(str(node.attrs["act"]), 0, 2 * squeeze),
-        Kernel("conv", c * squeeze, squeeze + c + c * squeeze + (c if bias else 0)),
-        Kernel(str(node.attrs["gate"]), 0, 2 * c),
-        Kernel("mul", 0, 2 * x + c),
-    )
 
 
 class Execution(NamedTuple):
@@ -160,8 +135,8 @@ class ActivationMemory(NamedTuple):
 def activation_memory(graph: Graph, bytes_per_element: int) -> ActivationMemory:
     """Live activation bytes per execution step of ``graph`` (nodes run in order, batch 1).
 
-    Every op writes a new buffer except the views (:data:`VIEWS`), which alias
-    their input; a buffer is freed once the last node reading it (or a view of
+    Every op writes a new buffer except the views (ops of kind ``view``), which
+    alias their input; a buffer is freed once the last node reading it (or a view of
     it) has run. No in-place ops, no buffer reuse beyond that.
     """
     buffer = {INPUT: INPUT}
@@ -170,7 +145,7 @@ def activation_memory(graph: Graph, bytes_per_element: int) -> ActivationMemory:
     for i, node in enumerate(graph.nodes):
         for name in node.inputs:
             last_read[buffer[name]] = i
-        if node.op in VIEWS:
+        if OPS[node.op].kind == "view":
             buffer[node.name] = buffer[node.inputs[0]]
         else:
             buffer[node.name] = node.name

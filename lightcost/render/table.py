@@ -14,16 +14,10 @@ from dataclasses import asdict
 from typing import Any
 
 from lightcost.core.graph import Shape
-from lightcost.cost.engine import (
-    PARAM_CONVENTIONS,
-    LayerCost,
-    ModelCost,
-    SeparablePair,
-    Summary,
-    separable_pairs,
-)
+from lightcost.cost.engine import PARAM_CONVENTIONS, LayerCost, ModelCost, Summary
 from lightcost.cost.figures import BYTES, MICROSECONDS, value_text
 from lightcost.cost.memory import DTYPES, EXECUTIONS
+from lightcost.cost.separable import SeparablePair, separable_pairs
 from lightcost.render.text import boxed, dim, markdown_table
 
 UNITS = {"madds": ("MAdds", 1), "flops": ("FLOPs", 2)}

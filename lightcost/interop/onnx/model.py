@@ -1,0 +1,166 @@
+"""The reading half of ONNX import: an ONNX model's constants, tensor shapes and readers.
+
+:class:`OnnxModel` answers what the ops' import handlers ask
+(:class:`lightcost.ops.protocols.Reader`, with the layer-building half in
+:mod:`lightcost.interop.onnx.importer`): attributes, constants, the lightcost
+shape of a tensor, who reads a tensor, and the window of a Conv or pool.
+Shapes come from ``onnx.shape_inference``; batch 1.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lightcost.core.errors import SpecError
+from lightcost.core.graph import AttrValue, Shape
+from lightcost.ops import ShapeError, same_pads, spatial
+
+if TYPE_CHECKING:
+    import onnx
+
+    from lightcost.ops.protocols import OnnxNode
+
+
+class OnnxModel:
+    """An ONNX model with inferred shapes, read as the import handlers need it."""
+
+    def __init__(self, model: onnx.ModelProto, file: str) -> None:
+        import onnx
+
+        self.file = file
+        try:
+            model = onnx.shape_inference.infer_shapes(model)
+        except Exception as exc:  # InferenceError, ValidationError
+            raise SpecError(f"{file}: ONNX shape inference failed: {exc}") from None
+        self.model = model
+        graph = model.graph
+        self.nodes = list(graph.node)
+        self.consts: dict[str, onnx.TensorProto] = {t.name: t for t in graph.initializer}
+        for node in self.nodes:
+            if node.op_type == "Constant" and node.attribute:
+                value = node.attribute[0]
+                if value.name == "value":
+                    self.consts[node.output[0]] = value.t
+        self.shapes: dict[str, list[int | None]] = {}
+        for info in [*graph.input, *graph.value_info, *graph.output]:
+            tensor = info.type.tensor_type
+            if tensor.HasField("shape"):
+                self.shapes[info.name] = [
+                    d.dim_value if d.HasField("dim_value") else None for d in tensor.shape.dim
+                ]
+        self.readers: dict[str, list[onnx.NodeProto]] = {}
+        for node in self.nodes:
+            for tensor_name in node.input:
+                self.readers.setdefault(tensor_name, []).append(node)
+        self.outputs = {info.name for info in graph.output}
+
+    def fail(self, node: OnnxNode, problem: str) -> SpecError:
+        """An error naming the node and its op type (to raise)."""
+        return SpecError(f"{self.file}: node '{node.name}' ({node.op_type}): {problem}")
+
+    def attr(self, node: OnnxNode, name: str, default: Any = None) -> Any:
+        """An attribute of ``node`` as a Python value, else ``default``."""
+        import onnx
+
+        for attribute in node.attribute:
+            if attribute.name == name:
+                return onnx.helper.get_attribute_value(attribute)
+        return default
+
+    def const_dims(self, name: str) -> list[int] | None:
+        """The dims of a constant (initializer or Constant), None for data."""
+        tensor = self.consts.get(name)
+        return None if tensor is None else [int(d) for d in tensor.dims]
+
+    def values(self, name: str) -> list[Any] | None:
+        """The values of a constant, flattened; None for data."""
+        from onnx import numpy_helper
+
+        tensor = self.consts.get(name)
+        return None if tensor is None else list(numpy_helper.to_array(tensor).ravel().tolist())
+
+    def dims(self, tensor: str) -> list[int | None]:
+        """The inferred dims of a tensor (None: unknown), [] when it has no shape."""
+        return self.shapes.get(tensor, [])
+
+    def shape(self, tensor: str, node: OnnxNode) -> Shape:
+        """The lightcost shape (C, H, W) of a [N, C, H, W] or [N, C] tensor."""
+        dims = self.shapes.get(tensor)
+        if dims is None or any(d is None for d in dims[1:]) or len(dims) not in (2, 4):
+            shown = "unknown" if dims is None else str(dims)
+            raise self.fail(
+                node, f"tensor '{tensor}' has shape {shown}; lightcost needs [N, C, H, W] or [N, C]"
+            )
+        c, h, w = (*dims[1:], 1, 1)[:3]
+        return (int(c or 0), int(h or 0), int(w or 0))
+
+    def only_reader(self, tensor: str) -> onnx.NodeProto | None:
+        """The one node reading ``tensor`` when it has exactly one and is no graph output."""
+        readers = self.readers.get(tensor, [])
+        return readers[0] if len(readers) == 1 and tensor not in self.outputs else None
+
+    def used(self, tensor: str) -> bool:
+        """Whether a node reads ``tensor`` or it is a graph output."""
+        return tensor in self.readers or tensor in self.outputs
+
+    def window(
+        self, node: OnnxNode, k: int, in_shape: Shape, out_shape: Shape
+    ) -> dict[str, AttrValue]:
+        """``k``, ``stride``, ``padding``, ``dilation`` of a Conv or pool, checked.
+
+        Symmetric ``pads`` are the integer padding, asymmetric ones equal to
+        TensorFlow SAME (and ``auto_pad`` SAME_*) ``same``; a ``ceil_mode`` pool
+        whose output is SAME's is ``same``; anything else is an error.
+        """
+        kernel = list(self.attr(node, "kernel_shape", [k, k]))
+        strides = list(self.attr(node, "strides", [1, 1]))
+        dilations = list(self.attr(node, "dilations", [1, 1]))
+        for label, values in (("kernel", kernel), ("strides", strides), ("dilations", dilations)):
+            if len(values) != 2 or values[0] != values[1]:
+                raise self.fail(node, f"{label} {values}: lightcost needs 2-D square windows")
+        stride, dilation = int(strides[0]), int(dilations[0])
+        padding = self.padding(node, in_shape, k, stride, dilation)
+        try:
+            got = tuple(spatial(size, k, stride, padding, dilation) for size in in_shape[1:])
+        except ShapeError as exc:
+            raise self.fail(node, str(exc)) from None
+        if got != out_shape[1:] and padding != "same" and self.attr(node, "ceil_mode", 0):
+            padding = "same"  # ceil_mode: rounding up can equal SAME's ceil(in / stride)
+            got = tuple(spatial(size, k, stride, padding, dilation) for size in in_shape[1:])
+        if got != out_shape[1:]:
+            raise self.fail(
+                node,
+                f"output {out_shape[1]}x{out_shape[2]} cannot be expressed: padding "
+                f"{padding} gives {got[0]}x{got[1]}",
+            )
+        return {"k": k, "stride": stride, "padding": padding, "dilation": dilation}
+
+    def padding(
+        self, node: OnnxNode, in_shape: Shape, k: int, stride: int, dilation: int
+    ) -> AttrValue:
+        """The lightcost padding of a window's ``auto_pad`` or ``pads``."""
+        auto = self.attr(node, "auto_pad", b"NOTSET")
+        auto = auto.decode() if isinstance(auto, bytes) else str(auto)
+        onnx_pads = [int(p) for p in self.attr(node, "pads", [0, 0, 0, 0])]
+        if auto in ("SAME_UPPER", "SAME_LOWER"):
+            return "same"
+        if auto == "VALID":
+            return "valid"
+        if len(set(onnx_pads)) == 1:
+            return onnx_pads[0]
+        if is_same(onnx_pads, in_shape, k, stride, dilation):
+            return "same"
+        raise self.fail(
+            node,
+            f"pads {onnx_pads} are neither symmetric nor TensorFlow SAME for a "
+            f"{in_shape[1]}x{in_shape[2]} input",
+        )
+
+
+def is_same(onnx_pads: list[int], in_shape: Shape, k: int, stride: int, dilation: int) -> bool:
+    """Whether ``[top, left, bottom, right]`` is TensorFlow SAME (either odd-pixel side)."""
+    for axis, size in enumerate(in_shape[1:]):
+        begin, end = same_pads(size, k, stride, dilation)
+        if sorted((onnx_pads[axis], onnx_pads[axis + 2])) != sorted((begin, end)):
+            return False
+    return True

@@ -1,0 +1,306 @@
+"""The records of the op table (:class:`OpDef` and its parts) and the shape helpers ops share.
+
+Conventions every op file follows:
+
+* Shapes are ``(channels, height, width)``, batch 1 (:mod:`lightcost.core.graph`).
+  Shape and cost rules are plain arithmetic, so they also run element-wise on
+  numpy arrays (a vectorized sweep passes channels as a column per width and
+  heights and widths as a row per resolution): test conditions with
+  :func:`truth` and :func:`same`, read integer attributes that may hold channel
+  counts with ``count``, never ``int()`` a shape.
+* Padding follows TensorFlow: ``same`` gives ``ceil(in / stride)`` (padded
+  :func:`same_pads`, the odd row and column at the end), ``valid`` gives
+  ``floor((in - k_eff) / stride) + 1`` and an integer ``p`` pads both sides (PyTorch).
+* Records are NamedTuples and plain functions: cheap to define at start-up
+  (``lightcost table`` imports every op file; benchmarks/startup.py).
+
+Limits (:func:`check_limits`, applied by the expander to every layer): at most
+:data:`MAX_CHANNELS` channels, :data:`MAX_SIZE` rows and columns and
+:data:`MAX_ELEMENTS` elements per tensor, and a :func:`work` bound of
+:data:`MAX_WORK` per layer. Every per-layer figure is at most one of these
+products times a small constant (other ops per element, bytes per element,
+kernels per layer), below 64 * MAX_WORK = 2**46, so every total of at most
+``expand.MAX_GRAPH_NODES`` (20,000) layers stays below 2**61: sums and the
+int64 arrays of a vectorized sweep cannot overflow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from lightcost.core.errors import SpecError
+from lightcost.core.graph import AttrValue, Node, Shape
+
+if TYPE_CHECKING:
+    from lightcost.ops.protocols import Emitter, ImportRule
+
+MAX_CHANNELS = 2**20  # channels of a tensor; also the largest integer attribute
+MAX_SIZE = 2**16  # height or width of a tensor (and the largest resolution)
+MAX_ELEMENTS = 2**36  # channels x height x width of a tensor
+MAX_WORK = 2**40  # work() of one layer
+
+REQUIRED = object()
+Attrs = Mapping[str, AttrValue]
+
+# Op kinds: what memory, lint and the limits read from an op (OpDef.kind).
+KINDS = {
+    "dense": "each output value reads every input channel of its group (conv, fc)",
+    "depthwise": "a window over one input channel per output channel, with weights",
+    "pool": "a window over one input channel per output channel, no weights",
+    "elementwise": "element by element over equal shapes (BN, activations, add, mul)",
+    "copy": "pure memory traffic: reads what it writes (split, concat, shuffle)",
+    "view": "no kernel and no traffic: aliases its input in activation memory",
+    "composite": "several kernels costed as one layer (squeeze-excite)",
+}
+# Kinds ShuffleNetV2's G4 counts as element-wise: high MAC for their FLOPs
+# (the paper counts depthwise convs too).
+ELEMENTWISE_KINDS = frozenset({"depthwise", "elementwise", "copy"})
+
+
+class ShapeError(ValueError):
+    """A shape that cannot be built; the caller adds the location."""
+
+
+class Attr(NamedTuple):
+    """One attribute: its kind, default (``REQUIRED`` if it must be given), bounds or values.
+
+    Kinds: ``channels`` (a literal is scaled by the spec's width rule unless the
+    node says ``width: fixed``; an expression is taken as written), ``int`` (an
+    integer from ``low`` to MAX_CHANNELS), ``float`` (a number >= ``low``),
+    ``bool``, ``act`` (an activation name, :data:`lightcost.ops.ACTIVATIONS`),
+    ``enum`` (one of ``allowed``), ``padding`` (``same``, ``valid`` or an
+    integer >= 0). A string default of a numeric kind is an expression.
+    """
+
+    kind: str
+    default: Any = None
+    low: int = 1
+    allowed: tuple[str, ...] = ()
+
+
+class Kernel(NamedTuple):
+    """One kernel launch: its op, its multiply-adds and its MAC in elements."""
+
+    op: str
+    madds: int
+    mac: int
+
+
+class OpCost(NamedTuple):
+    """What one layer costs, before a parameter convention is chosen.
+
+    ``bn`` counts BN's trainable gamma and beta, ``bn_folded`` what BN leaves in
+    a deployed model (a bias per channel when the conv has none).
+    """
+
+    weights: int = 0
+    biases: int = 0
+    bn: int = 0
+    bn_folded: int = 0
+    madds: int = 0
+    other_ops: int = 0
+    reads: int | None = None  # input elements read, when not all of every input
+
+    def params(self, convention: str) -> int:
+        """Parameters under ``trainable`` (the default), ``weights`` or ``deployed``."""
+        if convention == "weights":
+            return self.weights
+        if convention == "deployed":
+            return self.weights + self.biases + self.bn_folded
+        return self.weights + self.biases + self.bn
+
+
+class OpDef(NamedTuple):
+    """An op, every part in one place (:func:`lightcost.ops.missing` checks them).
+
+    ``shape`` maps attributes and input shapes to the output shape; ``cost`` a
+    node to its :class:`OpCost`; ``label`` gives the layer's short label
+    (``conv 3x3 s2 relu6``) and ``layer_type`` its ``--by op`` row
+    (``Conv DW 3x3``). ``channels`` names the attributes holding channel counts
+    (they vary with the width multiplier). ``unfused`` gives the kernels of the
+    ``unfused`` execution model when the generic split (the op, then a BN pass,
+    then an activation pass) does not apply. ``export`` emits the ONNX nodes
+    (:func:`no_export` says there are none); ``imports`` maps ONNX op types to
+    the handlers that read them (empty: the op is never imported).
+    """
+
+    name: str
+    summary: str
+    kind: str
+    attrs: Mapping[str, Attr]
+    shape: Callable[[Attrs, list[Shape]], Shape]
+    cost: Callable[[Node], OpCost]
+    label: Callable[[Node], str]
+    layer_type: Callable[[Node], str]
+    export: Callable[[Emitter, Node], str]
+    imports: Mapping[str, ImportRule]
+    min_inputs: int = 1
+    max_inputs: int | None = 1
+    channels: tuple[str, ...] = ()
+    unfused: Callable[[Node], tuple[Kernel, ...]] | None = None
+
+    @property
+    def merges(self) -> bool:
+        """Whether the op joins several tensors (add, mul, concat)."""
+        return self.max_inputs is None or self.max_inputs > 1
+
+    @property
+    def elementwise(self) -> bool:
+        """Whether ShuffleNetV2's G4 counts the op's kernels as element-wise."""
+        return self.kind in ELEMENTWISE_KINDS
+
+
+def no_export(emitter: Emitter, node: Node) -> str:
+    """The export of an op that has no ONNX form: ``lightcost export`` stops cleanly (exit 2)."""
+    raise SpecError(f"layer '{node.name}': not supported by export: {node.op}")
+
+
+# -- shape helpers -----------------------------------------------------------------------------
+
+
+def truth(value: Any) -> bool:
+    """``bool`` that also accepts numpy arrays (true if any element is), for vectorized sweeps."""
+    return bool(value.any()) if hasattr(value, "any") else bool(value)
+
+
+def same(a: Shape, b: Shape) -> bool:
+    """Shapes equal in every element (heights and widths may be numpy arrays in a sweep)."""
+    return not any(truth(x != y) for x, y in zip(a, b, strict=True))
+
+
+def dims(shape: Shape) -> str:
+    """``16x32x32``, as messages show a shape."""
+    return "x".join(map(str, shape))
+
+
+def spatial(size: int, k: int, stride: int, padding: AttrValue, dilation: int = 1) -> int:
+    """Output height or width of a sliding window (module docstring); ints or arrays."""
+    k_eff = dilation * (k - 1) + 1
+    if padding == "same":
+        out = -(-size // stride)
+    elif padding == "valid":
+        out = (size - k_eff) // stride + 1
+    else:
+        out = (size + 2 * int(padding) - k_eff) // stride + 1
+    if truth(out < 1):
+        raise ShapeError(
+            f"spatial size {size} with kernel {k}, stride {stride}, padding {padding} "
+            "reaches 0: the input is too small for this layer"
+        )
+    return out
+
+
+def same_pads(size: int, k: int, stride: int, dilation: int = 1) -> tuple[int, int]:
+    """TensorFlow SAME padding of one axis: (begin, end), the odd pixel at the end."""
+    k_eff = dilation * (k - 1) + 1
+    out = -(-size // stride)
+    total = max((out - 1) * stride + k_eff - size, 0)
+    return total // 2, total - total // 2
+
+
+def explicit_pads(
+    padding: AttrValue, shape: Shape, k: int, stride: int, dilation: int
+) -> list[int]:
+    """``[top, left, bottom, right]`` of a padding on an input (ONNX ``pads``)."""
+    if padding == "same":
+        (top, bottom), (left, right) = (same_pads(size, k, stride, dilation) for size in shape[1:])
+        return [top, left, bottom, right]
+    p = 0 if padding == "valid" else int(str(padding))
+    return [p, p, p, p]
+
+
+def window(attrs: Attrs, shape: Shape, channels: int) -> Shape:
+    """The shape a window (``k``, ``stride``, ``padding``, ``dilation``) makes of ``shape``."""
+    _, h, w = shape
+    k, s, pad, d = (int(attrs["k"]), int(attrs["stride"]), attrs["padding"], int(attrs["dilation"]))
+    return (channels, spatial(h, k, s, pad, d), spatial(w, k, s, pad, d))
+
+
+def same_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
+    """The shape rule of an op whose output is shaped like its (first) input."""
+    return shapes[0]
+
+
+# -- limits ---------------------------------------------------------------------------------
+
+
+def fan_in(op: OpDef, attrs: Attrs, in_shapes: list[Shape]) -> int:
+    """Input values one output value reads per kernel position.
+
+    A ``dense`` op reads every input channel of its group, any other one channel
+    of each input.
+    """
+    if op.kind == "dense":
+        return sum(s[0] for s in in_shapes) // int(attrs.get("groups", 1))
+    return len(in_shapes)
+
+
+def work(op: OpDef, attrs: Attrs, in_shapes: list[Shape], out_shape: Shape) -> int:
+    """An upper bound on a layer's size: k*k x fan-in x output channels x area.
+
+    ``k`` is 1 for a layer without a kernel (and for global pooling), the area
+    (H x W) is the largest of the inputs' and the output's. It bounds the
+    layer's MAdds, weights and, per output element, its other ops;
+    squeeze-excite's 2 x C x squeeze is at most 2 * MAX_CHANNELS**2 = 2**41.
+    """
+    k = int(attrs.get("k") or 1)
+    area = max(h * w for _, h, w in [*in_shapes, out_shape])
+    return k * k * fan_in(op, attrs, in_shapes) * out_shape[0] * area
+
+
+def _power(limit: int) -> str:
+    """A power of two as a message shows it: ``2**40 = 1.1e+12``."""
+    return f"2**{limit.bit_length() - 1} = {limit:.3g}"
+
+
+def check_tensor(shape: Shape, what: str) -> None:
+    """Raise ShapeError when a tensor exceeds MAX_CHANNELS, MAX_SIZE or MAX_ELEMENTS."""
+    channels, height, width = shape
+    if channels > MAX_CHANNELS:
+        raise ShapeError(f"{what} has {channels} channels, above the limit of {MAX_CHANNELS}")
+    if max(height, width) > MAX_SIZE:
+        raise ShapeError(
+            f"{what} is {height}x{width}, above the limit of {MAX_SIZE} rows and columns"
+        )
+    if channels * height * width > MAX_ELEMENTS:
+        raise ShapeError(
+            f"{what} has {channels}x{height}x{width} = {channels * height * width:.3g} "
+            f"elements, above the limit of {_power(MAX_ELEMENTS)}"
+        )
+
+
+def check_limits(op: OpDef, attrs: Attrs, in_shapes: list[Shape], out_shape: Shape) -> None:
+    """Raise ShapeError when a layer's output or work() exceeds the limits."""
+    check_tensor(out_shape, "output")
+    size = work(op, attrs, in_shapes, out_shape)
+    if size > MAX_WORK:
+        raise ShapeError(
+            f"layer too large: k*k x fan-in x output channels x H x W = {size:.3g}, "
+            f"above the limit of {_power(MAX_WORK)}"
+        )
+
+
+# -- labels ------------------------------------------------------------------------------------
+
+
+def label(node: Node, *parts: str) -> str:
+    """``op part... act``: the op, the given parts, then the activation unless ``none``."""
+    act = str(node.attrs.get("act", "none"))
+    return " ".join([node.op, *parts, *([act] if act != "none" else [])])
+
+
+def plain_label(node: Node) -> str:
+    """The label of an op without parts: its name and its activation (``add relu``)."""
+    return label(node)
+
+
+def window_parts(attrs: Attrs) -> list[str]:
+    """``3x3`` and, unless 1, ``s2`` (a pool's stride 0 is its kernel size)."""
+    stride = attrs["stride"] or attrs["k"]
+    return [f"{attrs['k']}x{attrs['k']}", *([f"s{stride}"] if int(stride) != 1 else [])]
+
+
+def op_name(node: Node) -> str:
+    """The ``--by op`` row of an op without a paper name: the op's name."""
+    return node.op

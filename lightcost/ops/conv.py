@@ -1,0 +1,188 @@
+"""Convolutions: ``conv`` (standard, grouped, pointwise) and ``dwconv`` (depthwise).
+
+Both may carry a bias, BN (``bn: true``, the default) and an activation (``act``),
+fused into the layer. Weights ``k*k x C_in/groups x C_out``, MAdds weights x H_out
+x W_out; other ops per output element: BN 2, bias 1, the activation's.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lightcost.core.graph import Node, Shape, elements
+from lightcost.ops.activations import act_ops, activate
+from lightcost.ops.base import (
+    REQUIRED,
+    Attr,
+    Attrs,
+    OpCost,
+    OpDef,
+    ShapeError,
+    explicit_pads,
+    label,
+    truth,
+    window,
+    window_parts,
+)
+from lightcost.ops.norm import batchnorm
+
+if TYPE_CHECKING:
+    from lightcost.ops.protocols import Emitter, OnnxNode, Reader
+
+WINDOW = {
+    "k": Attr("int", REQUIRED),
+    "stride": Attr("int", 1),
+    "padding": Attr("padding", "same"),
+    "dilation": Attr("int", 1),
+}
+_EXTRAS = {"bias": Attr("bool", False), "bn": Attr("bool", True), "act": Attr("act", "none")}
+
+
+def _conv_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
+    cin, out, groups = shapes[0][0], int(attrs["out"]), int(attrs["groups"])
+    if cin % groups or out % groups:
+        raise ShapeError(
+            f"groups={groups} must divide input channels ({cin}) and output channels ({out})"
+        )
+    return window(attrs, shapes[0], out)
+
+
+def _dwconv_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
+    return window(attrs, shapes[0], shapes[0][0] * int(attrs["multiplier"]))
+
+
+def _cost(node: Node, cin: int, groups: int) -> OpCost:
+    c_out, h, w = node.out_shape
+    a = node.attrs
+    k = int(a["k"])
+    weights = k * k * (cin // groups) * c_out
+    out = elements(node.out_shape)
+    has_bn, has_bias = bool(a["bn"]), bool(a["bias"])
+    return OpCost(
+        weights=weights,
+        biases=c_out if has_bias else 0,
+        bn=2 * c_out if has_bn else 0,
+        bn_folded=c_out if has_bn and not has_bias else 0,
+        madds=weights * h * w,
+        other_ops=out * ((2 if has_bn else 0) + (1 if has_bias else 0) + act_ops(a["act"])),
+    )
+
+
+def _conv_cost(node: Node) -> OpCost:
+    return _cost(node, node.in_shapes[0][0], int(node.attrs["groups"]))
+
+
+def _dwconv_cost(node: Node) -> OpCost:
+    cin = node.in_shapes[0][0]
+    return _cost(node, cin, cin)
+
+
+def _conv_label(node: Node) -> str:
+    groups = node.attrs["groups"]
+    return label(node, *window_parts(node.attrs), *([f"g{groups}"] if int(groups) > 1 else []))
+
+
+def _dwconv_label(node: Node) -> str:
+    return label(node, *window_parts(node.attrs))
+
+
+def _conv_type(node: Node) -> str:
+    """``Conv 3x3``, ``Conv 1x1 group``, or ``Conv DW 3x3`` when each group is one channel."""
+    k, groups = node.attrs["k"], int(node.attrs["groups"])
+    cin, cout = node.in_shapes[0][0], node.out_shape[0]
+    if groups > 1 and truth(cin == groups) and truth(cout == groups):
+        return f"Conv DW {k}x{k}"
+    return f"Conv {k}x{k}" + (" group" if groups > 1 else "")
+
+
+def _dwconv_type(node: Node) -> str:
+    return f"Conv DW {node.attrs['k']}x{node.attrs['k']}"
+
+
+def conv_node(
+    emitter: Emitter, x: str, in_shape: Shape, name: str, out: int, groups: int, attrs: Attrs
+) -> str:
+    """A Conv node with He-normal weights (and a zero bias when ``attrs['bias']``)."""
+    k, stride, dilation = int(attrs["k"]), int(attrs["stride"]), int(attrs["dilation"])
+    fan_in = k * k * in_shape[0] // groups
+    inputs = [x, emitter.random(f"{name}/W", [out, in_shape[0] // groups, k, k], fan_in)]
+    if attrs["bias"]:
+        inputs.append(emitter.filled(f"{name}/B", out, 0.0))
+    return emitter.emit(
+        "Conv",
+        inputs,
+        name,
+        4,
+        kernel_shape=[k, k],
+        strides=[stride, stride],
+        dilations=[dilation, dilation],
+        group=groups,
+        pads=explicit_pads(attrs["padding"], in_shape, k, stride, dilation),
+    )
+
+
+def _export(emitter: Emitter, node: Node, groups: int) -> str:
+    """Conv [+ BatchNormalization] [+ the activation]."""
+    a, name, x_shape = node.attrs, node.name, node.in_shapes[0]
+    x = emitter.as4d(emitter.inputs(node)[0], x_shape)
+    y = conv_node(emitter, x, x_shape, name, node.out_shape[0], groups, a)
+    if a["bn"]:
+        y = batchnorm(emitter, y, node.out_shape[0], f"{name}/bn")
+    return activate(emitter, y, a["act"], f"{name}/act")
+
+
+def _export_conv(emitter: Emitter, node: Node) -> str:
+    return _export(emitter, node, int(node.attrs["groups"]))
+
+
+def _export_dwconv(emitter: Emitter, node: Node) -> str:
+    return _export(emitter, node, node.in_shapes[0][0])
+
+
+def _import(reader: Reader, node: OnnxNode) -> None:
+    """Conv: ``conv``, or ``dwconv`` (with ``multiplier``) when groups equal input channels."""
+    weight = reader.const_dims(node.input[1])
+    if weight is None or len(weight) != 4:
+        raise reader.fail(node, "the weight must be a 4-D initializer (2-D convolution)")
+    out, _, kh, kw = weight
+    if kh != kw:
+        raise reader.fail(node, f"kernel {kh}x{kw}: lightcost needs square kernels")
+    in_shape, out_shape = reader.shape(node.input[0], node), reader.shape(node.output[0], node)
+    attrs = reader.window(node, kh, in_shape, out_shape)
+    attrs["bias"] = len(node.input) > 2 and node.input[2] != ""
+    attrs["bn"] = False
+    groups = int(reader.attr(node, "group", 1))
+    if groups > 1 and groups == in_shape[0]:
+        attrs["multiplier"] = out // groups
+        reader.add(node, "dwconv", node.input[:1], attrs)
+    else:
+        reader.add(node, "conv", node.input[:1], {"out": out, "groups": groups, **attrs})
+
+
+OPDEFS = (
+    OpDef(
+        name="conv",
+        summary="convolution (standard, grouped, pointwise) with optional bias, BN, activation",
+        kind="dense",
+        attrs={"out": Attr("channels", REQUIRED), **WINDOW, "groups": Attr("int", 1)} | _EXTRAS,
+        shape=_conv_shape,
+        cost=_conv_cost,
+        label=_conv_label,
+        layer_type=_conv_type,
+        export=_export_conv,
+        imports={"Conv": _import},
+        channels=("out",),
+    ),
+    OpDef(
+        name="dwconv",
+        summary="depthwise convolution: one filter per input channel (x multiplier)",
+        kind="depthwise",
+        attrs={**WINDOW, "k": Attr("int", 3), "multiplier": Attr("int", 1)} | _EXTRAS,
+        shape=_dwconv_shape,
+        cost=_dwconv_cost,
+        label=_dwconv_label,
+        layer_type=_dwconv_type,
+        export=_export_dwconv,
+        imports={},  # from Conv, by conv's handler
+    ),
+)

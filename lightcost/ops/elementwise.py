@@ -1,0 +1,115 @@
+"""Element-wise merges: ``add`` (residual sums, optional activation after) and ``mul``.
+
+Other ops per output element: add 1 per extra input plus the activation's, mul 1.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lightcost.core.graph import Node, Shape, elements
+from lightcost.ops.activations import act_ops, activate
+from lightcost.ops.base import (
+    Attr,
+    Attrs,
+    OpCost,
+    OpDef,
+    ShapeError,
+    dims,
+    op_name,
+    plain_label,
+    same,
+)
+
+if TYPE_CHECKING:
+    from lightcost.ops.protocols import Emitter, OnnxNode, Reader
+
+
+def _add_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
+    if not all(same(s, shapes[0]) for s in shapes):
+        raise ShapeError(f"add needs equal shapes, got {' + '.join(map(dims, shapes))}")
+    return shapes[0]
+
+
+def _mul_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
+    x, gate = shapes
+    if not (same(gate, x) or same(gate, (x[0], 1, 1))):
+        swap = " (the gate goes second in 'from')" if same(x, (gate[0], 1, 1)) else ""
+        raise ShapeError(
+            f"mul of {dims(x)} needs a second input of {dims(x)} or {x[0]}x1x1, "
+            f"got {dims(gate)}{swap}"
+        )
+    return x
+
+
+def _add_cost(node: Node) -> OpCost:
+    per_element = len(node.inputs) - 1 + act_ops(node.attrs["act"])
+    return OpCost(other_ops=per_element * elements(node.out_shape))
+
+
+def _mul_cost(node: Node) -> OpCost:
+    return OpCost(other_ops=elements(node.out_shape))
+
+
+def _add_export(emitter: Emitter, node: Node) -> str:
+    """Add (two inputs) or Sum [+ the activation]."""
+    tensors = emitter.inputs(node)
+    op_type = "Add" if len(tensors) == 2 else "Sum"
+    y = emitter.emit(op_type, tensors, node.name, emitter.rank(tensors[0]))
+    return activate(emitter, y, node.attrs["act"], f"{node.name}/act")
+
+
+def _mul_export(emitter: Emitter, node: Node) -> str:
+    tensors = emitter.inputs(node)
+    return emitter.emit("Mul", tensors, node.name, emitter.rank(tensors[0]))
+
+
+def _add_import(reader: Reader, node: OnnxNode) -> None:
+    if any(reader.const_dims(t) is not None for t in node.input):
+        raise reader.fail(node, "a sum with a constant is not mapped (only a MatMul bias)")
+    shapes = {reader.shape(t, node) for t in node.input}
+    if len(shapes) > 1:
+        raise reader.fail(node, f"inputs of different shapes {sorted(shapes)} (broadcasting)")
+    reader.add(node, "add", node.input)
+
+
+def _mul_import(reader: Reader, node: OnnxNode) -> None:
+    """Element-wise product; the full-size input first, a C x 1 x 1 gate second."""
+    if any(reader.const_dims(t) is not None for t in node.input):
+        raise reader.fail(node, "a product with a constant is not mapped (only x * gate)")
+    a, b = node.input[0], node.input[1]
+    if reader.shape(a, node)[1:] == (1, 1) and reader.shape(b, node)[1:] != (1, 1):
+        a, b = b, a
+    reader.add(node, "mul", [a, b])
+
+
+OPDEFS = (
+    OpDef(
+        name="add",
+        summary="elementwise sum of equal-shaped tensors (residual), optional activation after",
+        kind="elementwise",
+        attrs={"act": Attr("act", "none")},
+        shape=_add_shape,
+        cost=_add_cost,
+        label=plain_label,
+        layer_type=op_name,
+        export=_add_export,
+        imports={"Add": _add_import, "Sum": _add_import},
+        min_inputs=2,
+        max_inputs=None,
+    ),
+    OpDef(
+        name="mul",
+        summary="elementwise product; the second input may be a C x 1 x 1 gate",
+        kind="elementwise",
+        attrs={},
+        shape=_mul_shape,
+        cost=_mul_cost,
+        label=plain_label,
+        layer_type=op_name,
+        export=_mul_export,
+        imports={"Mul": _mul_import},
+        min_inputs=2,
+        max_inputs=2,
+    ),
+)

@@ -1,0 +1,119 @@
+"""Pooling: ``avgpool`` and ``maxpool``, over a k x k window or global.
+
+Other ops: k*k per output element, global pooling h*w per channel (every input
+element once). ``stride: 0`` (the default) is the kernel size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from lightcost.core.graph import Node, Shape, elements
+from lightcost.ops.base import (
+    Attr,
+    Attrs,
+    OpCost,
+    OpDef,
+    ShapeError,
+    explicit_pads,
+    label,
+    op_name,
+    window,
+    window_parts,
+)
+
+if TYPE_CHECKING:
+    from lightcost.ops.protocols import Emitter, ImportRule, OnnxNode, Reader
+
+_ATTRS = {  # k 0: not given (global pooling); stride 0: the kernel size
+    "k": Attr("int", 0, low=0),
+    "stride": Attr("int", 0, low=0),
+    "padding": Attr("padding", "same"),
+    "dilation": Attr("int", 1),
+    "global": Attr("bool", False),
+}
+
+
+def _shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
+    if attrs["global"]:
+        return (shapes[0][0], 1, 1)
+    if not attrs["k"]:
+        raise ShapeError("a pooling layer needs k (kernel size) or global: true")
+    return window({**attrs, "stride": attrs["stride"] or attrs["k"]}, shapes[0], shapes[0][0])
+
+
+def _cost(node: Node) -> OpCost:
+    if node.attrs["global"]:
+        return OpCost(other_ops=elements(node.in_shapes[0]))
+    k = int(node.attrs["k"])
+    return OpCost(other_ops=k * k * elements(node.out_shape))
+
+
+def _label(node: Node) -> str:
+    return label(node, "global") if node.attrs["global"] else label(node, *window_parts(node.attrs))
+
+
+def _export(onnx_kind: str) -> Callable[[Emitter, Node], str]:
+    """``Global{kind}Pool``, or ``{kind}Pool`` with explicit pads; ``onnx_kind`` Average or Max."""
+
+    def export(emitter: Emitter, node: Node) -> str:
+        a, x_shape = node.attrs, node.in_shapes[0]
+        x = emitter.as4d(emitter.inputs(node)[0], x_shape)
+        if a["global"]:
+            return emitter.emit(f"Global{onnx_kind}Pool", [x], node.name, 4)
+        k, dilation = int(a["k"]), int(a["dilation"])
+        stride = int(a["stride"]) or k
+        extra = {"dilations": [dilation, dilation]} if dilation != 1 else {}
+        return emitter.emit(
+            f"{onnx_kind}Pool",
+            [x],
+            node.name,
+            4,
+            kernel_shape=[k, k],
+            strides=[stride, stride],
+            pads=explicit_pads(a["padding"], x_shape, k, stride, dilation),
+            **extra,
+        )
+
+    return export
+
+
+def _import_global(op: str) -> ImportRule:
+    def handler(reader: Reader, node: OnnxNode) -> None:
+        reader.add(node, op, node.input[:1], {"global": True})
+
+    return handler
+
+
+def _import_window(op: str) -> ImportRule:
+    def handler(reader: Reader, node: OnnxNode) -> None:
+        kernel = list(reader.attr(node, "kernel_shape", []))
+        in_shape, out_shape = reader.shape(node.input[0], node), reader.shape(node.output[0], node)
+        attrs = reader.window(node, int(kernel[0]) if kernel else 0, in_shape, out_shape)
+        if attrs["stride"] == attrs["k"]:
+            attrs["stride"] = 0  # the spec's default: the kernel size
+        reader.add(node, op, node.input[:1], attrs)
+
+    return handler
+
+
+def _pool(name: str, onnx_kind: str, what: str) -> OpDef:
+    return OpDef(
+        name=name,
+        summary=f"{what} pooling (k x k window, or global)",
+        kind="pool",
+        attrs=_ATTRS,
+        shape=_shape,
+        cost=_cost,
+        label=_label,
+        layer_type=op_name,
+        export=_export(onnx_kind),
+        imports={
+            f"Global{onnx_kind}Pool": _import_global(name),
+            f"{onnx_kind}Pool": _import_window(name),
+        },
+    )
+
+
+OPDEFS = (_pool("avgpool", "Average", "average"), _pool("maxpool", "Max", "max"))

@@ -1,0 +1,175 @@
+"""The op table is complete and consistent: every op has every part, and every consumer reads it.
+
+Adding an op: its file in lightcost/ops/, a row in EXAMPLES here, a row in the
+table of docs/architecture.md (docs/architecture.md, "How to add an op").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import lightcost.analysis.sweep
+from conftest import Invoke
+from lightcost.analysis.schema import spec_schema
+from lightcost.analysis.sweep import scalar_figures, sweep
+from lightcost.api import analyze, build
+from lightcost.cost.engine import cost_graph
+from lightcost.ops import OPS, Attr, missing, no_export, onnx_imports, register
+from lightcost.spec.expand import expand
+from lightcost.spec.located import parse_yaml
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "architecture.md"
+STEM = "input: [4, 16, 16]\nlayers:\n  - {name: stem, op: conv, k: 1, out: 8}\n"
+# One small use of every op, after an 8-channel stem (width-scaled: a sweep varies it).
+EXAMPLES = {
+    "conv": ["{op: conv, k: 3, stride: 2, out: 16, groups: 2, bias: true, act: relu6}"],
+    "dwconv": ["{op: dwconv, k: 5, multiplier: 2, padding: 1, act: hswish}"],
+    "fc": ["{op: fc, out: 10, act: relu}"],
+    "bn": ["{op: bn}"],
+    "avgpool": ["{op: avgpool, k: 3, stride: 2, padding: valid}"],
+    "maxpool": ["{op: maxpool, global: true}"],
+    "add": ["{name: r, op: relu}", "{op: add, from: [stem, r], act: tanh}"],
+    "mul": ["{name: gap, op: avgpool, global: true}", "{op: mul, from: [stem, gap]}"],
+    "concat": ["{op: concat, from: [stem, stem]}"],
+    "split": ["{op: split, parts: 2, index: 1}"],
+    "shuffle": ["{op: shuffle, groups: 4}"],
+    "se": ["{op: se}"],
+    "flatten": ["{op: flatten}"],
+    "dropout": ["{op: dropout}"],
+    "identity": ["{op: identity}"],
+    **{act: [f"{{op: {act}}}"] for act in ("relu", "relu6", "hswish", "hsigmoid")},
+    **{act: [f"{{op: {act}}}"] for act in ("sigmoid", "swish", "silu", "tanh")},
+}
+
+
+def example(op: str) -> str:
+    """A spec using ``op``."""
+    return STEM + "".join(f"  - {item}\n" for item in EXAMPLES[op])
+
+
+def test_every_op_is_complete_and_has_an_example() -> None:
+    assert {name: problems for name, op in OPS.items() if (problems := missing(op))} == {}
+    assert set(EXAMPLES) == set(OPS), "add a use of the new op to EXAMPLES"
+
+
+def test_register_names_every_missing_or_malformed_part() -> None:
+    incomplete = OPS["identity"]._replace(
+        name="blob",
+        summary="",
+        kind="blob",
+        attrs={"n": Attr("channels", 3), "mode": Attr("enum", "fast")},
+        cost=None,
+        export=None,
+        imports={"Conv": None},
+        max_inputs=0,
+    )
+    with pytest.raises(ValueError, match="op 'blob' cannot be registered") as info:
+        register(incomplete)
+    message = str(info.value)
+    for part in (
+        "summary is missing",
+        "kind 'blob' is not one of dense,",
+        "attribute 'mode': an enum without allowed values",
+        "attribute 'n' holds channels but is not listed in channels",
+        "cost (a function) is missing",
+        "export (a function) is missing",
+        "import of 'Conv': not an ONNX op type with a handler",
+        "ONNX op type 'Conv' is imported by op 'conv' already",
+        "inputs 1..0",
+    ):
+        assert part in message
+    assert "blob" not in OPS
+    with pytest.raises(ValueError, match="an op of this name is registered already"):
+        register(OPS["relu"])
+
+
+@pytest.fixture
+def blob() -> Iterator[str]:
+    """A registered op with no export: identity's rules under another name."""
+    register(
+        OPS["identity"]._replace(
+            name="blob", summary="a test op without ONNX form", export=no_export, imports={}
+        )
+    )
+    yield "blob"
+    del OPS["blob"]
+
+
+def test_a_registered_op_works_in_every_command(blob: str, invoke: Invoke, tmp_path: Path) -> None:
+    spec = tmp_path / "net.yaml"
+    spec.write_text("input: [3, 8, 8]\nlayers:\n  - {op: conv, k: 3, out: 4}\n  - {op: blob}\n")
+    for args in (
+        ["table", "--exec", "unfused", "--by", "op", "--device", "gtx1080ti"],
+        ["lint"],
+        ["sweep", "--width", "0.5,1", "--res", "8,12"],
+    ):
+        result = invoke(args[0], str(spec), *args[1:])
+        assert result.exit_code == 0, (args, result.stderr)
+    assert "op_blob" in spec_schema()["$defs"]
+    pytest.importorskip("onnx")
+    result = invoke("export", str(spec), "-o", str(tmp_path / "net.onnx"))
+    assert result.exit_code == 2
+    assert result.stderr == "error: layer 'blob': not supported by export: blob\n"
+
+
+@pytest.mark.parametrize("name", list(OPS))
+def test_every_op_is_in_the_schema(name: str) -> None:
+    op_schema = spec_schema()["$defs"][f"op_{name}"]
+    assert op_schema["properties"]["op"] == {"const": name, "description": OPS[name].summary}
+    assert set(OPS[name].attrs) <= set(op_schema["properties"])
+
+
+@pytest.mark.parametrize("name", list(OPS))
+def test_every_op_sweeps_as_it_costs(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shape and cost rules give the same figures on numpy arrays as on ints."""
+
+    def scalar_fallback(*args: object) -> None:
+        raise AssertionError("the vectorized pass failed")
+
+    monkeypatch.setattr(lightcost.analysis.sweep, "scalar_figures", scalar_fallback)
+    result = sweep(f"{name}.yaml", [0.5, 1.0], [16, 21], text=example(name))
+    assert result.errors == ()
+    for row in result.rows:
+        cost = analyze(f"{name}.yaml", row["width"], row["resolution"], text=example(name))
+        assert {k: row[k] for k in result.figures} == scalar_figures(cost, result.figures)
+
+
+@pytest.mark.parametrize("name", list(OPS))
+def test_every_op_exports_and_imports_back(name: str) -> None:
+    """Export, check, import: equal params, MAdds, other ops; the op is imported where mapped."""
+    onnx = pytest.importorskip("onnx")
+    from lightcost.interop.onnx.exporter import export_graph
+    from lightcost.interop.onnx.importer import onnx_spec
+    from lightcost.interop.onnx.writer import spec_yaml
+
+    graph = build(f"{name}.yaml", text=example(name))
+    proto = export_graph(graph)
+    onnx.checker.check_model(proto, full_check=True)
+    back = expand(parse_yaml(spec_yaml(onnx_spec(proto, "m.onnx"), "m.onnx"), "m.onnx"), "m.onnx")
+    for convention in ("trainable", "weights", "deployed"):
+        a, b = cost_graph(graph, convention).total(), cost_graph(back, convention).total()
+        assert (a.params, a.madds, a.other_ops) == (b.params, b.madds, b.other_ops), convention
+    if OPS[name].imports:
+        imported = {n.op for n in back.nodes} | {str(n.attrs.get("act")) for n in back.nodes}
+        assert name in imported
+
+
+def test_every_imported_onnx_op_type_maps_to_an_op() -> None:
+    onnx = pytest.importorskip("onnx")
+    from lightcost.interop.onnx.importer import supported
+
+    mapped = onnx_imports()
+    assert supported() == {*mapped, "Constant"}
+    for op_type, (op, _) in mapped.items():
+        assert op in OPS and op_type in OPS[op].imports
+        assert onnx.defs.has(op_type), f"{op_type} (op {op}) is not an ONNX operator"
+
+
+def test_the_docs_table_lists_every_op() -> None:
+    """docs/architecture.md's op table: one row per op, its name, kind and summary."""
+    rows = re.findall(r"^\| `(\w+)` \| (\w+) \| (.+) \|$", DOC.read_text(), re.MULTILINE)
+    assert rows == [(name, op.kind, op.summary) for name, op in OPS.items()]
