@@ -21,7 +21,7 @@ from lightcost.cost.latency import (
     layer_time,
     load_device,
 )
-from lightcost.cost.memory import Kernel
+from lightcost.ops import Kernel
 
 TOY = Device("toy", {"fp32": 1e12, "fp16": 4e12}, bandwidth=1e11, kernel_overhead=1e-6)
 

@@ -14,13 +14,13 @@ from lightcost.analysis.sweep import spatial_sizes, stacked
 from lightcost.cost.engine import cost_graph
 from lightcost.cost.latency import load_device
 from lightcost.cost.memory import (
-    Kernel,
     activation_memory,
     conv1x1_mac,
     mac_lower_bound,
     maximum,
     ungrouped_mac,
 )
+from lightcost.ops import Kernel
 
 CONV = (
     "input: [{c1}, {h}, {w}]\nlayers:\n  - {{op: conv, k: 1, out: {c2}, groups: {g}, bn: false}}\n"

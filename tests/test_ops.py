@@ -17,6 +17,7 @@ from conftest import Invoke
 from lightcost.analysis.schema import spec_schema
 from lightcost.analysis.sweep import scalar_figures, sweep
 from lightcost.api import analyze, build
+from lightcost.core.errors import SpecError
 from lightcost.cost.engine import cost_graph
 from lightcost.ops import OPS, Attr, missing, no_export, onnx_imports, register
 from lightcost.spec.expand import expand
@@ -114,6 +115,34 @@ def test_a_registered_op_works_in_every_command(blob: str, invoke: Invoke, tmp_p
     result = invoke("export", str(spec), "-o", str(tmp_path / "net.onnx"))
     assert result.exit_code == 2
     assert result.stderr == "error: layer 'blob': not supported by export: blob\n"
+
+
+@pytest.fixture
+def scaled() -> Iterator[str]:
+    """A registered op with a float and an enum attribute (identity's rules otherwise)."""
+    attrs = {
+        "factor": Attr("float", 1.0, low=0),
+        "mode": Attr("enum", "nearest", allowed=("nearest", "linear")),
+    }
+    register(OPS["identity"]._replace(name="scaled", summary="test op", attrs=attrs, imports={}))
+    yield "scaled"
+    del OPS["scaled"]
+
+
+def test_float_and_enum_attributes_are_read_and_checked(scaled: str) -> None:
+    def node(extra: str) -> dict[str, object]:
+        text = f"input: [3, 8, 8]\nvars: {{m: linear}}\nlayers:\n  - {{op: scaled{extra}}}\n"
+        return dict(build("net.yaml", text=text).nodes[0].attrs)
+
+    assert node("") == {"factor": 1.0, "mode": "nearest"}
+    assert node(", factor: '3 / 2', mode: m") == {"factor": 1.5, "mode": "linear"}
+    with pytest.raises(SpecError, match=r"net.yaml:4:24: .*'mode' must be one of nearest, "
+                       r"linear, got 'linaer', did you mean 'linear'\?$"):  # fmt: skip
+        node(", mode: linaer")
+    with pytest.raises(SpecError, match="'factor' must be at least 0, got -1"):
+        node(", factor: -1")
+    with pytest.raises(SpecError, match="expected a number, got 'linear'"):
+        node(", factor: m")
 
 
 @pytest.mark.parametrize("name", list(OPS))

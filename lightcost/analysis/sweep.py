@@ -5,10 +5,10 @@ width rules and ``when`` conditions are evaluated per width). Widths whose
 graphs have the same structure (nodes, wiring, every attribute but channel
 counts) are then stacked: channel counts become int64 column arrays (one row
 per width), heights and widths int64 row arrays (one column per resolution),
-and the same shape rules (:mod:`lightcost.ops`) and cost rules
-(:mod:`lightcost.cost.engine`) run once over the broadcast arrays. Results equal the
-scalar path exactly (tests compare them on samples of every bundled spec);
-int64 overflow is detected by repeating the pass in float64 and comparing.
+and the ops' own shape and cost rules (:mod:`lightcost.ops`) run once over
+the broadcast arrays. Results equal the scalar path exactly (tests compare
+them on samples of every bundled spec); int64 overflow is detected by
+repeating the pass in float64 and comparing.
 A spec whose expressions read the resolution (``res``, ``in_h``, ``in_w``), or
 a group with an invalid configuration, falls back to one scalar expansion per
 configuration, and invalid configurations are reported with their error.

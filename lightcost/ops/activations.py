@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from lightcost.core.graph import AttrValue, Node, elements
-from lightcost.ops.base import OpCost, OpDef, op_name, plain_label, same_shape
+from lightcost.ops.base import OpCost, OpDef, same_shape
 
 if TYPE_CHECKING:
     from lightcost.ops.protocols import Emitter, ImportRule, OnnxNode, Reader
@@ -147,11 +147,8 @@ OPDEFS = tuple(
         name=act.name,
         summary=f"{act.name} activation",
         kind="elementwise",
-        attrs={},
         shape=same_shape,
         cost=_cost,
-        label=plain_label,
-        layer_type=op_name,
         export=_export,
         imports=act.imports,
     )

@@ -27,6 +27,7 @@ int64 arrays of a vectorized sweep cannot overflow.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lightcost.core.errors import SpecError
@@ -111,6 +112,25 @@ class OpCost(NamedTuple):
         return self.weights + self.biases + self.bn
 
 
+# -- labels ------------------------------------------------------------------------------------
+
+
+def label(node: Node, *parts: str) -> str:
+    """``op part... act``: the op, the given parts, then the activation unless ``none``."""
+    act = str(node.attrs.get("act", "none"))
+    return " ".join([node.op, *parts, *([act] if act != "none" else [])])
+
+
+def plain_label(node: Node) -> str:
+    """The label of an op without parts: its name and its activation (``add relu``)."""
+    return label(node)
+
+
+def op_name(node: Node) -> str:
+    """The ``--by op`` row of an op without a paper name: the op's name."""
+    return node.op
+
+
 class OpDef(NamedTuple):
     """An op, every part in one place (:func:`lightcost.ops.missing` checks them).
 
@@ -128,13 +148,13 @@ class OpDef(NamedTuple):
     name: str
     summary: str
     kind: str
-    attrs: Mapping[str, Attr]
     shape: Callable[[Attrs, list[Shape]], Shape]
     cost: Callable[[Node], OpCost]
-    label: Callable[[Node], str]
-    layer_type: Callable[[Node], str]
     export: Callable[[Emitter, Node], str]
     imports: Mapping[str, ImportRule]
+    attrs: Mapping[str, Attr] = MappingProxyType({})
+    label: Callable[[Node], str] = plain_label
+    layer_type: Callable[[Node], str] = op_name
     min_inputs: int = 1
     max_inputs: int | None = 1
     channels: tuple[str, ...] = ()
@@ -281,26 +301,7 @@ def check_limits(op: OpDef, attrs: Attrs, in_shapes: list[Shape], out_shape: Sha
         )
 
 
-# -- labels ------------------------------------------------------------------------------------
-
-
-def label(node: Node, *parts: str) -> str:
-    """``op part... act``: the op, the given parts, then the activation unless ``none``."""
-    act = str(node.attrs.get("act", "none"))
-    return " ".join([node.op, *parts, *([act] if act != "none" else [])])
-
-
-def plain_label(node: Node) -> str:
-    """The label of an op without parts: its name and its activation (``add relu``)."""
-    return label(node)
-
-
 def window_parts(attrs: Attrs) -> list[str]:
     """``3x3`` and, unless 1, ``s2`` (a pool's stride 0 is its kernel size)."""
     stride = attrs["stride"] or attrs["k"]
     return [f"{attrs['k']}x{attrs['k']}", *([f"s{stride}"] if int(stride) != 1 else [])]
-
-
-def op_name(node: Node) -> str:
-    """The ``--by op`` row of an op without a paper name: the op's name."""
-    return node.op

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from lightcost.core.graph import Node, Shape, elements
 from lightcost.ops.activations import act_ops, activate
-from lightcost.ops.base import REQUIRED, Attr, Attrs, OpCost, OpDef, plain_label
+from lightcost.ops.base import REQUIRED, Attr, Attrs, OpCost, OpDef
 
 if TYPE_CHECKING:
     from lightcost.ops.protocols import Emitter, OnnxNode, Reader
@@ -97,7 +97,6 @@ OPDEFS = (
         },
         shape=_shape,
         cost=_cost,
-        label=plain_label,
         layer_type=_layer_type,
         export=_export,
         imports={"Gemm": _import_gemm, "MatMul": _import_matmul},

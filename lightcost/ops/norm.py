@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lightcost.core.graph import Node, elements
-from lightcost.ops.base import OpCost, OpDef, op_name, plain_label, same_shape
+from lightcost.ops.base import OpCost, OpDef, same_shape
 
 if TYPE_CHECKING:
     from lightcost.ops.protocols import Emitter, OnnxNode, Reader
@@ -43,11 +43,8 @@ OPDEFS = (
         name="bn",
         summary="batch normalization (gamma, beta per channel)",
         kind="elementwise",
-        attrs={},
         shape=same_shape,
         cost=_cost,
-        label=plain_label,
-        layer_type=op_name,
         export=_export,
         imports={"BatchNormalization": _import},
     ),

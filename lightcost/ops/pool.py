@@ -18,7 +18,6 @@ from lightcost.ops.base import (
     ShapeError,
     explicit_pads,
     label,
-    op_name,
     window,
     window_parts,
 )
@@ -107,7 +106,6 @@ def _pool(name: str, onnx_kind: str, what: str) -> OpDef:
         shape=_shape,
         cost=_cost,
         label=_label,
-        layer_type=op_name,
         export=_export(onnx_kind),
         imports={
             f"Global{onnx_kind}Pool": _import_global(name),

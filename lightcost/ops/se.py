@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from lightcost.core.graph import Node, count, elements
 from lightcost.ops.activations import act_ops, activate
-from lightcost.ops.base import Attr, Kernel, OpCost, OpDef, plain_label, same_shape
+from lightcost.ops.base import Attr, Kernel, OpCost, OpDef, same_shape
 from lightcost.ops.conv import conv_node
 
 if TYPE_CHECKING:
@@ -79,7 +79,6 @@ OPDEFS = (
         },
         shape=same_shape,
         cost=_cost,
-        label=plain_label,
         layer_type=_layer_type,
         export=_export,
         imports={},  # a framework's SE imports as its layers (docs/onnx.md)

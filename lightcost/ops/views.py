@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lightcost.core.graph import Node, Shape
-from lightcost.ops.base import Attrs, OpCost, OpDef, op_name, plain_label, same_shape
+from lightcost.ops.base import Attrs, OpCost, OpDef, same_shape
 
 if TYPE_CHECKING:
     from lightcost.ops.protocols import Emitter, OnnxNode, Reader
@@ -61,11 +61,8 @@ def _view(name: str, summary: str) -> OpDef:
         name=name,
         summary=summary,
         kind="view",
-        attrs={},
         shape=same_shape,
         cost=free,
-        label=plain_label,
-        layer_type=op_name,
         export=_same_export,
         imports={name.capitalize(): _import_same},
     )
@@ -76,11 +73,8 @@ OPDEFS = (
         name="flatten",
         summary="reshape to a vector (no cost)",
         kind="view",
-        attrs={},
         shape=_flatten_shape,
         cost=free,
-        label=plain_label,
-        layer_type=op_name,
         export=_flatten_export,
         imports={"Flatten": import_view, "Squeeze": import_view, "Unsqueeze": import_view},
     ),

@@ -10,7 +10,6 @@ shows values with :func:`lightcost.cost.figures.value_text`, per-layer latency i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
 from typing import Any
 
 from lightcost.core.graph import Shape
@@ -180,9 +179,12 @@ def to_json(cost: ModelCost, unit: str = "madds") -> str:
                 for name, size in zip(live.names, live.live, strict=True)
             ],
         },
-        "device": asdict(device) if device else None,
+        "device": None,
     }
     import json  # lazy, like csv below: the default text table needs neither
+    from dataclasses import asdict  # lazy: dataclasses costs a millisecond of start-up
+
+    document["device"] = asdict(device) if device else None
 
     return json.dumps(document, indent=2)
 

@@ -18,7 +18,7 @@ from lightcost.ops import ACTIVATIONS, OPS, REQUIRED, Attr, OpDef, ShapeError, c
 from lightcost.spec.expr import Value
 from lightcost.spec.located import LList, LMap, check_keys
 from lightcost.spec.names import Scope, template
-from lightcost.spec.values import Evaluator
+from lightcost.spec.values import Evaluator, number
 
 MAX_GRAPH_NODES = 20_000  # layers of the expanded network
 COMMON_KEYS = ("name", "from", "when")
@@ -122,22 +122,33 @@ class Layers:
         self, raw: Any, attr: Attr, key: str, where: Loc, env: dict[str, Value], fixed: bool
     ) -> AttrValue:
         """One attribute value checked by its kind; a literal channel count is width-scaled."""
-        if attr.kind in ("act", "padding"):
+        if attr.kind in ("act", "enum"):
             value = env.get(raw, raw) if isinstance(raw, str) else raw
-            if attr.kind == "act" and value not in ACTIVATIONS:
-                raise SpecError(
-                    f"unknown activation {short(value)}{did_you_mean(str(value), ACTIVATIONS)}"
-                    f" (one of {', '.join(ACTIVATIONS)})",
-                    where,
+            allowed = ACTIVATIONS if attr.kind == "act" else attr.allowed
+            if value not in allowed:
+                problem = (
+                    f"unknown activation {short(value)}"
+                    if attr.kind == "act"
+                    else f"'{key}' must be one of {', '.join(allowed)}, got {short(value)}"
                 )
-            if attr.kind == "padding" and value not in ("same", "valid"):
-                return self.evaluator.integer(value, where, env, "padding", minimum=0)
+                hint = f" (one of {', '.join(allowed)})" if attr.kind == "act" else ""
+                raise SpecError(f"{problem}{did_you_mean(str(value), allowed)}{hint}", where)
             return str(value)
+        if attr.kind == "padding":
+            value = env.get(raw, raw) if isinstance(raw, str) else raw
+            if value in ("same", "valid"):
+                return str(value)
+            return self.evaluator.integer(value, where, env, "padding", minimum=0)
         if attr.kind == "bool":
             value = raw if type(raw) is bool else self.evaluator.value(raw, where, env)
             if not isinstance(value, bool):
                 raise SpecError(f"'{key}' must be true or false, got {short(value)}", where)
             return value
+        if attr.kind == "float":
+            amount = number(self.evaluator.value(raw, where, env), where)
+            if amount < attr.low:
+                raise SpecError(f"'{key}' must be at least {attr.low}, got {amount}", where)
+            return float(amount)
         if attr.kind == "channels" and isinstance(raw, int | float) and not isinstance(raw, bool):
             paper = self.evaluator.integer(raw, where, env, "channel count")
             return paper if fixed else self.evaluator.scale(paper)
