@@ -39,7 +39,7 @@ from lightcost.api import Config
 from lightcost.core.errors import Loc, SpecError, did_you_mean
 from lightcost.cost.engine import PARAM_CONVENTIONS
 from lightcost.cost.figures import FIGURES, Figure
-from lightcost.spec.files import find_spec, read_spec
+from lightcost.spec.files import find_spec, read_spec, read_text
 from lightcost.spec.located import LList, LMap, check_keys, loc_of, parse_yaml
 
 PROJECT_FILE = "budgets.yaml"
@@ -289,12 +289,7 @@ def project_budgets(path: str) -> list[tuple[list[str], Budget]]:
     Every entry is read and checked, also those naming no spec of this run. The
     budgets' ``spec`` is left empty: :func:`collect` fills it in per spec.
     """
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read budgets file: {exc}", Loc(path, 1, 1)) from None
-    data = parse_yaml(text, path)
+    data = parse_yaml(read_text(path, "budgets file"), path)
     entries = data.get(PROJECT_KEY) if isinstance(data, LMap) else None
     if not isinstance(entries, LList):
         raise SpecError(

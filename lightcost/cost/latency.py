@@ -90,16 +90,11 @@ def bundled_devices() -> list[str]:
 
 def load_device(name_or_path: str) -> Device:
     """A device profile from a YAML file, or a bundled profile by name; SpecError if invalid."""
-    from lightcost.spec.files import find_file
+    from lightcost.spec.files import find_file, read_text
     from lightcost.spec.located import parse_yaml
 
     path = find_file(name_or_path, devices_dir(), bundled_devices, "device profile")
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read device profile: {exc}", Loc(path, 1, 1)) from None
-    return parse_device(parse_yaml(text, path), path)
+    return parse_device(parse_yaml(read_text(path, "device profile"), path), path)
 
 
 def parse_device(data: Any, file: str) -> Device:
