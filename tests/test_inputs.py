@@ -8,6 +8,7 @@ without letting a revision become an option; a name means one file or is an erro
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tracemalloc
@@ -117,3 +118,58 @@ def test_just_over_the_limit_and_invalid_utf8(invoke: Invoke, here: Path, what: 
     assert fails(invoke, *with_file(what, bad)) == (
         f"error: {bad}:2:6: {what} is not valid UTF-8 text"
     )
+
+
+# -- git: diff --rev ---------------------------------------------------------------------------
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture
+def repo(here: Path) -> Path:
+    """A git repository in the current directory with ``net.yaml`` committed."""
+    if shutil.which("git") is None:
+        pytest.skip("needs git")
+    (here / "net.yaml").write_text(NET, encoding="utf-8")
+    git(here, "init", "-q")
+    git(here, "add", "net.yaml")
+    git(here, "commit", "-q", "-m", "net")
+    return here
+
+
+@pytest.mark.parametrize(
+    "rev", ["--output=pwned.txt", "-o", "--exec=touch pwned.txt", "", "HEAD\n"]
+)
+def test_a_revision_is_never_an_option(invoke: Invoke, repo: Path, rev: str) -> None:
+    line = fails(invoke, "diff", "net.yaml", f"--rev={rev}")
+    assert "a revision may not be empty or start with '-'" in line
+    assert sorted(p.name for p in repo.iterdir()) == [".git", "net.yaml"]
+
+
+def test_a_revision_names_a_commit(invoke: Invoke, repo: Path) -> None:
+    assert invoke("diff", "net.yaml", "--rev", "HEAD").exit_code == 0
+    for rev in ("HEAD:net.yaml", "HEAD^{tree}", "nosuch"):
+        line = fails(invoke, "diff", "net.yaml", "--rev", rev)
+        assert line.startswith(f"error: cannot read net.yaml at revision '{rev}': ")
+    assert line.endswith("'nosuch': no such commit")
+    line = fails(invoke, "diff", "net.yaml", "--rev", "HEAD~3")
+    assert line == "error: cannot read net.yaml at revision 'HEAD~3': no such commit"
+
+
+def test_a_huge_file_at_a_revision_is_refused_unread(invoke: Invoke, repo: Path) -> None:
+    (repo / "net.yaml").write_text(NET + "#" * MAX_BYTES + "\n", encoding="utf-8")
+    git(repo, "commit", "-q", "-am", "huge")
+    (repo / "net.yaml").write_text(NET, encoding="utf-8")
+    line = fails(invoke, "diff", "net.yaml", "--rev", "HEAD")
+    assert line == "error: net.yaml@HEAD:1:1: spec is larger than 4 MiB"
+    (repo / "net.yaml").write_bytes(NET.encode() + b"# \xff\n")
+    git(repo, "commit", "-q", "-am", "binary")
+    line = fails(invoke, "diff", "net.yaml", "--rev", "HEAD", "mobilenet_v1")
+    assert line == "error: net.yaml@HEAD:4:3: spec is not valid UTF-8 text"
