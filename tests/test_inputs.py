@@ -7,6 +7,7 @@ without letting a revision become an option; a name means one file or is an erro
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -173,3 +174,50 @@ def test_a_huge_file_at_a_revision_is_refused_unread(invoke: Invoke, repo: Path)
     git(repo, "commit", "-q", "-am", "binary")
     line = fails(invoke, "diff", "net.yaml", "--rev", "HEAD", "mobilenet_v1")
     assert line == "error: net.yaml@HEAD:4:3: spec is not valid UTF-8 text"
+
+
+# -- which file a name means -------------------------------------------------------------------
+
+AMBIGUOUS = (
+    "'{name}' is ambiguous: the bundled {kind}, or the file {file}? (write '{name}.yaml' "
+    "for the file; rename the file to use the bundled {kind})"
+)
+
+
+def test_a_bundled_name_next_to_a_file_of_that_name_is_ambiguous(
+    invoke: Invoke, here: Path
+) -> None:
+    (here / "mobilenet_v2.yaml").write_text(NET, encoding="utf-8")
+    (here / "budgets.yaml").write_text("budgets:\n  - spec: mobilenet_v2\n    madds: 600M\n")
+    message = AMBIGUOUS.format(name="mobilenet_v2", kind="spec", file="mobilenet_v2.yaml")
+    assert fails(invoke, "check") == f"error: budgets.yaml:2:11: budgets[0].spec: {message}"
+    assert fails(invoke, "table", "mobilenet_v2") == f"error: {message}"
+    (here / "budgets.yaml").write_text("budgets:\n  - spec: mobilenet_v2.yaml\n    madds: 1k\n")
+    written = invoke("check", "--format", "json")  # the path as written: the file
+    assert written.exit_code == 1
+    assert json.loads(written.stdout)["specs"] == ["mobilenet_v2.yaml"]
+    (here / "gtx1080ti.yaml").write_text(PROFILE, encoding="utf-8")
+    message = AMBIGUOUS.format(name="gtx1080ti", kind="device profile", file="gtx1080ti.yaml")
+    assert fails(invoke, "table", "mobilenet_v1", "--device", "gtx1080ti") == f"error: {message}"
+
+
+def test_project_file_paths_are_relative_to_the_project_file(invoke: Invoke, here: Path) -> None:
+    (here / "sub").mkdir()
+    (here / "net.yaml").write_text(NET, encoding="utf-8")  # beside the command, not the file
+    (here / "sub" / "budgets.yaml").write_text("budgets:\n  - spec: net.yaml\n    madds: 1G\n")
+    line = fails(invoke, "check", "--budgets", "sub/budgets.yaml")
+    assert line.startswith("error: sub/budgets.yaml:2:11: budgets[0].spec: no spec file 'net.yaml'")
+    (here / "sub" / "mobilenet_v1.yaml").write_text(NET, encoding="utf-8")
+    (here / "sub" / "budgets.yaml").write_text("budgets:\n  - spec: mobilenet_v1\n    madds: 1G\n")
+    line = fails(invoke, "check", "--budgets", "sub/budgets.yaml")
+    assert "is ambiguous: the bundled spec, or the file sub/mobilenet_v1.yaml?" in line
+
+
+def test_a_file_named_with_an_at_sign_wins_over_name_at_variant(invoke: Invoke, here: Path) -> None:
+    (here / "my@net.yaml").write_text(NET, encoding="utf-8")
+    result = invoke("compare", "my@net.yaml", "mobilenet_v1", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert '"my@net.yaml"' in result.stdout
+    assert invoke("compare", "shufflenet_v2@1.5x", "mobilenet_v1").exit_code == 0
+    line = fails(invoke, "compare", "other@net.yaml", "mobilenet_v1")
+    assert line.startswith("error: no spec file 'other'")

@@ -321,7 +321,7 @@ def matching_specs(pattern: str, base: str, where: Loc) -> list[str]:
     if glob.has_magic(pattern):
         raise SpecError(f"'{pattern}' matches no file", where)
     try:
-        return [find_spec(pattern)]
+        return [find_spec(pattern, base)]
     except SpecError as exc:
         raise SpecError(exc.message, where) from None
 
