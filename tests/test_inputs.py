@@ -8,6 +8,7 @@ without letting a revision become an option; a name means one file or is an erro
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -16,11 +17,12 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import Invoke
-from lightcost import SpecError
+from lightcost import SpecError, analyze
 from lightcost.analysis.budgets import project_budgets
-from lightcost.cost.latency import load_device
+from lightcost.cost.latency import Device, load_device
 from lightcost.spec.files import read_spec
 from lightcost.spec.located import MAX_BYTES
 
@@ -119,6 +121,56 @@ def test_just_over_the_limit_and_invalid_utf8(invoke: Invoke, here: Path, what: 
     assert fails(invoke, *with_file(what, bad)) == (
         f"error: {bad}:2:6: {what} is not valid UTF-8 text"
     )
+
+
+# -- the corpus: tests/bad_inputs/ --------------------------------------------------------------
+
+CORPUS = Path(__file__).parent / "bad_inputs"
+EXPECTED: dict[str, dict[str, str]] = yaml.safe_load((CORPUS / "expected.yaml").read_text())
+CORPUS_FILES = sorted(p.name for p in CORPUS.glob("*.yaml") if p.name != "expected.yaml")
+CORPUS_KINDS = {"budgets": "budgets file", "device": "device profile", "spec": "spec"}
+
+
+def test_every_corpus_file_has_an_expectation() -> None:
+    assert sorted(EXPECTED) == CORPUS_FILES
+
+
+@pytest.mark.parametrize("name", CORPUS_FILES)
+def test_corpus_file_fails_with_one_located_line(
+    invoke: Invoke, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(CORPUS)
+    entry = EXPECTED[name]
+    line = fails(invoke, *with_file(CORPUS_KINDS[name.split("_")[0]], name))
+    start = f"error: {entry.get('file', name)}:{entry['at']}: {entry['path']}: "
+    assert line.startswith(start), line
+    assert entry["message"] in line
+    assert line.isprintable()
+
+
+def test_latency_is_finite_however_a_device_is_made() -> None:
+    with pytest.raises(SpecError, match="kernel_overhead must be a number from 0 to 1 s"):
+        Device("api", {"fp32": 1e12}, bandwidth=1e9, kernel_overhead=math.inf)
+    with pytest.raises(SpecError, match="peak_flops must be a number from 1e"):
+        Device("api", {"fp32": math.nan}, bandwidth=1e9, kernel_overhead=0)
+    slowest = Device("slowest", {"fp32": 1e6}, bandwidth=1e6, kernel_overhead=1)
+    assert slowest.bandwidth == 1e6  # the bounds themselves are sane
+    cost = analyze("mobilenet_v1", device=slowest)
+    assert math.isfinite(cost.total().latency or math.inf)
+    layers = [layer.latency for layer in cost.layers]
+    assert all(t is not None and math.isfinite(t) for t in layers)
+    object.__setattr__(slowest, "kernel_overhead", math.inf)  # past the checks: the guard
+    with pytest.raises(SpecError, match=r"^latency on device 'slowest' is not a finite number$"):
+        analyze("mobilenet_v1", device=slowest)
+
+
+@pytest.mark.parametrize("digits", [31, 401, 5001])
+def test_set_option_numbers_are_bounded(invoke: Invoke, digits: int) -> None:
+    result = invoke("table", "mobilenet_v1", "--set", f"classes=1{'0' * (digits - 1)}")
+    assert result.exit_code == 2
+    assert f"'classes': number too long ({digits} digits; at most 30)" in result.stderr
+    assert invoke("table", "mobilenet_v1", "--set", f"classes={'1' * 15}").exit_code == 2
+    assert invoke("table", "mobilenet_v1", "--set", "classes=1e3").exit_code == 0
 
 
 # -- git: diff --rev ---------------------------------------------------------------------------
