@@ -273,3 +273,15 @@ def test_a_file_named_with_an_at_sign_wins_over_name_at_variant(invoke: Invoke, 
     assert invoke("compare", "shufflenet_v2@1.5x", "mobilenet_v1").exit_code == 0
     line = fails(invoke, "compare", "other@net.yaml", "mobilenet_v1")
     assert line.startswith("error: no spec file 'other'")
+
+
+def test_a_folder_of_a_bundled_name_does_not_hide_the_bundled_spec(
+    invoke: Invoke, here: Path
+) -> None:
+    (here / "resnet50").mkdir()  # say, checkpoints
+    assert invoke("table", "resnet50").exit_code == 0
+    (here / "nets").mkdir()
+    assert (
+        fails(invoke, "table", "nets")
+        == "error: nets:1:1: spec is not a regular file (a directory)"
+    )

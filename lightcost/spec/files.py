@@ -58,10 +58,11 @@ def find_file(
     name_or_path: str, folder: str, names: Callable[[], list[str]], kind: str, base: str = ""
 ) -> str:
     """The file ``name_or_path`` means (module docstring): a path relative to ``base``
-    that exists, else ``folder/NAME.yaml``; else a SpecError naming the bundled ``kind``
-    files with a did-you-mean, or the ambiguity of a name with a file ``NAME.yaml`` here."""
+    that exists (a directory only when no bundled file has its name), else
+    ``folder/NAME.yaml``; else a SpecError naming the bundled ``kind`` files with a
+    did-you-mean, or the ambiguity of a name with a file ``NAME.yaml`` here."""
     path = os.path.join(base, name_or_path)
-    if os.path.lexists(path):
+    if os.path.lexists(path) and not os.path.isdir(path):
         return path  # read_text rejects what is not a regular file
     stem = name_or_path.removesuffix(".yaml")
     bundled = os.path.join(folder, f"{stem}.yaml")
@@ -74,6 +75,8 @@ def find_file(
                 f"(write '{stem}.yaml' for the file; rename the file to use the bundled {kind})"
             )
         return bundled
+    if os.path.isdir(path):
+        return path  # not a bundled name either: read_text says it is a directory
     known = names()
     raise SpecError(
         f"no {kind} file '{name_or_path}' and no bundled {kind} of that name"
