@@ -75,19 +75,19 @@ def test_bundled_profiles_state_their_spec_sheet_numbers() -> None:
         ),
         (
             "name: x\npeak_flops: 1e12\nbandwidth: -5\nkernel_overhead: 0\n",
-            "bandwidth must be a positive number",
+            "bandwidth must be a number from 1e\\+06 to 1e\\+15 bytes/s, got -5",
         ),
         (
-            "name: x\npeak_flops: fast\nbandwidth: 1\nkernel_overhead: 0\n",
-            "peak_flops must be a positive number",
+            "name: x\npeak_flops: fast\nbandwidth: 1e9\nkernel_overhead: 0\n",
+            "peak_flops must be a number from 1e\\+06 to 1e\\+18 FLOP/s, got 'fast'",
         ),
         (
             "name: x\npeak_flops: {fp64: 1}\nbandwidth: 1\nkernel_overhead: 0\n",
             "unknown key 'fp64' in peak_flops",
         ),
         (
-            "name: x\npeak_flops: 1\nbandwidth: 1\nkernel_overhead: true\n",
-            "kernel_overhead must be a number >= 0",
+            "name: x\npeak_flops: 1e12\nbandwidth: 1e9\nkernel_overhead: true\n",
+            "kernel_overhead must be a number from 0 to 1 s, got True",
         ),
         ("- just a list\n", "a device profile must be a mapping"),
     ],

@@ -22,7 +22,11 @@ Conventions:
   unit of bytes (``2MiB``, ``512kB``) or time (``5ms``), converted to the
   figure's unit.
 * Headroom is ``(limit - actual) / limit`` in percent: negative when exceeded.
-* Spec paths in a project file are relative to the file's directory.
+* Spec paths in a project file, and device profile paths in a budget, are
+  relative to the directory of the file they are written in.
+* An error inside the spec that a configuration key causes (the spec builds
+  without it: a ``set`` value, a variant, a size) is located at that key, with
+  the spec's own location in the message.
 """
 
 from __future__ import annotations
@@ -31,15 +35,16 @@ import glob
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any, NamedTuple
 
 from lightcost.api import Config
-from lightcost.core.errors import Loc, SpecError, did_you_mean
+from lightcost.core.errors import Loc, SpecError, did_you_mean, long_number, short
 from lightcost.cost.engine import PARAM_CONVENTIONS
 from lightcost.cost.figures import FIGURES, Figure
-from lightcost.spec.files import find_spec, read_spec
+from lightcost.cost.latency import find_device
+from lightcost.spec.files import find_spec, read_spec, read_text
 from lightcost.spec.located import LList, LMap, check_keys, loc_of, parse_yaml
 
 PROJECT_FILE = "budgets.yaml"
@@ -90,10 +95,19 @@ class Budget:
     config: Mapping[str, Any]
     limits: tuple[Limit, ...]
     loc: Loc
+    keys: Mapping[str, Loc] = field(default_factory=dict)  # where each config key is written
 
     def as_config(self) -> Config:
         """The configuration of the analysis, through :data:`BUDGET_KEYS`."""
-        return Config(**{BUDGET_KEYS[key].field: value for key, value in self.config.items()})
+        fields = {BUDGET_KEYS[key].field: value for key, value in self.config.items()}
+        if "device" in fields:  # a path relative to the budget's file, else a bundled name
+            beside = os.path.join(os.path.dirname(self.loc.file), fields["device"])
+            fields["device"] = beside if os.path.lexists(beside) else fields["device"]
+        return Config(**fields)
+
+    def without(self, key: str) -> Budget:
+        """This budget without configuration key ``key``."""
+        return replace(self, config={k: v for k, v in self.config.items() if k != key})
 
 
 @dataclass(frozen=True)
@@ -163,6 +177,8 @@ def parse_limit(raw: object, where: Loc) -> Quantity:
             where,
         )
     number, suffix = match.groups()
+    if (too_long := long_number(number)) is not None:
+        raise SpecError(f"bad limit {short(raw)}: {too_long}", where)
     if suffix not in SCALES:
         raise SpecError(
             f"bad limit {raw!r}: unknown suffix '{suffix}'{did_you_mean(suffix, SCALES)} "
@@ -208,6 +224,16 @@ def text(key: str, value: Any, where: Loc) -> str:
     return str(scalar(key, value, where))
 
 
+def device(key: str, value: Any, where: Loc) -> str:
+    """A device profile: a bundled name, or a path relative to the file it is written in."""
+    name = text(key, value, where)
+    try:
+        find_device(name, os.path.dirname(where.file))
+    except SpecError as exc:
+        raise SpecError(exc.message, where) from None
+    return name
+
+
 def spec_vars(key: str, value: Any, where: Loc) -> dict[str, Any]:
     """A mapping of spec vars to numbers or text."""
     if not isinstance(value, LMap) or not all(
@@ -237,7 +263,7 @@ BUDGET_KEYS: dict[str, BudgetKey] = {
     "variant":    BudgetKey("variant", text, TEXT_SCHEMA),
     "execution":  BudgetKey("execution", scalar, TEXT_SCHEMA),
     "dtype":      BudgetKey("dtype", scalar, TEXT_SCHEMA),
-    "device":     BudgetKey("device", scalar, TEXT_SCHEMA),
+    "device":     BudgetKey("device", device, TEXT_SCHEMA),
 }  # fmt: skip
 
 
@@ -269,7 +295,7 @@ def parse_entry(entry: Any, where: Loc, spec: str, extra: tuple[str, ...] = ()) 
         raise SpecError(
             f"a budget with a configuration needs a limit ({LIMIT_EXAMPLES})", entry.loc
         )
-    return Budget(spec, config, tuple(limits), entry.loc)
+    return Budget(spec, config, tuple(limits), entry.loc, {k: entry.key_loc(k) for k in config})
 
 
 def spec_budgets(spec: str) -> list[Budget]:
@@ -289,12 +315,7 @@ def project_budgets(path: str) -> list[tuple[list[str], Budget]]:
     Every entry is read and checked, also those naming no spec of this run. The
     budgets' ``spec`` is left empty: :func:`collect` fills it in per spec.
     """
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read budgets file: {exc}", Loc(path, 1, 1)) from None
-    data = parse_yaml(text, path)
+    data = parse_yaml(read_text(path, "budgets file"), path)
     entries = data.get(PROJECT_KEY) if isinstance(data, LMap) else None
     if not isinstance(entries, LList):
         raise SpecError(
@@ -326,7 +347,7 @@ def matching_specs(pattern: str, base: str, where: Loc) -> list[str]:
     if glob.has_magic(pattern):
         raise SpecError(f"'{pattern}' matches no file", where)
     try:
-        return [find_spec(pattern)]
+        return [find_spec(pattern, base)]
     except SpecError as exc:
         raise SpecError(exc.message, where) from None
 
@@ -363,7 +384,8 @@ def measure(budget: Budget) -> list[Result]:
     """Analyze a budget's spec at its configuration and read every limited figure.
 
     An error that does not point into a file (a configuration value the analysis
-    rejects, a figure this configuration cannot give) is located at the budget.
+    rejects, a figure this configuration cannot give) is located at the budget;
+    one inside the spec that a configuration key causes, at that key (:func:`culprit`).
     """
     try:
         cost = budget.as_config().analyze(budget.spec)
@@ -372,11 +394,31 @@ def measure(budget: Budget) -> list[Result]:
             for limit in budget.limits
         ]
     except SpecError as exc:
-        if exc.loc is not None:
+        if exc.loc is None:
+            raise SpecError(f"{exc.message} (budget for {budget.spec})", budget.loc) from None
+        key = culprit(budget, exc.loc)
+        if key is None:
             raise
-        raise SpecError(f"{exc.message} (budget for {budget.spec})", budget.loc) from None
+        raise SpecError(f"with this {key}, {exc}", budget.keys.get(key, budget.loc)) from None
     except ValueError as exc:
         raise SpecError(f"{exc} (budget for {budget.spec})", budget.loc) from None
+
+
+def culprit(budget: Budget, where: Loc) -> str | None:
+    """The configuration key without which the budget's spec builds, when its error at
+    ``where`` is in the spec (None: the spec fails anyway, or the error is elsewhere).
+
+    Runs only on an error, at most one build per configuration key.
+    """
+    if where.file != budget.spec:
+        return None
+    for key in budget.config:
+        try:
+            budget.without(key).as_config().build(budget.spec)
+        except SpecError:
+            continue
+        return key
+    return None
 
 
 def evaluate(budgets: Sequence[Budget]) -> Report:

@@ -9,6 +9,7 @@ Grids of widths x resolutions are sweeps (:mod:`lightcost.analysis.sweep`).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -100,7 +101,10 @@ def side_by_side(
 
 
 def split_variant(spec: str) -> tuple[str, str | None]:
-    """``shufflenet_v2@1.5x`` -> (``shufflenet_v2``, ``1.5x``); no ``@``: no variant."""
+    """``shufflenet_v2@1.5x`` -> (``shufflenet_v2``, ``1.5x``); no ``@``, or a file of
+    that name (``my@net.yaml``): no variant."""
+    if os.path.lexists(spec):
+        return spec, None
     name, _, variant = spec.partition("@")
     return name, variant or None
 

@@ -13,9 +13,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from lightcost.core.errors import Loc, SpecError
+from lightcost.core.errors import SpecError, short
 from lightcost.cost.engine import SUMMED, LayerCost, ModelCost
 from lightcost.cost.figures import FIGURES, Figure
+from lightcost.spec.files import decode, too_large
+
+GIT_TIMEOUT = 30.0  # seconds each git command of --rev may take
 
 
 @dataclass(frozen=True)
@@ -123,26 +126,46 @@ def compare(old: ModelCost, new: ModelCost) -> CostDiff:
 def git_text(path: str, rev: str) -> tuple[str, str]:
     """The text of spec file ``path`` at git revision ``rev``, and the name to report it by.
 
-    Runs ``git show REV:./FILE`` in the file's directory; a missing git, file or
-    revision is a SpecError.
+    In the file's directory, resolves ``rev`` to a commit (``git rev-parse --verify
+    --end-of-options REV^{commit}``, git 2.30 or later; a revision starting with ``-`` is
+    refused, as git would read it as an option), checks the file's size there (``git
+    cat-file -s``, at most the spec limit) and reads its raw bytes (``git cat-file blob
+    COMMIT:./FILE``: no filters or conversions). Each git command may take
+    :data:`GIT_TIMEOUT` seconds. A missing git, file or revision is a SpecError.
     """
-    import subprocess  # lazy: only the --rev path runs git
-
+    if not rev or rev.startswith("-") or not rev.isprintable():
+        raise SpecError(f"--rev {short(rev)}: a revision may not be empty or start with '-'")
     folder, base = os.path.split(os.path.abspath(path))
     name = f"{path}@{rev}"
+
+    def git(*args: str) -> bytes:
+        return _git(folder, args, f"cannot read {path} at revision '{rev}'", rev)
+
+    found = git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
+    blob = f"{found.decode('ascii').strip()}:./{base}"
+    too_large(int(git("cat-file", "-s", blob)), name, "spec")
+    return decode(git("cat-file", "blob", blob), name, "spec"), name
+
+
+def _git(folder: str, args: tuple[str, ...], failure: str, rev: str) -> bytes:
+    """The output of ``git -C FOLDER ARGS`` (at most GIT_TIMEOUT seconds); ``failure``
+    starts the message of a SpecError when git fails."""
+    import subprocess  # lazy: only the --rev path runs git
+
     try:
         done = subprocess.run(
-            ["git", "-C", folder, "show", f"{rev}:./{base}"],
+            ["git", "-C", folder, *args],
+            stdin=subprocess.DEVNULL,
             capture_output=True,
             check=False,
+            timeout=GIT_TIMEOUT,
         )
     except OSError as exc:
         raise SpecError(f"cannot run git for --rev {rev}: {exc.strerror}") from None
+    except subprocess.TimeoutExpired:
+        raise SpecError(f"{failure}: git took longer than {GIT_TIMEOUT:g} s") from None
     if done.returncode != 0:
         problem = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        reason = problem[0] if problem else f"git exited with status {done.returncode}"
-        raise SpecError(f"cannot read {path} at revision '{rev}': {reason}")
-    try:
-        return done.stdout.decode("utf-8"), name
-    except UnicodeDecodeError:
-        raise SpecError("spec is not valid UTF-8 text", Loc(name, 1, 1)) from None
+        reason = problem[0] if problem else "no such commit"
+        raise SpecError(f"{failure}: {reason}")
+    return done.stdout

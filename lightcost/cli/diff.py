@@ -93,7 +93,7 @@ def parse_percent(ctx: click.Context, param: click.Parameter, value: str | None)
     "--rev",
     default=None,
     metavar="REV",
-    help="Read OLD from this git revision (git show REV:OLD), e.g. HEAD~1, main.",
+    help="Read OLD as it is at this git commit, e.g. HEAD~1, main, a tag (not -...).",
 )
 @click.option(
     "--fail-above",

@@ -11,6 +11,7 @@ import click
 import yaml
 
 from lightcost.api import Config
+from lightcost.core.errors import long_number, short
 from lightcost.cost.engine import PARAM_CONVENTIONS, ModelCost
 from lightcost.cost.memory import DTYPES, EXECUTIONS
 from lightcost.ops import MAX_SIZE
@@ -27,6 +28,8 @@ def parse_sets(pairs: tuple[str, ...]) -> dict[str, Value]:
         key, sep, text = pair.partition("=")
         if not sep or not key.strip():
             raise click.BadParameter(f"'{pair}' is not NAME=VALUE", param_hint="--set")
+        if (too_long := long_number(text)) is not None:
+            raise click.BadParameter(f"{short(key.strip())}: {too_long}", param_hint="--set")
         try:
             value = yaml.safe_load(text) if text.strip() else ""
         except yaml.YAMLError:

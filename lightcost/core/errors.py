@@ -9,8 +9,15 @@ shown escaped, as Python writes them in a string.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any, NamedTuple
+
+MAX_DIGITS = 30  # digits of a number as written: in a spec, budgets file, profile or --set
+_NUMBER_TEXT = re.compile(
+    r"\s*[-+]?(?:0[xX][0-9a-fA-F_]+|0[bBoO][0-7_]+|[0-9._:]+(?:[eE][-+]?[0-9]+)?)\s*"
+)
+_DIGITS = {"0x": "0123456789abcdefABCDEF", "0b": "01", "0o": "01234567"}  # after a prefix
 
 
 class Loc(NamedTuple):
@@ -73,6 +80,25 @@ def short(value: Any, limit: int = 60) -> str:
     except ValueError:  # an int too long to convert to text
         return "a number with thousands of digits"
     return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
+def long_number(text: str) -> str | None:
+    """``number too long (N digits; at most 30)`` when ``text`` is written as a number
+    (as YAML reads ints and floats, also ``0x``, ``0b``, ``0o``) with more than
+    :data:`MAX_DIGITS` digits, else None. Check before converting: Python refuses
+    ints of over 4,300 digits, and a long one overflows a float.
+    """
+    if _NUMBER_TEXT.fullmatch(text) is None:
+        return None
+    body = text.strip().lstrip("+-")
+    prefix = body[:2].lower()
+    if prefix in _DIGITS:
+        digits = sum(c in _DIGITS[prefix] for c in body[2:])
+    else:
+        digits = sum(c.isdigit() for c in body)
+    return (
+        f"number too long ({digits} digits; at most {MAX_DIGITS})" if digits > MAX_DIGITS else None
+    )
 
 
 def describe(value: Any) -> str:

@@ -19,6 +19,9 @@ peak_flops: 11.34e+12        # FLOP/s, or per dtype: {fp32: ..., fp16: ..., int8
 bandwidth: 484.0e+9          # memory bandwidth, bytes/s
 kernel_overhead: 5.0e-6      # seconds per kernel
 ```
+
+Each figure of a profile is within its :data:`RANGES` (a :class:`Device` checks
+them however it is made), so every latency is a finite number of seconds.
 """
 
 from __future__ import annotations
@@ -28,13 +31,28 @@ import math
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from lightcost.core.errors import Loc, SpecError
+from lightcost.core.errors import Loc, SpecError, short
 from lightcost.cost.memory import DTYPES, maximum
 from lightcost.ops import Kernel
 
 FIELDS = ("name", "description", "source", "peak_flops", "bandwidth", "kernel_overhead")
+
+
+class Range(NamedTuple):
+    """The sane values of a profile figure: ``low`` to ``high`` (inclusive) ``unit``."""
+
+    low: float
+    high: float
+    unit: str
+
+
+RANGES = {  # from a microcontroller to beyond any accelerator; a kernel at most a second
+    "peak_flops": Range(1e6, 1e18, "FLOP/s"),
+    "bandwidth": Range(1e6, 1e15, "bytes/s"),
+    "kernel_overhead": Range(0.0, 1.0, "s"),
+}
 
 
 @dataclass(frozen=True)
@@ -47,6 +65,12 @@ class Device:
     kernel_overhead: float  # seconds
     description: str = ""
     source: str = ""
+
+    def __post_init__(self) -> None:
+        for flops in self.peak_flops.values():
+            profile_value("peak_flops", flops)
+        profile_value("bandwidth", self.bandwidth)
+        profile_value("kernel_overhead", self.kernel_overhead)
 
     def flops(self, dtype: str) -> float:
         """Peak FLOP/s for ``dtype``; a SpecError names the dtypes the profile has."""
@@ -74,8 +98,20 @@ def kernel_time(kernel: Kernel, device: Device, dtype: str) -> float:
 
 
 def layer_time(kernels: Iterable[Kernel], device: Device, dtype: str) -> float:
-    """A layer's kernels one after another, in seconds (0 for a view)."""
-    return sum((kernel_time(k, device, dtype) for k in kernels), 0.0)
+    """A layer's kernels one after another, in seconds (0 for a view); always finite."""
+    seconds = sum((kernel_time(k, device, dtype) for k in kernels), 0.0)
+    if not finite(seconds):  # RANGES and the op limits keep it far below; never print inf
+        raise SpecError(f"latency on device '{device.name}' is not a finite number")
+    return seconds
+
+
+def finite(value: Any) -> bool:
+    """Whether a figure is finite (everywhere, for a numpy array of a vectorized sweep)."""
+    if hasattr(value, "shape"):
+        import numpy  # lazy: only a vectorized sweep passes arrays, and it has numpy loaded
+
+        return bool(numpy.isfinite(value).all())
+    return math.isfinite(value)
 
 
 def devices_dir() -> str:
@@ -88,18 +124,20 @@ def bundled_devices() -> list[str]:
     return sorted(f[: -len(".yaml")] for f in os.listdir(devices_dir()) if f.endswith(".yaml"))
 
 
+def find_device(name_or_path: str, base: str = "") -> str:
+    """The profile file a name means: a path relative to ``base``, else a bundled name."""
+    from lightcost.spec.files import find_file
+
+    return find_file(name_or_path, devices_dir(), bundled_devices, "device profile", base)
+
+
 def load_device(name_or_path: str) -> Device:
     """A device profile from a YAML file, or a bundled profile by name; SpecError if invalid."""
-    from lightcost.spec.files import find_file
+    from lightcost.spec.files import read_text
     from lightcost.spec.located import parse_yaml
 
-    path = find_file(name_or_path, devices_dir(), bundled_devices, "device profile")
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read device profile: {exc}", Loc(path, 1, 1)) from None
-    return parse_device(parse_yaml(text, path), path)
+    path = find_device(name_or_path)
+    return parse_device(parse_yaml(read_text(path, "device profile"), path), path)
 
 
 def parse_device(data: Any, file: str) -> Device:
@@ -115,29 +153,37 @@ def parse_device(data: Any, file: str) -> Device:
     peak = data["peak_flops"]
     if isinstance(peak, LMap):
         check_keys(peak, tuple(DTYPES), "peak_flops (dtypes)")
-        flops = {d: _number(peak, d, positive=True) for d in peak}
+        flops = {d: profile_value("peak_flops", peak[d], peak.loc_of(d)) for d in peak}
     else:
-        flops = dict.fromkeys(DTYPES, _number(data, "peak_flops", positive=True))
+        flops = dict.fromkeys(DTYPES, profile_value("peak_flops", peak, data.loc_of("peak_flops")))
     return Device(
         name=str(data["name"]),
         peak_flops=flops,
-        bandwidth=_number(data, "bandwidth", positive=True),
-        kernel_overhead=_number(data, "kernel_overhead", positive=False),
+        bandwidth=profile_value("bandwidth", data["bandwidth"], data.loc_of("bandwidth")),
+        kernel_overhead=profile_value(
+            "kernel_overhead", data["kernel_overhead"], data.loc_of("kernel_overhead")
+        ),
         description=str(data.get("description", "")),
         source=str(data.get("source", "")),
     )
 
 
-def _number(data: Any, key: str, positive: bool) -> float:
-    """A finite number (``1e12`` written as text is accepted: YAML 1.1 reads it as a string)."""
-    value = data[key]
-    what = "a positive number" if positive else "a number >= 0"
+def profile_value(key: str, value: object, where: Loc | None = None) -> float:
+    """``value`` as a number within ``RANGES[key]``, else a SpecError at ``where``.
+
+    ``1e12`` written as text is accepted (YAML 1.1 reads it as a string).
+    """
+    bounds = RANGES[key]
     try:
-        number = float(value) if not isinstance(value, bool) else math.nan
-    except (TypeError, ValueError):
+        number = math.nan if isinstance(value, bool) else float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
         number = math.nan
-    if not math.isfinite(number) or number < 0 or (positive and number == 0):
-        raise SpecError(f"{key} must be {what}, got {value!r}", data.loc_of(key))
+    if not bounds.low <= number <= bounds.high:  # false for nan
+        raise SpecError(
+            f"{key} must be a number from {bounds.low:g} to {bounds.high:g} {bounds.unit}, "
+            f"got {short(value)}",
+            where,
+        )
     return number
 
 

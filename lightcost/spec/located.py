@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from lightcost.core.errors import Loc, SpecError, did_you_mean, short
+from lightcost.core.errors import Loc, SpecError, did_you_mean, long_number, short
 
 MAX_NODES = 200_000
 MAX_DEPTH = 64
@@ -239,6 +239,8 @@ class _Builder:
             return event.value, tag == _MERGE
         if tag not in _SCALAR_TAGS:
             raise SpecError(f"YAML tag '{tag}' is not allowed in a spec", where)
+        if (too_long := long_number(event.value)) is not None:
+            raise SpecError(too_long, where)
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
         try:
             return self.loader.yaml_constructors[tag](self.loader, node), False
