@@ -6,6 +6,7 @@ import json
 
 from lightcost.analysis.lint import Finding, Limits
 from lightcost.cost.engine import ModelCost
+from lightcost.render.escape import clip, terminal
 from lightcost.render.table import config, title
 from lightcost.render.text import boxed
 
@@ -27,7 +28,7 @@ def findings_text(cost: ModelCost, findings: list[Finding], style: bool) -> str:
     """A table of findings, or one line saying the spec is clean."""
     head = f"{title(cost)}  ({cost.execution} execution)"
     if not findings:
-        return f"{head}\nno findings: G1-G4 hold within the limits"
-    cells = [[f.rule, f.where, f.message] for f in findings]
+        return f"{terminal(head)}\nno findings: G1-G4 hold within the limits"
+    cells = [[f.rule, clip(f.where), f.message] for f in findings]
     text = boxed(head, ["Rule", "Where", "Finding"], cells, [False] * 3, style, total=False)
     return f"{text}\n{len(findings)} finding(s); {SOURCE}"
