@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from lightcost.analysis.lint import Finding, Limits
 from lightcost.cost.engine import ModelCost
-from lightcost.render.escape import clip, terminal
+from lightcost.render.escape import clip, json_text, terminal
 from lightcost.render.table import config, title
 from lightcost.render.text import boxed
 
@@ -21,7 +19,7 @@ def findings_json(cost: ModelCost, limits: Limits, findings: list[Finding]) -> s
         "clean": not findings,
         "findings": [f._asdict() | {"values": dict(f.values)} for f in findings],
     }
-    return json.dumps(document, indent=2)
+    return json_text(document)
 
 
 def findings_text(cost: ModelCost, findings: list[Finding], style: bool) -> str:

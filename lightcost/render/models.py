@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import TypedDict
 
 from lightcost.cost.figures import value_text
-from lightcost.render.escape import clip
+from lightcost.render.escape import clip, json_text
 from lightcost.render.text import boxed
 
 HEAD = ["Spec", "Variant", "Params", "MAdds", "Description"]
@@ -42,4 +41,4 @@ def models_text(entries: Sequence[Entry], style: bool) -> str:
 
 def models_json(entries: Sequence[Entry]) -> str:
     """Every entry as an object in a JSON list."""
-    return json.dumps(list(entries), indent=2)
+    return json_text(list(entries))

@@ -12,7 +12,6 @@ to the current directory when it is inside it.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -24,6 +23,7 @@ from lightcost.render.escape import (
     clip,
     github_data,
     github_property,
+    json_text,
     markdown,
     terminal,
 )
@@ -179,7 +179,7 @@ def check_json(report: Report) -> str:
         "specs": list(report.specs),
         "budgets": budgets,
     }
-    return json.dumps(document, indent=2) + "\n"
+    return json_text(document) + "\n"
 
 
 def check_junit(report: Report) -> str:
@@ -357,7 +357,7 @@ def diff_json(diff: CostDiff) -> str:
             for t in diff.totals
         },
     }
-    return json.dumps(document, indent=2) + "\n"
+    return json_text(document) + "\n"
 
 
 def diff_markdown(diff: CostDiff) -> str:

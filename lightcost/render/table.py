@@ -20,7 +20,7 @@ from lightcost.cost.engine import PARAM_CONVENTIONS, LayerCost, ModelCost, Summa
 from lightcost.cost.figures import BYTES, MICROSECONDS, value_text
 from lightcost.cost.memory import DTYPES, EXECUTIONS
 from lightcost.cost.separable import SeparablePair, separable_pairs
-from lightcost.render.escape import clip, csv_cell, markdown, terminal
+from lightcost.render.escape import clip, csv_cell, json_text, markdown, terminal
 from lightcost.render.text import boxed, dim, markdown_table
 
 UNITS = {"madds": ("MAdds", 1), "flops": ("FLOPs", 2)}
@@ -185,12 +185,11 @@ def to_json(cost: ModelCost, unit: str = "madds") -> str:
         },
         "device": None,
     }
-    import json  # lazy, like csv below: the default text table needs neither
     from dataclasses import asdict  # lazy: dataclasses costs a millisecond of start-up
 
     document["device"] = asdict(device) if device else None
 
-    return json.dumps(document, indent=2)
+    return json_text(document)
 
 
 def to_csv(cost: ModelCost) -> str:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lightcost.analysis.compare import Column, Versus
 from lightcost.analysis.sweep import SweepResult
 from lightcost.cost.figures import FIGURES
-from lightcost.render.escape import clip, terminal
+from lightcost.render.escape import clip, json_text, terminal
 from lightcost.render.text import boxed
 
 
@@ -59,7 +58,7 @@ def versus_text(result: Versus, style: bool) -> str:
 def versus_json(result: Versus) -> str:
     """The comparison as JSON."""
     b, c = result.baseline.graph, result.config.graph
-    return json.dumps(
+    return json_text(
         {
             "spec": b.name,
             "baseline": {"width": b.width, "resolution": b.resolution, "variant": b.variant},
@@ -73,8 +72,7 @@ def versus_json(result: Versus) -> str:
                 }
                 for r in result.rows
             },
-        },
-        indent=2,
+        }
     )
 
 
@@ -130,15 +128,14 @@ def sweep_problems(result: SweepResult, shown: int = 5) -> list[str]:
 
 def rows_json(result: SweepResult, extra: Mapping[str, Any] | None = None) -> str:
     """Every configuration with exact figures, and the invalid ones with their error."""
-    return json.dumps(
+    return json_text(
         {
             "spec": result.spec,
             "variant": result.variant,
             "configurations": list(result.rows),
             "errors": [{"width": w, "resolution": r, "error": e} for w, r, e in result.errors],
             **(extra or {}),
-        },
-        indent=2,
+        }
     )
 
 
@@ -187,7 +184,7 @@ def side_by_side_text(columns: Sequence[Column], best: Mapping[str, list[int]], 
 
 def side_by_side_json(columns: Sequence[Column], best: Mapping[str, list[int]]) -> str:
     """The side-by-side comparison as JSON."""
-    return json.dumps(
+    return json_text(
         {
             "models": [
                 {
@@ -199,6 +196,5 @@ def side_by_side_json(columns: Sequence[Column], best: Mapping[str, list[int]]) 
                 for c in columns
             ],
             "best": {name: [columns[i].label for i in idx] for name, idx in best.items()},
-        },
-        indent=2,
+        }
     )
