@@ -170,7 +170,7 @@ def test_markdown(invoke: Invoke, here: Path) -> None:
     assert out.startswith("### lightcost diff\n")
     assert "| Figure | Old | New | Change | Relative |" in out
     assert "<details><summary>Per layer: 0 layers changed, 1 added, 1 removed, 3 the same" in out
-    assert "| gone | removed | 16x32x32 -> - |" in out
+    assert "| gone | removed | 16x32x32 -&gt; - |" in out
 
 
 def git(repo: Path, *args: str) -> None:

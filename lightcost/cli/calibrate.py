@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from lightcost.cli.options import text_output_option
+from lightcost.render.escape import terminal
 
 if TYPE_CHECKING:
     from lightcost.cost.latency import Device
@@ -123,4 +124,4 @@ def calibrate(output: str, name: str | None, size: int, mib: int, repeats: int) 
     with click.open_file(output, "w") as handle:
         handle.write(text)
     if output != "-":
-        click.echo(f"wrote {output}: {device.describe('fp32')}", err=True)
+        click.echo(terminal(f"wrote {output}: {device.describe('fp32')}"), err=True)

@@ -47,7 +47,7 @@ def check(ctx: click.Context, specs: tuple[str, ...], project: str | None, fmt: 
     """
     from lightcost.analysis.budgets import PROJECT_FILE
     from lightcost.analysis.budgets import check as run_check
-    from lightcost.render.report import github_error, render_check
+    from lightcost.render.report import check_github_log, github_error, render_check
 
     if project is None and os.path.isfile(PROJECT_FILE):
         project = PROJECT_FILE
@@ -63,5 +63,7 @@ def check(ctx: click.Context, specs: tuple[str, ...], project: str | None, fmt: 
             click.echo(github_error(exc.loc, "lightcost spec error", str(exc)))
         raise
     click.echo(render_check(report, fmt, use_style()), nl=False)
+    if fmt == "github":  # stdout holds only workflow commands; the log lines go to stderr
+        click.echo(check_github_log(report), nl=False, err=True)
     if not report.passed:
         ctx.exit(EXIT_EXCEEDED)

@@ -11,6 +11,7 @@ import click
 
 from lightcost import __version__
 from lightcost.core.errors import SpecError
+from lightcost.render.escape import terminal
 
 EXIT_SPEC_ERROR = 2
 EXIT_INTERNAL_ERROR = 3
@@ -37,6 +38,8 @@ class Group(click.Group):
 
     A spec error prints ``error: file:line:col: path: problem``; any other
     exception prints one line and exits 3, unless ``--debug`` asks for the traceback.
+    Every message is one printable line (:func:`~lightcost.render.escape.terminal`),
+    click's usage errors too: an option's value or a file name may hold anything.
     """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -56,9 +59,12 @@ class Group(click.Group):
         except SpecError as exc:
             if ctx.meta.get("lightcost.debug"):
                 raise
-            click.echo(f"error: {exc}", err=True)
+            click.echo(terminal(f"error: {exc}"), err=True)
             ctx.exit(EXIT_SPEC_ERROR)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
+        except click.ClickException as exc:
+            exc.message = terminal(exc.message)  # type: ignore[misc]  # Final in click's stubs
+            raise
+        except (click.exceptions.Exit, click.Abort):
             raise
         except BrokenPipeError:  # `lightcost ... | head`: the reader left; stop quietly
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -67,7 +73,10 @@ class Group(click.Group):
             if ctx.meta.get("lightcost.debug"):
                 raise
             click.echo(
-                f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)",
+                terminal(
+                    f"internal error: {type(exc).__name__}: {exc} "
+                    "(rerun with --debug for a traceback)"
+                ),
                 err=True,
             )
             ctx.exit(EXIT_INTERNAL_ERROR)

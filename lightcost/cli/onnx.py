@@ -8,6 +8,7 @@ from lightcost.api import Config
 from lightcost.cli.options import pass_config, size_options, text_output_option, writable_file
 from lightcost.core.errors import SpecError
 from lightcost.interop.onnx.importer import INSTALL_HINT
+from lightcost.render.escape import terminal
 
 
 @click.command("import")
@@ -31,7 +32,7 @@ def import_command(model: str, output: str) -> None:
     with click.open_file(output, "w") as handle:
         handle.write(text)
     if output != "-":
-        click.echo(f"wrote {output}: {len(graph.nodes)} layers from {model}", err=True)
+        click.echo(terminal(f"wrote {output}: {len(graph.nodes)} layers from {model}"), err=True)
 
 
 @click.command("export")
@@ -71,4 +72,6 @@ def export_command(spec: str, config: Config, output: str, seed: int) -> None:
     model = export_graph(graph, seed)
     onnx.checker.check_model(model)
     onnx.save(model, output)
-    click.echo(f"wrote {output}: {len(model.graph.node)} ONNX nodes from {graph.name}", err=True)
+    click.echo(
+        terminal(f"wrote {output}: {len(model.graph.node)} ONNX nodes from {graph.name}"), err=True
+    )

@@ -15,6 +15,7 @@ from lightcost.core.errors import long_number, short
 from lightcost.cost.engine import PARAM_CONVENTIONS, ModelCost
 from lightcost.cost.memory import DTYPES, EXECUTIONS
 from lightcost.ops import MAX_SIZE
+from lightcost.render.escape import terminal
 from lightcost.spec.expand import MAX_WIDTH
 from lightcost.spec.expr import Value
 
@@ -223,8 +224,8 @@ def note_ignored_width(requested: float | None, cost: ModelCost) -> None:
     """Say on stderr when a spec's fixed width rule made --width a no-op."""
     if requested is not None and requested != cost.graph.width:
         click.echo(
-            f"note: {cost.graph.name} has a fixed width rule, so --width {requested:g} has "
-            "no effect (its family members are variants: see lightcost models)",
+            f"note: {terminal(cost.graph.name)} has a fixed width rule, so --width "
+            f"{requested:g} has no effect (its family members are variants: see lightcost models)",
             err=True,
         )
 

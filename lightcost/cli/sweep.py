@@ -13,6 +13,7 @@ from lightcost.analysis.sweep import SweepResult, pareto, recorded, sweep
 from lightcost.api import Config
 from lightcost.cli.options import config_options, model_options, pass_config, sizes, writable_file
 from lightcost.cost.figures import FIGURES
+from lightcost.render.escape import terminal
 from lightcost.render.plot import PLOT_FORMATS, plot_title, save_plot, terminal_scatter
 from lightcost.render.text import use_style
 from lightcost.render.tradeoffs import (
@@ -179,4 +180,4 @@ def draw(plot: str, result: SweepResult, front: list[Mapping[str, Any]], x: str,
         save_plot(plot, result.rows, front, x, y, plot_title(result.spec, x, y))
     except ImportError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"plot written to {plot}")
+    click.echo(terminal(f"plot written to {plot}"))

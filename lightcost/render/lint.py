@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from lightcost.analysis.lint import Finding, Limits
 from lightcost.cost.engine import ModelCost
+from lightcost.render.escape import clip, json_text, terminal
 from lightcost.render.table import config, title
 from lightcost.render.text import boxed
 
@@ -20,14 +19,14 @@ def findings_json(cost: ModelCost, limits: Limits, findings: list[Finding]) -> s
         "clean": not findings,
         "findings": [f._asdict() | {"values": dict(f.values)} for f in findings],
     }
-    return json.dumps(document, indent=2)
+    return json_text(document)
 
 
 def findings_text(cost: ModelCost, findings: list[Finding], style: bool) -> str:
     """A table of findings, or one line saying the spec is clean."""
     head = f"{title(cost)}  ({cost.execution} execution)"
     if not findings:
-        return f"{head}\nno findings: G1-G4 hold within the limits"
-    cells = [[f.rule, f.where, f.message] for f in findings]
+        return f"{terminal(head)}\nno findings: G1-G4 hold within the limits"
+    cells = [[f.rule, clip(f.where), f.message] for f in findings]
     text = boxed(head, ["Rule", "Where", "Finding"], cells, [False] * 3, style, total=False)
     return f"{text}\n{len(findings)} finding(s); {SOURCE}"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import TypedDict
 
 from lightcost.cost.figures import value_text
+from lightcost.render.escape import clip, json_text
 from lightcost.render.text import boxed
 
 HEAD = ["Spec", "Variant", "Params", "MAdds", "Description"]
@@ -25,9 +25,15 @@ class Entry(TypedDict):
 
 
 def models_text(entries: Sequence[Entry], style: bool) -> str:
-    """One row per spec and variant; counts exact with separators."""
+    """One row per spec and variant; counts exact with separators; names cut (``clip``)."""
     cells = [
-        [e["spec"], e["variant"], value_text(e["params"]), value_text(e["madds"]), e["description"]]
+        [
+            clip(e["spec"]),
+            clip(e["variant"]),
+            value_text(e["params"]),
+            value_text(e["madds"]),
+            e["description"],
+        ]
         for e in entries
     ]
     return boxed(TITLE, HEAD, cells, RIGHT, style, total=False)
@@ -35,4 +41,4 @@ def models_text(entries: Sequence[Entry], style: bool) -> str:
 
 def models_json(entries: Sequence[Entry]) -> str:
     """Every entry as an object in a JSON list."""
-    return json.dumps(list(entries), indent=2)
+    return json_text(list(entries))

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lightcost.cost.figures import FIGURES
+from lightcost.render.escape import mathtext
 
 Row = Mapping[str, Any]
 PLOT_FORMATS = (".png", ".svg", ".pdf")
@@ -52,8 +53,8 @@ def terminal_scatter(
 
 
 def plot_title(spec: str, x: str, y: str) -> str:
-    """``mobilenet_v2: Params vs MAdds``."""
-    return f"{spec}: {FIGURES[y].label} vs {FIGURES[x].label}"
+    """``mobilenet_v2: Params vs MAdds`` (``$`` in the spec's name escaped for matplotlib)."""
+    return f"{mathtext(spec)}: {FIGURES[y].label} vs {FIGURES[x].label}"
 
 
 def save_plot(

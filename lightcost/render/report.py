@@ -1,7 +1,9 @@
 """Render budget checks and cost diffs: text tables, JSON, JUnit XML, GitHub annotations, Markdown.
 
 Rendering never computes costs. Text tables use :func:`lightcost.render.text.boxed`,
-Markdown :func:`lightcost.render.text.markdown_table` (cells escaped). Values are
+Markdown :func:`lightcost.render.text.markdown_table`; text from spec and budget
+files (models, var values, paths) is escaped for each format by
+:mod:`lightcost.render.escape`, and cut in text table cells. Values are
 shown by :meth:`lightcost.cost.figures.Figure.text` with their unit (``6,021,120 B``,
 ``0.468 ms``). Exceeded budgets are marked ``EXCEEDED`` (and red on a styled
 terminal). Locations are ``file:line`` of the budget's limit, the file relative
@@ -10,13 +12,21 @@ to the current directory when it is inside it.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lightcost.cost.engine import SUMMED
 from lightcost.cost.figures import FIGURES
+from lightcost.render.escape import (
+    Markup,
+    clip,
+    github_data,
+    github_property,
+    json_text,
+    markdown,
+    terminal,
+)
 from lightcost.render.table import config, layer_record, shape_text, title
 from lightcost.render.text import bold, boxed, markdown_table
 
@@ -59,10 +69,14 @@ def display_path(path: str) -> str:
 
 
 def config_text(result: Result) -> str:
-    """``width 0.75, set classes=1001`` or ``defaults``."""
+    """``width 0.75, set classes=1001`` or ``defaults`` (each value cut: ``clip``)."""
     parts = []
     for key, value in result.budget.config.items():
-        shown = " ".join(f"{k}={v}" for k, v in value.items()) if key == "set" else str(value)
+        shown = (
+            " ".join(f"{clip(k)}={clip(str(v))}" for k, v in value.items())
+            if key == "set"
+            else clip(str(value))
+        )
         parts.append(f"{key} {shown}")
     return ", ".join(parts) or "defaults"
 
@@ -112,7 +126,7 @@ def check_cells(result: Result) -> list[str]:
     room = result.headroom
     return [
         "ok" if result.passed else "EXCEEDED",
-        result.model,
+        clip(result.model),
         config_text(result),
         result.figure.label,
         result.limit.text,
@@ -165,11 +179,16 @@ def check_json(report: Report) -> str:
         "specs": list(report.specs),
         "budgets": budgets,
     }
-    return json.dumps(document, indent=2) + "\n"
+    return json_text(document) + "\n"
 
 
 def check_junit(report: Report) -> str:
-    """JUnit XML: one testcase per budget, a failure element for each exceeded one."""
+    """JUnit XML: one testcase per budget, a failure element for each exceeded one.
+
+    Text from the files is shown through :func:`~lightcost.render.escape.terminal`,
+    which leaves only printable characters (all admitted by XML 1.0) on one line;
+    ElementTree escapes ``&``, ``<``, ``>`` and quotes.
+    """
     from xml.etree import ElementTree  # lazy: only this format needs it
 
     counts = {"tests": str(len(report.results)), "failures": str(len(report.exceeded))}
@@ -181,45 +200,43 @@ def check_junit(report: Report) -> str:
         case = ElementTree.SubElement(
             suite,
             "testcase",
-            classname=f"lightcost.{result.model}",
-            name=case_name(result),
-            file=display_path(result.limit.loc.file),
+            classname=terminal(f"lightcost.{result.model}"),
+            name=terminal(case_name(result)),
+            file=terminal(display_path(result.limit.loc.file)),
             line=str(result.limit.loc.line),
         )
         if not result.passed:
             failure = ElementTree.SubElement(
-                case, "failure", message=headline(result), type="BudgetExceeded"
+                case, "failure", message=terminal(headline(result)), type="BudgetExceeded"
             )
-            failure.text = f"{where(result)}: {headline(result)}"
+            failure.text = terminal(f"{where(result)}: {headline(result)}")
     ElementTree.indent(root)
     return ElementTree.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def _escape(text: str, chars: str) -> str:
-    """Percent-encode ``%``, CR, LF and ``chars`` for a GitHub workflow command."""
-    for char in "%\r\n" + chars:
-        text = text.replace(char, f"%{ord(char):02X}")
-    return text
-
-
 def github_error(loc: Loc, title: str, message: str) -> str:
-    """A ``::error file=...,line=...,col=...,title=...::message`` workflow command."""
+    """A ``::error file=...,line=...,col=...,title=...::message`` workflow command (escaped)."""
     props = {"file": display_path(loc.file), "line": loc.line, "col": loc.col, "title": title}
-    fields = ",".join(f"{key}={_escape(str(value), ':,')}" for key, value in props.items())
-    return f"::error {fields}::{_escape(message, '')}"
+    fields = ",".join(f"{key}={github_property(str(value))}" for key, value in props.items())
+    return f"::error {fields}::{github_data(message)}"
 
 
 def check_github(report: Report) -> str:
-    """GitHub workflow commands: ``::error file=...,line=...::`` per exceeded budget.
+    """GitHub workflow commands only: ``::error file=...,line=...::`` per exceeded budget.
 
-    Budgets that hold are plain log lines; the last line is the summary.
+    Nothing else goes to stdout in this format: see :func:`check_github_log`.
     """
-    lines = [
-        f"ok: {headline(r)} [{where(r)}]"
-        if r.passed
-        else github_error(r.limit.loc, f"Budget exceeded: {r.model} {r.limit.figure}", headline(r))
-        for r in report.results
-    ]
+    return "".join(
+        github_error(r.limit.loc, f"Budget exceeded: {r.model} {r.limit.figure}", headline(r))
+        + "\n"
+        for r in report.exceeded
+    )
+
+
+def check_github_log(report: Report) -> str:
+    """The plain lines beside :func:`check_github` (for stderr): each budget that holds, then
+    the summary; escaped to one line each, so none can start a workflow command."""
+    lines = [terminal(f"ok: {headline(r)} [{where(r)}]") for r in report.results if r.passed]
     return "\n".join([*lines, summary(report)]) + "\n"
 
 
@@ -229,11 +246,11 @@ def check_markdown(report: Report) -> str:
     rows = []
     for result in report.results:
         cells = check_cells(result)
-        cells[0] = ":white_check_mark: ok" if result.passed else ":x: **exceeded**"
+        cells[0] = Markup(":white_check_mark: ok" if result.passed else ":x: **exceeded**")
         rows.append(cells)
     lines = [f"### {mark} lightcost check: {summary(report)}", ""]
     if rows:
-        lines += markdown_table(CHECK_HEAD, rows, CHECK_RIGHT, escape=True)
+        lines += markdown_table(CHECK_HEAD, rows, CHECK_RIGHT)
     return "\n".join(lines) + "\n"
 
 
@@ -256,7 +273,7 @@ def render_check(report: Report, fmt: str, style: bool) -> str:
 def diff_cells(layer: LayerDiff) -> list[str]:
     """The cells of one layer's row (see :data:`DIFF_HEAD`); ``-`` where a side is absent."""
     shapes = [shape_text(side.out_shape) if side else "-" for side in (layer.old, layer.new)]
-    cells = [layer.name, layer.status, " -> ".join(dict.fromkeys(shapes))]
+    cells = [clip(layer.name), layer.status, " -> ".join(dict.fromkeys(shapes))]
     for figure in ("params", "madds"):
         text = FIGURES[figure].text
         cells += [
@@ -309,7 +326,8 @@ def diff_table(diff: CostDiff, style: bool) -> str:
         "Totals", TOTAL_HEAD, [total_cells(t) for t in diff.totals], TOTAL_RIGHT, style,
         total=False,
     )  # fmt: skip
-    return "\n".join([*diff_titles(diff), layers, diff_counts(diff), totals]) + "\n"
+    titles = [terminal(line) for line in diff_titles(diff)]
+    return "\n".join([*titles, layers, diff_counts(diff), totals]) + "\n"
 
 
 def diff_json(diff: CostDiff) -> str:
@@ -339,7 +357,7 @@ def diff_json(diff: CostDiff) -> str:
             for t in diff.totals
         },
     }
-    return json.dumps(document, indent=2) + "\n"
+    return json_text(document) + "\n"
 
 
 def diff_markdown(diff: CostDiff) -> str:
@@ -348,14 +366,13 @@ def diff_markdown(diff: CostDiff) -> str:
     lines = [
         "### lightcost diff",
         "",
-        *(f"- {line}" for line in diff_titles(diff)),
+        *(f"- {markdown(line)}" for line in diff_titles(diff)),
         "",
-        *markdown_table(TOTAL_HEAD, [total_cells(t) for t in diff.totals], TOTAL_RIGHT,
-                        escape=True),
+        *markdown_table(TOTAL_HEAD, [total_cells(t) for t in diff.totals], TOTAL_RIGHT),
         "",
         f"<details><summary>Per layer: {diff_counts(diff)}</summary>",
         "",
-        *markdown_table(DIFF_HEAD, rows, DIFF_RIGHT, escape=True),
+        *markdown_table(DIFF_HEAD, rows, DIFF_RIGHT),
         "",
         "</details>",
     ]  # fmt: skip

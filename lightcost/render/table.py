@@ -5,6 +5,9 @@ MAdds), the parameter convention, the width rule, the execution model and dtype
 of memory access cost, and the latency model. JSON and CSV carry every layer and
 every figure under stable keys (:data:`LAYER_FIELDS`), latency in seconds. Text
 shows values with :func:`lightcost.cost.figures.value_text`, per-layer latency in µs.
+Names and other text from the spec are escaped for each format
+(:mod:`lightcost.render.escape`); text tables cut names at
+:data:`~lightcost.render.escape.NAME_LIMIT` characters.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from lightcost.cost.engine import PARAM_CONVENTIONS, LayerCost, ModelCost, Summa
 from lightcost.cost.figures import BYTES, MICROSECONDS, value_text
 from lightcost.cost.memory import DTYPES, EXECUTIONS
 from lightcost.cost.separable import SeparablePair, separable_pairs
+from lightcost.render.escape import clip, csv_cell, json_text, markdown, terminal
 from lightcost.render.text import boxed, dim, markdown_table
 
 UNITS = {"madds": ("MAdds", 1), "flops": ("FLOPs", 2)}
@@ -181,16 +185,18 @@ def to_json(cost: ModelCost, unit: str = "madds") -> str:
         },
         "device": None,
     }
-    import json  # lazy, like csv below: the default text table needs neither
     from dataclasses import asdict  # lazy: dataclasses costs a millisecond of start-up
 
     document["device"] = asdict(device) if device else None
 
-    return json.dumps(document, indent=2)
+    return json_text(document)
 
 
 def to_csv(cost: ModelCost) -> str:
-    """One row per layer with every figure; shapes as ``CxHxW`` (inputs joined by ``+``)."""
+    """One row per layer with every figure; shapes as ``CxHxW`` (inputs joined by ``+``).
+
+    Text cells are guarded against formulas (:func:`~lightcost.render.escape.csv_cell`).
+    """
     import csv
     import io
 
@@ -201,15 +207,15 @@ def to_csv(cost: ModelCost) -> str:
         record = layer_record(layer)
         record["in_shapes"] = "+".join(shape_text(s) for s in layer.in_shapes)
         record["out_shape"] = shape_text(layer.out_shape)
-        writer.writerow(record)
+        writer.writerow({key: csv_cell(value) for key, value in record.items()})
     return buffer.getvalue()
 
 
 def title(cost: ModelCost) -> str:
-    """``mobilenet_v2 1.0x  width 1  input 3x224x224``."""
+    """``mobilenet_v2 1.0x  width 1  input 3x224x224`` (name and variant cut: ``clip``)."""
     g = cost.graph
-    variant = f" {g.variant}" if g.variant else ""
-    return f"{g.name}{variant}  width {g.width:g}  input {shape_text(g.input_shape)}"
+    variant = f" {clip(g.variant)}" if g.variant else ""
+    return f"{clip(g.name)}{variant}  width {g.width:g}  input {shape_text(g.input_shape)}"
 
 
 def rows_for(cost: ModelCost, by: str, depth: int | None) -> list[Summary]:
@@ -249,7 +255,7 @@ def table_cells(
     def lead(row: Summary) -> list[str]:
         if by == "op":
             return [row.label, str(row.layers)]
-        return [row.label, row.op, shape_text(row.out_shape)]
+        return [clip(row.label), row.op, shape_text(row.out_shape)]
 
     total_lead = lead(total)
     total_lead[:2] = ["total", str(total.layers) if by == "op" else f"{total.layers} layers"]
@@ -269,7 +275,7 @@ def activation_line(cost: ModelCost) -> str:
     live = cost.activations
     return (
         f"peak activation memory: {live.peak:,} bytes ({live.peak / 2**20:.2f} MiB, "
-        f"{cost.dtype}) while {live.peak_at} runs"
+        f"{cost.dtype}) while {clip(live.peak_at)} runs"
     )
 
 
@@ -288,9 +294,9 @@ def to_markdown(
     cells = table_cells(cost, rows_for(cost, by, depth), unit, by, memory)
     head = headers(unit, by, memory, cost.device is not None)
     right = [name not in LEFT for name in head]
-    lines = [f"**{title(cost)}**", "", *markdown_table(head, cells, right)]
-    lines += ["", activation_line(cost), ""]
-    lines += [f"- {key}: {text}" for key, text in conventions(cost, unit).items()]
+    lines = [f"**{markdown(title(cost))}**", "", *markdown_table(head, cells, right)]
+    lines += ["", markdown(activation_line(cost)), ""]
+    lines += [f"- {key}: {markdown(text)}" for key, text in conventions(cost, unit).items()]
     if explain:
         pairs = separable_pairs(cost)
         lines += ["", f"**{SEPARABLE_TITLE}**", ""]
@@ -321,8 +327,8 @@ def table_text(
         right=[name not in LEFT for name in head],
         style=style,
     )
-    notes = [f"{key}: {line}" for key, line in conventions(cost, unit).items()]
-    lines = [text, activation_line(cost), *(dim(note, style) for note in notes)]
+    notes = [f"{key}: {terminal(line)}" for key, line in conventions(cost, unit).items()]
+    lines = [text, terminal(activation_line(cost)), *(dim(note, style) for note in notes)]
     if explain:
         lines += ["", separable_text(separable_pairs(cost), unit, style)]
     return "\n".join(lines) + "\n"
@@ -357,7 +363,7 @@ def separable_cells(pairs: list[SeparablePair], unit: str) -> tuple[list[str], l
     head = ["Depthwise", "Dk", "M", "N", "Df", f"standard {name}", f"separable {name}", "ratio",
             "1/N + 1/Dk^2"]  # fmt: skip
     cells = [
-        [p.depthwise, str(p.kernel), str(p.channels_in), str(p.channels_out), str(p.size),
+        [clip(p.depthwise), str(p.kernel), str(p.channels_in), str(p.channels_out), str(p.size),
          value_text(p.standard_madds * factor), value_text(p.separable_madds * factor),
          f"{float(p.ratio):.6f}", f"{float(p.formula):.6f}"]
         for p in pairs

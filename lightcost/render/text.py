@@ -1,8 +1,9 @@
 """Building blocks of every text output: terminal style, the box-drawn table, the Markdown table.
 
 Bold and dim apply only when the caller's ``style`` says so (:func:`use_style`:
-a terminal without NO_COLOR). Markdown cells are escaped only where a caller
-asks for it (``escape=True``).
+a terminal without NO_COLOR). Both tables escape their text
+(:mod:`lightcost.render.escape`): every cell and title of a box-drawn table for
+the terminal, every body cell of a Markdown table for Markdown.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+
+from lightcost.render.escape import markdown, terminal
 
 
 def use_style() -> bool:
@@ -37,10 +40,14 @@ def boxed(
 ) -> str:
     """A box-drawn text table; with ``total`` the last row is ruled off and bold.
 
+    The title, head and cells are shown through :func:`~lightcost.render.escape.terminal`
+    (callers cut long names with :func:`~lightcost.render.escape.clip`).
     Drawn directly rather than with rich's Table, which costs more (about 40 ms
     to import and 50 ms to render MobileNetV1 here) than the whole budget of
     ``lightcost table`` (benchmarks/startup.py).
     """
+    head = [terminal(c) for c in head]
+    cells = [[terminal(c) for c in row] for row in cells]
     widths = [max(len(row[i]) for row in [head, *cells]) for i in range(len(head))]
 
     def line(row: list[str]) -> str:
@@ -57,7 +64,7 @@ def boxed(
         body[-1:] = [rule("├", "┼", "┤"), bold(body[-1], style)]
     return "\n".join(
         [
-            bold(title_text, style),
+            bold(terminal(title_text), style),
             rule("┌", "┬", "┐"),
             bold(line(head), style),
             rule("├", "┼", "┤"),
@@ -67,18 +74,15 @@ def boxed(
     )
 
 
-def markdown_cell(text: str) -> str:
-    """A Markdown table cell (pipes escaped)."""
-    return text.replace("|", "\\|")
-
-
 def markdown_table(
-    head: Sequence[str], cells: Sequence[Sequence[str]], right: Sequence[bool], escape: bool = False
+    head: Sequence[str], cells: Sequence[Sequence[str]], right: Sequence[bool]
 ) -> list[str]:
     """Lines of a Markdown pipe table, ``right`` columns right-aligned.
 
-    With ``escape``, body cells go through :func:`markdown_cell`.
+    Body cells go through :func:`~lightcost.render.escape.markdown` (a
+    :class:`~lightcost.render.escape.Markup` cell passes as it is); the head is
+    the renderer's own text.
     """
     rule = "|" + "|".join("---:" if r else "---" for r in right) + "|"
-    rows = ([markdown_cell(c) for c in row] if escape else row for row in cells)
+    rows = ([markdown(c) for c in row] for row in cells)
     return ["| " + " | ".join(head) + " |", rule, *("| " + " | ".join(row) + " |" for row in rows)]

@@ -2,26 +2,27 @@
 
 Text tables use :func:`lightcost.render.text.boxed` and show values with
 :meth:`lightcost.cost.figures.Figure.text` (grids in the figure's scale, unit in the
-title); JSON and CSV carry exact raw values (latency in seconds).
+title); JSON and CSV carry exact raw values (latency in seconds). Names from
+spec files are escaped and cut as :mod:`lightcost.render.escape` says.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lightcost.analysis.compare import Column, Versus
 from lightcost.analysis.sweep import SweepResult
 from lightcost.cost.figures import FIGURES
+from lightcost.render.escape import clip, json_text, terminal
 from lightcost.render.text import boxed
 
 
 def config_label(cost_graph_width: float, resolution: int, variant: str) -> str:
     """``(0.75, 160)`` or ``1.5x (1, 224)``."""
-    return (f"{variant} " if variant else "") + f"({cost_graph_width:g}, {resolution})"
+    return (f"{clip(variant)} " if variant else "") + f"({cost_graph_width:g}, {resolution})"
 
 
 def versus_text(result: Versus, style: bool) -> str:
@@ -48,7 +49,7 @@ def versus_text(result: Versus, style: bool) -> str:
     ]
     alpha, rho = c.width / b.width, c.resolution / b.resolution
     title = (
-        f"{b.name}: alpha = {alpha:g}, rho = {rho:.4g} "
+        f"{clip(b.name)}: alpha = {alpha:g}, rho = {rho:.4g} "
         "(predicted: MAdds alpha^2 rho^2, params alpha^2)"
     )
     return boxed(title, head, cells, [False, True, True, True, True, True], style, total=False)
@@ -57,7 +58,7 @@ def versus_text(result: Versus, style: bool) -> str:
 def versus_json(result: Versus) -> str:
     """The comparison as JSON."""
     b, c = result.baseline.graph, result.config.graph
-    return json.dumps(
+    return json_text(
         {
             "spec": b.name,
             "baseline": {"width": b.width, "resolution": b.resolution, "variant": b.variant},
@@ -71,8 +72,7 @@ def versus_json(result: Versus) -> str:
                 }
                 for r in result.rows
             },
-        },
-        indent=2,
+        }
     )
 
 
@@ -99,7 +99,7 @@ def grid_text(result: SweepResult, figures: Sequence[str], style: bool) -> str:
         ]
         title = f"{result.spec}{variant}: {FIGURES[name].label} ({scale.short})"
         parts.append(boxed(title, head, cells, right, style, total=False))
-    parts += [f"error at {failure(*error)}" for error in result.errors]
+    parts += [terminal(f"error at {failure(*error)}") for error in result.errors]
     return "\n\n".join(parts)
 
 
@@ -112,7 +112,7 @@ def sweep_summary(result: SweepResult, output: str | None) -> str:
     """``mobilenet_v2: 9 configurations (9 valid, 0 invalid) in 0.012 s, 750 per second``."""
     rate = result.count / result.seconds if result.seconds else float("inf")
     variant = f" {result.variant}" if result.variant else ""
-    return (
+    return terminal(
         f"{result.spec}{variant}: {result.count} configurations ({len(result.rows)} valid, "
         f"{len(result.errors)} invalid) in {result.seconds:.3f} s, {rate:,.0f} per second"
         + (f"; all written to {output}" if output else "")
@@ -122,21 +122,20 @@ def sweep_summary(result: SweepResult, output: str | None) -> str:
 def sweep_problems(result: SweepResult, shown: int = 5) -> list[str]:
     """Lines for stderr: why nothing is valid, or the first ``shown`` invalid configurations."""
     if not result.rows:
-        return [f"error: no valid configuration; at {failure(*result.errors[0])}"]
-    return [f"invalid: {failure(*error)}" for error in result.errors[:shown]]
+        return [terminal(f"error: no valid configuration; at {failure(*result.errors[0])}")]
+    return [terminal(f"invalid: {failure(*error)}") for error in result.errors[:shown]]
 
 
 def rows_json(result: SweepResult, extra: Mapping[str, Any] | None = None) -> str:
     """Every configuration with exact figures, and the invalid ones with their error."""
-    return json.dumps(
+    return json_text(
         {
             "spec": result.spec,
             "variant": result.variant,
             "configurations": list(result.rows),
             "errors": [{"width": w, "resolution": r, "error": e} for w, r, e in result.errors],
             **(extra or {}),
-        },
-        indent=2,
+        }
     )
 
 
@@ -185,7 +184,7 @@ def side_by_side_text(columns: Sequence[Column], best: Mapping[str, list[int]], 
 
 def side_by_side_json(columns: Sequence[Column], best: Mapping[str, list[int]]) -> str:
     """The side-by-side comparison as JSON."""
-    return json.dumps(
+    return json_text(
         {
             "models": [
                 {
@@ -197,6 +196,5 @@ def side_by_side_json(columns: Sequence[Column], best: Mapping[str, list[int]]) 
                 for c in columns
             ],
             "best": {name: [columns[i].label for i in idx] for name, idx in best.items()},
-        },
-        indent=2,
+        }
     )
