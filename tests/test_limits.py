@@ -14,7 +14,7 @@ from conftest import Invoke
 from lightcost import SpecError, analyze, ops
 from lightcost.core.errors import Loc
 from lightcost.cost.engine import LayerCost
-from lightcost.spec import expand, expr, located
+from lightcost.spec import expand, expr, located, scalars
 
 ROOT = Path(__file__).parents[1]
 CORPUS = Path(__file__).parent / "bad_specs"
@@ -32,6 +32,7 @@ def limits_section() -> str:
         (located.MAX_BYTES, 4 * 2**20, "at most 4 MiB"),
         (located.MAX_NODES, 200_000, "200,000 after expanding aliases"),
         (located.MAX_DEPTH, 64, "64 levels"),
+        (scalars.MAX_NUMBER, 100, "A number is at most 100 characters"),
         (ops.MAX_CHANNELS, 2**20, "1 to 1,048,576 (2^20)"),
         (ops.MAX_SIZE, 2**16, "1 to 65,536 (2^16)"),
         (ops.MAX_ELEMENTS, 2**36, "at most 2^36"),
@@ -165,6 +166,11 @@ WORST_INPUTS = {
         "a spec may have at most 200000 YAML nodes",
     ),
     "over 4 MiB": ("# " + "x" * (4 * 2**20) + "\n", 2, "spec is larger than 4 MiB"),
+    "3.8 MB base-60 value": (  # YAML 1.1's base-60 constructor is quadratic: 600 s and more
+        "input: [3, 8, 8]\nvars:\n  x: " + ":".join(["1"] * 1_900_000) + "\nlayers: [{op: relu}]\n",
+        2,
+        "vars.x: '1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:... is longer than 100",
+    ),
 }
 
 
@@ -285,7 +291,7 @@ def test_merge_keys_let_the_mapping_own_keys_win() -> None:
 @pytest.mark.parametrize(
     ("text", "value"),
     [
-        ("name: 2024-01-01\n", "2024-01-01"),  # a timestamp is read as text
+        ("name: '2024-01-01'\n", "2024-01-01"),  # a quoted date is text
         ("name: =\n", "="),
         ("\ufeffname: bom\n", "bom"),
         ("name: !!str 12\n", "12"),
@@ -295,6 +301,73 @@ def test_merge_keys_let_the_mapping_own_keys_win() -> None:
 )
 def test_scalars(text: str, value: object) -> None:
     assert located.parse_yaml(text, "s.yaml")["name"] == value
+
+
+@pytest.mark.parametrize(
+    ("written", "value"),
+    [  # YAML 1.2 core schema
+        ("12", 12),
+        ("-0", 0),
+        ("0o17", 15),
+        ("0xff", 255),
+        ("1e3", 1000.0),
+        ("-.5", -0.5),
+        ("1.", 1.0),
+        ("2.5E-1", 0.25),
+        ("-.inf", float("-inf")),
+        ("TRUE", True),
+        ("False", False),
+        ("Null", None),
+        ("", None),
+        ("y", "y"),  # a boolean in the YAML 1.1 draft only: PyYAML and YAML 1.2 read text
+        ("n", "n"),
+        ("'010'", "010"),  # quoted: text
+        ('"3:3"', "3:3"),
+        ("!!int 0x10", 16),
+        ("!!float 3", 3.0),
+        ("!!bool true", True),
+        ("!!null ~", None),
+    ],
+)
+def test_scalars_read_as_yaml_1_2(written: str, value: object) -> None:
+    assert located.parse_yaml(f"a: {written}\n", "s.yaml")["a"] == value
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [  # where YAML 1.1 and YAML 1.2 read a plain scalar differently
+        ("3:3", "'3:3' is a number in YAML 1.1 but text in YAML 1.2"),  # base 60: 183
+        ("-1:30.5", "'-1:30.5' is a number in YAML 1.1"),
+        ("010", "'010' has a leading zero: YAML 1.1 reads it as octal, YAML 1.2 as decimal"),
+        ("-007", "'-007' has a leading zero"),
+        ("0b101", "'0b101' is a number in YAML 1.1"),
+        ("1_000", "'1_000' is a number in YAML 1.1"),
+        ("1_0.5", "'1_0.5' is a number in YAML 1.1"),
+        ("-0x1F", "'-0x1F' is a number in YAML 1.1"),
+        ("yes", "'yes' is a boolean in YAML 1.1 but text in YAML 1.2"),
+        ("Off", "'Off' is a boolean in YAML 1.1"),
+        ("2001-12-14", "'2001-12-14' is a date in YAML 1.1 but text in YAML 1.2"),
+        ("2001-12-14t21:59:43.10-05:00", "is a date in YAML 1.1"),
+        ("!!int 010", "'010' has a leading zero"),
+        ("!!int 3:3", "'3:3' is not a valid YAML int"),
+        ("!!bool yes", "'yes' is not a valid YAML bool"),
+        ("!!null 0", "'0' is not a valid YAML null"),
+        ("!!timestamp 2001-12-14", "YAML tag 'tag:yaml.org,2002:timestamp' is not allowed"),
+        ("1" * 101, "is longer than 100 characters, too long for a number"),
+        ("!!int " + "1" * 5000, "is longer than 100 characters, too long for a number"),
+        ("1:" * 60 + "1", "is longer than 100 characters, too long for a number"),
+    ],
+)
+def test_yaml_1_1_only_forms_are_located_errors(written: str, message: str) -> None:
+    with pytest.raises(SpecError) as info:
+        located.parse_yaml(f"a: [1, {written}]\n", "s.yaml")
+    assert info.value.loc == Loc("s.yaml", 1, 8, "a[1]")
+    assert message in info.value.message
+
+
+def test_long_text_is_text() -> None:
+    text = "a long description, " * 1000
+    assert located.parse_yaml(f"a: {text}\n", "s.yaml")["a"] == text.strip()
 
 
 @pytest.mark.parametrize(
