@@ -14,7 +14,7 @@ from conftest import Invoke
 from lightcost import SpecError, analyze, ops
 from lightcost.core.errors import Loc
 from lightcost.cost.engine import LayerCost
-from lightcost.spec import expand, expr, located, scalars
+from lightcost.spec import expand, expr, located, names, scalars
 
 ROOT = Path(__file__).parents[1]
 CORPUS = Path(__file__).parent / "bad_specs"
@@ -33,6 +33,7 @@ def limits_section() -> str:
         (located.MAX_NODES, 200_000, "200,000 after expanding aliases"),
         (located.MAX_DEPTH, 64, "64 levels"),
         (scalars.MAX_NUMBER, 100, "A number is at most 100 characters"),
+        (expand.MAX_NAME, 128, "at most 128 characters"),
         (ops.MAX_CHANNELS, 2**20, "1 to 1,048,576 (2^20)"),
         (ops.MAX_SIZE, 2**16, "1 to 65,536 (2^16)"),
         (ops.MAX_ELEMENTS, 2**36, "at most 2^36"),
@@ -166,6 +167,19 @@ WORST_INPUTS = {
         "a spec may have at most 200000 YAML nodes",
     ),
     "over 4 MiB": ("# " + "x" * (4 * 2**20) + "\n", 2, "spec is larger than 4 MiB"),
+    "names at the limit": (  # 20,000 full layer names of 128 characters
+        "input: [3, 8, 8]\nblocks:\n  b:\n    nodes: [{op: relu, name: n}]\nlayers:\n"
+        "  - {repeat: b, n: 20000, name: '" + "r" * 121 + "{i + 10000}'}\n",
+        0,
+        "",
+    ),
+    "2 MiB block instance name": (  # joined into 20,000 layer names: 4 GiB, a MemoryError
+        "input: [3, 8, 8]\nblocks:\n  b:\n    nodes: [{op: relu}]\n"
+        "  c:\n    nodes: [{repeat: b, n: 20000}]\n"
+        "layers:\n  - {use: c, name: " + "a" * 2 * 2**20 + "}\n",
+        2,
+        "layers[0].name: the name has 2097152 characters, more than the limit of 128",
+    ),
     "3.8 MB base-60 value": (  # YAML 1.1's base-60 constructor is quadratic: 600 s and more
         "input: [3, 8, 8]\nvars:\n  x: " + ":".join(["1"] * 1_900_000) + "\nlayers: [{op: relu}]\n",
         2,
@@ -385,6 +399,36 @@ def test_long_text_is_text() -> None:
 def test_loader_errors_are_located(text: str, at: tuple[int, int], message: str) -> None:
     with pytest.raises(SpecError) as info:
         located.parse_yaml(text, "bad.yaml")
+    assert info.value.loc is not None
+    assert (info.value.loc.line, info.value.loc.col) == at
+    assert message in info.value.message
+
+
+LONG = "x" * (names.MAX_NAME + 1)
+RELU = "layers: [{op: relu}]\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "at", "message"),
+    [
+        (f"blocks:\n  {LONG}: {{nodes: [{{op: relu}}]}}\n{RELU}", (3, 3), "the block name has 129"),
+        (f"variants:\n  {LONG}: {{}}\nvariant: a\n{RELU}", (3, 3), "the variant name has 129"),
+        (
+            f"blocks:\n  b: {{params: {{{LONG}: int}}, nodes: [{{op: relu}}]}}\n"
+            "layers: [{use: b}]\n",
+            (3, 16),
+            "the name has 129 characters, more than the limit of 128",
+        ),
+        (  # a template filled in to 129 characters
+            f"vars:\n  t: {LONG[1:]}\nlayers: [{{op: relu, name: 'a{{t}}'}}]\n",
+            (4, 27),
+            "the name has 129 characters",
+        ),
+    ],
+)
+def test_names_are_at_most_128_characters(text: str, at: tuple[int, int], message: str) -> None:
+    with pytest.raises(SpecError) as info:
+        analyze("names.yaml", text=f"input: [3, 8, 8]\n{text}")
     assert info.value.loc is not None
     assert (info.value.loc.line, info.value.loc.col) == at
     assert message in info.value.message

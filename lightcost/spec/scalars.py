@@ -38,7 +38,7 @@ _OCTAL = re.compile(r"0o[0-7]+")
 _HEX = re.compile(r"0x[0-9a-fA-F]+")
 _FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
 _NUMBER_HINT = "write a decimal number (0o or 0x for octal or hexadecimal), or quote it for text"
-_NUMBER_CHARACTERS = re.compile(r"[-+0-9a-fA-FxXoO_:.]+")  # of every number but .inf and .nan
+_NUMBER_LIKE = re.compile(r"[-+.0-9][-+0-9a-fA-FxXoO_:.]*")  # every number but .inf, .nan
 _YAML11_FORMS = {  # YAML 1.1 tags of plain scalars YAML 1.2 reads as text: what to write
     f"{TAG}int": ("a number", _NUMBER_HINT),
     f"{TAG}float": ("a number", _NUMBER_HINT),
@@ -55,7 +55,7 @@ def _too_long(text: str) -> bool:
     """Whether ``text`` is longer than MAX_NUMBER characters: an error if it could be a number."""
     if len(text) <= MAX_NUMBER:
         return False
-    if _NUMBER_CHARACTERS.fullmatch(text):
+    if _NUMBER_LIKE.fullmatch(text):
         raise ScalarError(
             f"{short(text)} is longer than {MAX_NUMBER} characters, too long for a number "
             "(quote it for text)"
