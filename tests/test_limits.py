@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -432,6 +433,48 @@ def test_names_are_at_most_128_characters(text: str, at: tuple[int, int], messag
     assert info.value.loc is not None
     assert (info.value.loc.line, info.value.loc.col) == at
     assert message in info.value.message
+
+
+# -- values that were accepted silently -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("layer", "shape"),
+    [
+        ("{op: maxpool, k: 2, padding: 1}", (3, 5, 5)),  # at most half the window
+        ("{op: avgpool, k: 3, stride: 1, padding: 1}", (3, 8, 8)),
+        ("{op: maxpool, k: 3, dilation: 2, stride: 1, padding: 2}", (3, 8, 8)),  # window 5
+        ("{op: conv, k: 2, out: 4, padding: 5}", (4, 17, 17)),  # conv: any padding (PyTorch)
+        ("{op: conv, k: 1, out: 'div(12, 4.0)'}", (12, 8, 8)),
+        ("{op: conv, k: 1, out: 'ch(0.5)'}", (1, 8, 8)),
+        ("{op: relu, when: 'in == 3 and not false'}", (3, 8, 8)),
+        ('{op: conv, k: 1, out: "4 if in - 3 else 2"}', (2, 8, 8)),  # numbers: 0 is false
+    ],
+)
+def test_values_within_the_rules(layer: str, shape: tuple[int, int, int]) -> None:
+    graph = analyze("ok.yaml", text=spec("[3, 8, 8]", layer)).graph
+    assert graph.nodes[-1].out_shape == shape
+
+
+@pytest.mark.parametrize(
+    ("layer", "message"),
+    [
+        ("{op: maxpool, k: 3, padding: 2}", "padding 2 is more than half the pooling window (3)"),
+        ("{op: avgpool, k: 3, dilation: 2, padding: 3}", "half the pooling window (5): at most 2"),
+        ("{op: conv, k: 1, out: 'div(0)'}", "div() takes a positive channel count, got 0"),
+        ("{op: conv, k: 1, out: 'ch(0)'}", "ch() takes a positive channel count, got 0"),
+        ("{op: conv, k: 1, out: 'div(16, -8)'}", "divisor must be a whole number from 1 up"),
+        ("{op: relu, when: 1}", "'when' must be true or false, got 1"),
+        ("{op: relu, when: 'not \"false\"'}", "a condition must be true, false or a number, got"),
+        ("{op: relu, when: 'in > 1 and \"no\"'}", "must be true, false or a number, got 'no'"),
+        ("{op: relu, when: 'in * 2'}", "'when' must be true or false, got 6"),
+    ],
+)
+def test_values_that_were_accepted_silently_are_errors(layer: str, message: str) -> None:
+    with pytest.raises(SpecError, match=re.escape(message)) as info:
+        analyze("bad.yaml", text=spec("[3, 8, 8]", layer))
+    assert info.value.loc is not None
+    assert info.value.loc.line == 3
 
 
 def test_messages_are_one_line() -> None:

@@ -80,11 +80,16 @@ class Walker:
                 raise SpecError("a layer needs one of 'op', 'use' or 'repeat'", where)
 
     def when(self, item: LMap, scope: Scope) -> bool:
-        """Whether the item's ``when`` (default true) holds; ``in`` is the input channels."""
+        """Whether the item's ``when`` (default true; true or false) holds; ``in`` is the
+        input channels."""
         if "when" not in item:
             return True
         env = {**scope.env, "in": self.layers.shapes[scope.prev][0]}
-        return bool(self.evaluator.value(item["when"], item.loc_of("when"), env))
+        where = item.loc_of("when")
+        holds = self.evaluator.value(item["when"], where, env)
+        if not isinstance(holds, bool):
+            raise SpecError(f"'when' must be true or false, got {short(holds)}", where)
+        return holds
 
     def source(self, item: LMap, scope: Scope) -> str:
         """The tensor a block instance reads: its ``from`` or the previous node."""
