@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -14,7 +15,7 @@ from conftest import Invoke
 from lightcost import SpecError, analyze, ops
 from lightcost.core.errors import Loc
 from lightcost.cost.engine import LayerCost
-from lightcost.spec import expand, expr, located
+from lightcost.spec import expand, expr, located, names, scalars
 
 ROOT = Path(__file__).parents[1]
 CORPUS = Path(__file__).parent / "bad_specs"
@@ -32,6 +33,8 @@ def limits_section() -> str:
         (located.MAX_BYTES, 4 * 2**20, "at most 4 MiB"),
         (located.MAX_NODES, 200_000, "200,000 after expanding aliases"),
         (located.MAX_DEPTH, 64, "64 levels"),
+        (scalars.MAX_NUMBER, 100, "A number is at most 100 characters"),
+        (expand.MAX_NAME, 128, "at most 128 characters"),
         (ops.MAX_CHANNELS, 2**20, "1 to 1,048,576 (2^20)"),
         (ops.MAX_SIZE, 2**16, "1 to 65,536 (2^16)"),
         (ops.MAX_ELEMENTS, 2**36, "at most 2^36"),
@@ -165,6 +168,24 @@ WORST_INPUTS = {
         "a spec may have at most 200000 YAML nodes",
     ),
     "over 4 MiB": ("# " + "x" * (4 * 2**20) + "\n", 2, "spec is larger than 4 MiB"),
+    "names at the limit": (  # 20,000 full layer names of 128 characters
+        "input: [3, 8, 8]\nblocks:\n  b:\n    nodes: [{op: relu, name: n}]\nlayers:\n"
+        "  - {repeat: b, n: 20000, name: '" + "r" * 121 + "{i + 10000}'}\n",
+        0,
+        "",
+    ),
+    "2 MiB block instance name": (  # joined into 20,000 layer names: 4 GiB, a MemoryError
+        "input: [3, 8, 8]\nblocks:\n  b:\n    nodes: [{op: relu}]\n"
+        "  c:\n    nodes: [{repeat: b, n: 20000}]\n"
+        "layers:\n  - {use: c, name: " + "a" * 2 * 2**20 + "}\n",
+        2,
+        "layers[0].name: the name has 2097152 characters, more than the limit of 128",
+    ),
+    "3.8 MB base-60 value": (  # YAML 1.1's base-60 constructor is quadratic: 600 s and more
+        "input: [3, 8, 8]\nvars:\n  x: " + ":".join(["1"] * 1_900_000) + "\nlayers: [{op: relu}]\n",
+        2,
+        "vars.x: number too long (1900000 digits; at most 30)",
+    ),
 }
 
 
@@ -285,7 +306,7 @@ def test_merge_keys_let_the_mapping_own_keys_win() -> None:
 @pytest.mark.parametrize(
     ("text", "value"),
     [
-        ("name: 2024-01-01\n", "2024-01-01"),  # a timestamp is read as text
+        ("name: '2024-01-01'\n", "2024-01-01"),  # a quoted date is text
         ("name: =\n", "="),
         ("\ufeffname: bom\n", "bom"),
         ("name: !!str 12\n", "12"),
@@ -295,6 +316,74 @@ def test_merge_keys_let_the_mapping_own_keys_win() -> None:
 )
 def test_scalars(text: str, value: object) -> None:
     assert located.parse_yaml(text, "s.yaml")["name"] == value
+
+
+@pytest.mark.parametrize(
+    ("written", "value"),
+    [  # YAML 1.2 core schema
+        ("12", 12),
+        ("-0", 0),
+        ("0o17", 15),
+        ("0xff", 255),
+        ("1e3", 1000.0),
+        ("-.5", -0.5),
+        ("1.", 1.0),
+        ("2.5E-1", 0.25),
+        ("-.inf", float("-inf")),
+        ("TRUE", True),
+        ("False", False),
+        ("Null", None),
+        ("", None),
+        ("y", "y"),  # a boolean in the YAML 1.1 draft only: PyYAML and YAML 1.2 read text
+        ("n", "n"),
+        ("'010'", "010"),  # quoted: text
+        ('"3:3"', "3:3"),
+        ("!!int 0x10", 16),
+        ("!!float 3", 3.0),
+        ("!!bool true", True),
+        ("!!null ~", None),
+    ],
+)
+def test_scalars_read_as_yaml_1_2(written: str, value: object) -> None:
+    assert located.parse_yaml(f"a: {written}\n", "s.yaml")["a"] == value
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [  # where YAML 1.1 and YAML 1.2 read a plain scalar differently
+        ("3:3", "'3:3' is a number in YAML 1.1 but text in YAML 1.2"),  # base 60: 183
+        ("-1:30.5", "'-1:30.5' is a number in YAML 1.1"),
+        ("010", "'010' has a leading zero: YAML 1.1 reads it as octal, YAML 1.2 as decimal"),
+        ("-007", "'-007' has a leading zero"),
+        ("0b101", "'0b101' is a number in YAML 1.1"),
+        ("1_000", "'1_000' is a number in YAML 1.1"),
+        ("1_0.5", "'1_0.5' is a number in YAML 1.1"),
+        ("-0x1F", "'-0x1F' is a number in YAML 1.1"),
+        ("yes", "'yes' is a boolean in YAML 1.1 but text in YAML 1.2"),
+        ("Off", "'Off' is a boolean in YAML 1.1"),
+        ("2001-12-14", "'2001-12-14' is a date in YAML 1.1 but text in YAML 1.2"),
+        ("2001-12-14t21:59:43.10-05:00", "is a date in YAML 1.1"),
+        ("!!int 010", "'010' has a leading zero"),
+        ("!!int 3:3", "'3:3' is not a valid YAML int"),
+        ("!!bool yes", "'yes' is not a valid YAML bool"),
+        ("!!null 0", "'0' is not a valid YAML null"),
+        ("!!timestamp 2001-12-14", "YAML tag 'tag:yaml.org,2002:timestamp' is not allowed"),
+        ("1" * 31, "number too long (31 digits; at most 30)"),
+        ("!!int " + "1" * 5000, "number too long (5000 digits; at most 30)"),
+        ("1:" * 60 + "1", "number too long (61 digits; at most 30)"),
+        ("1." + "_" * 100, "is longer than 100 characters, too long for a number"),
+    ],
+)
+def test_yaml_1_1_only_forms_are_located_errors(written: str, message: str) -> None:
+    with pytest.raises(SpecError) as info:
+        located.parse_yaml(f"a: [1, {written}]\n", "s.yaml")
+    assert info.value.loc == Loc("s.yaml", 1, 8, "a[1]")
+    assert message in info.value.message
+
+
+def test_long_text_is_text() -> None:
+    text = "a long description, " * 1000
+    assert located.parse_yaml(f"a: {text}\n", "s.yaml")["a"] == text.strip()
 
 
 @pytest.mark.parametrize(
@@ -315,6 +404,78 @@ def test_loader_errors_are_located(text: str, at: tuple[int, int], message: str)
     assert info.value.loc is not None
     assert (info.value.loc.line, info.value.loc.col) == at
     assert message in info.value.message
+
+
+LONG = "x" * (names.MAX_NAME + 1)
+RELU = "layers: [{op: relu}]\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "at", "message"),
+    [
+        (f"blocks:\n  {LONG}: {{nodes: [{{op: relu}}]}}\n{RELU}", (3, 3), "the block name has 129"),
+        (f"variants:\n  {LONG}: {{}}\nvariant: a\n{RELU}", (3, 3), "the variant name has 129"),
+        (
+            f"blocks:\n  b: {{params: {{{LONG}: int}}, nodes: [{{op: relu}}]}}\n"
+            "layers: [{use: b}]\n",
+            (3, 16),
+            "the name has 129 characters, more than the limit of 128",
+        ),
+        (  # a template filled in to 129 characters
+            f"vars:\n  t: {LONG[1:]}\nlayers: [{{op: relu, name: 'a{{t}}'}}]\n",
+            (4, 27),
+            "the name has 129 characters",
+        ),
+    ],
+)
+def test_names_are_at_most_128_characters(text: str, at: tuple[int, int], message: str) -> None:
+    with pytest.raises(SpecError) as info:
+        analyze("names.yaml", text=f"input: [3, 8, 8]\n{text}")
+    assert info.value.loc is not None
+    assert (info.value.loc.line, info.value.loc.col) == at
+    assert message in info.value.message
+
+
+# -- values that were accepted silently -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("layer", "shape"),
+    [
+        ("{op: maxpool, k: 2, padding: 1}", (3, 5, 5)),  # at most half the window
+        ("{op: avgpool, k: 3, stride: 1, padding: 1}", (3, 8, 8)),
+        ("{op: maxpool, k: 3, dilation: 2, stride: 1, padding: 2}", (3, 8, 8)),  # window 5
+        ("{op: conv, k: 2, out: 4, padding: 5}", (4, 17, 17)),  # conv: any padding (PyTorch)
+        ("{op: conv, k: 1, out: 'div(12, 4.0)'}", (12, 8, 8)),
+        ("{op: conv, k: 1, out: 'ch(0.5)'}", (1, 8, 8)),
+        ("{op: relu, when: 'in == 3 and not false'}", (3, 8, 8)),
+        ('{op: conv, k: 1, out: "4 if in - 3 else 2"}', (2, 8, 8)),  # numbers: 0 is false
+    ],
+)
+def test_values_within_the_rules(layer: str, shape: tuple[int, int, int]) -> None:
+    graph = analyze("ok.yaml", text=spec("[3, 8, 8]", layer)).graph
+    assert graph.nodes[-1].out_shape == shape
+
+
+@pytest.mark.parametrize(
+    ("layer", "message"),
+    [
+        ("{op: maxpool, k: 3, padding: 2}", "padding 2 is more than half the pooling window (3)"),
+        ("{op: avgpool, k: 3, dilation: 2, padding: 3}", "half the pooling window (5): at most 2"),
+        ("{op: conv, k: 1, out: 'div(0)'}", "div() takes a positive channel count, got 0"),
+        ("{op: conv, k: 1, out: 'ch(0)'}", "ch() takes a positive channel count, got 0"),
+        ("{op: conv, k: 1, out: 'div(16, -8)'}", "divisor must be a whole number from 1 up"),
+        ("{op: relu, when: 1}", "'when' must be true or false, got 1"),
+        ("{op: relu, when: 'not \"false\"'}", "a condition must be true, false or a number, got"),
+        ("{op: relu, when: 'in > 1 and \"no\"'}", "must be true, false or a number, got 'no'"),
+        ("{op: relu, when: 'in * 2'}", "'when' must be true or false, got 6"),
+    ],
+)
+def test_values_that_were_accepted_silently_are_errors(layer: str, message: str) -> None:
+    with pytest.raises(SpecError, match=re.escape(message)) as info:
+        analyze("bad.yaml", text=spec("[3, 8, 8]", layer))
+    assert info.value.loc is not None
+    assert info.value.loc.line == 3
 
 
 def test_messages_are_one_line() -> None:

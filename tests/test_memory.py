@@ -11,16 +11,18 @@ from hypothesis import strategies as st
 
 from lightcost import analyze
 from lightcost.analysis.sweep import spatial_sizes, stacked
+from lightcost.core.graph import INPUT, Graph, elements
 from lightcost.cost.engine import cost_graph
 from lightcost.cost.latency import load_device
 from lightcost.cost.memory import (
+    DTYPES,
     activation_memory,
     conv1x1_mac,
     mac_lower_bound,
     maximum,
     ungrouped_mac,
 )
-from lightcost.ops import Kernel
+from lightcost.ops import OPS, Kernel
 
 CONV = (
     "input: [{c1}, {h}, {w}]\nlayers:\n  - {{op: conv, k: 1, out: {c2}, groups: {g}, bn: false}}\n"
@@ -264,3 +266,98 @@ def test_vectorized_costs_equal_the_scalar_path() -> None:
             assert total.mac_bytes[0, i] == scalar.total().mac_bytes
             assert arrays.activations.peak[0, i] == scalar.activations.peak
             assert total.latency[0, i] == pytest.approx(scalar.total().latency, rel=1e-12)
+
+
+# -- activation memory: the running total against its definition ------------------------------
+
+
+def live_by_definition(graph: Graph, bytes_per_element: int) -> list[int]:
+    """Per step, the sum over every buffer alive then (the quadratic definition)."""
+    buffer, size, last_read = {INPUT: INPUT}, {INPUT: elements(graph.input_shape)}, {INPUT: 0}
+    for i, node in enumerate(graph.nodes):
+        for name in node.inputs:
+            last_read[buffer[name]] = i
+        own = OPS[node.op].kind != "view"
+        buffer[node.name] = node.name if own else buffer[node.inputs[0]]
+        if own:
+            size[node.name], last_read[node.name] = elements(node.out_shape), i
+    keep, alive, live = buffer[graph.output], {INPUT}, []
+    for i, node in enumerate(graph.nodes):
+        alive.add(buffer[node.name])
+        live.append(sum(size[b] for b in alive) * bytes_per_element)
+        alive = {b for b in alive if last_read[b] > i or b == keep}
+    return live
+
+
+@st.composite
+def branching_specs(draw: st.DrawFn) -> str:
+    """A random graph of convs, relus, views and concats, each reading earlier tensors."""
+    names = ["input"]
+    layers = []
+    for i in range(draw(st.integers(1, 12))):
+        op = draw(st.sampled_from(["conv", "relu", "identity", "dropout", "concat"]))
+        if op == "concat":
+            sources = draw(st.lists(st.sampled_from(names), min_size=2, max_size=4))
+        else:
+            sources = [draw(st.sampled_from(names))]
+        out = f", k: 1, out: {draw(st.integers(1, 8))}" if op == "conv" else ""
+        layers.append(f"  - {{op: {op}, name: t{i}, from: [{', '.join(sources)}]{out}}}")
+        names.append(f"t{i}")
+    return "input: [2, 3, 3]\nlayers:\n" + "\n".join(layers) + "\n"
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=branching_specs(), dtype=st.sampled_from(["fp32", "int8"]))
+def test_running_total_equals_the_sum_over_alive_buffers(text: str, dtype: str) -> None:
+    cost = analyze("random.yaml", text=text, dtype=dtype)
+    expected = live_by_definition(cost.graph, DTYPES[dtype])
+    assert list(cost.activations.live) == expected
+    assert cost.activations.peak == max(expected)
+
+
+class CountedBytes(int):
+    """Bytes per element that count the additions and subtractions of the sizes they make."""
+
+    operations = 0
+
+    def __rmul__(self, other: object) -> CountedBytes:
+        return CountedBytes(int(self) * int(other))  # type: ignore[call-overload]
+
+    def __add__(self, other: object) -> CountedBytes:
+        CountedBytes.operations += 1
+        return CountedBytes(int(self) + int(other))  # type: ignore[call-overload]
+
+    __radd__ = __add__
+
+    def __sub__(self, other: object) -> CountedBytes:
+        CountedBytes.operations += 1
+        return CountedBytes(int(self) - int(other))  # type: ignore[call-overload]
+
+
+def test_activation_memory_is_linear_in_the_branches_of_a_wide_concat() -> None:
+    # 300 relus of the input, all alive until one concat reads them: summing the alive
+    # buffers at every step would take ~300**2 / 2 = 45,000 additions.
+    branches = 300
+    rows = [f"  - {{op: relu, from: input, name: r{i}}}" for i in range(branches)]
+    refs = ", ".join(f"r{i}" for i in range(branches))
+    rows.append(f"  - {{op: concat, from: [{refs}]}}")
+    graph = analyze("wide.yaml", text="input: [3, 8, 8]\nlayers:\n" + "\n".join(rows) + "\n").graph
+    CountedBytes.operations = 0
+    live = activation_memory(graph, CountedBytes(4))
+    assert CountedBytes.operations <= 2 * (branches + 2)  # one add and one free per buffer
+    assert list(live.live) == live_by_definition(graph, 4)
+    assert live.peak == 2 * branches * 3 * 64 * 4  # every relu and the concat (not the input)
+
+
+def test_vectorized_live_bytes_equal_the_scalar_steps() -> None:
+    # Every step (not only the peak) of a sweep's arrays equals the scalar figure.
+    resolutions = [32, 64, 96]
+    graph = analyze("cat.yaml", text=CONCAT).graph
+    vector = stacked([graph], spatial_sizes(graph, resolutions), numpy.int64)
+    arrays = activation_memory(vector, 4)
+    for r, res in enumerate(resolutions):
+        scalar = activation_memory(analyze("cat.yaml", text=CONCAT, resolution=res).graph, 4)
+        assert [numpy.broadcast_to(v, (1, len(resolutions)))[0, r] for v in arrays.live] == list(
+            scalar.live
+        )
+        assert arrays.peak[0, r] == scalar.peak

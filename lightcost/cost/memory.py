@@ -137,11 +137,35 @@ def activation_memory(graph: Graph, bytes_per_element: int) -> ActivationMemory:
 
     Every op writes a new buffer except the views (ops of kind ``view``), which
     alias their input; a buffer is freed once the last node reading it (or a view of
-    it) has run. No in-place ops, no buffer reuse beyond that.
+    it) has run. No in-place ops, no buffer reuse beyond that. The live total is
+    kept as a running sum (a buffer added when its node runs, subtracted after its
+    last reader), so the work is linear in the layers and their inputs; sizes may
+    be numpy arrays (vectorized sweeps).
     """
-    buffer = {INPUT: INPUT}
+    size, freed_after = _buffers(graph, bytes_per_element)
+    total = size[INPUT]
+    live: list[Any] = []
+    for i, node in enumerate(graph.nodes):
+        if node.name in size:  # a new buffer; a view aliases its input's
+            total = total + size[node.name]  # not +=: each step keeps its own array
+        live.append(total)
+        for name in freed_after.get(i, ()):
+            total = total - size[name]
+    peak = live[0] if live else total
+    for value in live[1:]:
+        peak = maximum(peak, value)
+    return ActivationMemory(tuple(n.name for n in graph.nodes), tuple(live), peak)
+
+
+def _buffers(graph: Graph, bytes_per_element: int) -> tuple[dict[str, Any], dict[int, list[str]]]:
+    """Each buffer's size in bytes, and the buffers freed after each step (by step).
+
+    A buffer is named after the node that writes it (the network input: ``input``);
+    it is freed after its last reader runs, the network output's never.
+    """
+    buffer = {INPUT: INPUT}  # tensor name -> the buffer holding it
     size = {INPUT: elements(graph.input_shape) * bytes_per_element}
-    last_read = {INPUT: -1}
+    last_read = {INPUT: 0}
     for i, node in enumerate(graph.nodes):
         for name in node.inputs:
             last_read[buffer[name]] = i
@@ -152,13 +176,8 @@ def activation_memory(graph: Graph, bytes_per_element: int) -> ActivationMemory:
             size[node.name] = elements(node.out_shape) * bytes_per_element
             last_read[node.name] = i
     keep = buffer[graph.output]
-    alive = {INPUT}
-    live: list[int] = []
-    for i, node in enumerate(graph.nodes):
-        alive.add(buffer[node.name])
-        live.append(sum(size[b] for b in alive))
-        alive -= {b for b in alive if last_read[b] <= i and b != keep}
-    peak = live[0] if live else size[INPUT]
-    for value in live[1:]:
-        peak = maximum(peak, value)
-    return ActivationMemory(tuple(n.name for n in graph.nodes), tuple(live), peak)
+    freed_after: dict[int, list[str]] = {}
+    for name, step in last_read.items():
+        if name != keep:
+            freed_after.setdefault(step, []).append(name)
+    return size, freed_after

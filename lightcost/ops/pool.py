@@ -1,7 +1,9 @@
 """Pooling: ``avgpool`` and ``maxpool``, over a k x k window or global.
 
 Other ops: k*k per output element, global pooling h*w per channel (every input
-element once). ``stride: 0`` (the default) is the kernel size.
+element once). ``stride: 0`` (the default) is the kernel size. An integer
+``padding`` is at most half the window (``dilation * (k - 1) + 1``), as PyTorch
+and ONNX Runtime require: more would make windows of padding only.
 """
 
 from __future__ import annotations
@@ -39,6 +41,12 @@ def _shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
         return (shapes[0][0], 1, 1)
     if not attrs["k"]:
         raise ShapeError("a pooling layer needs k (kernel size) or global: true")
+    padding, k_eff = attrs["padding"], int(attrs["dilation"]) * (int(attrs["k"]) - 1) + 1
+    if isinstance(padding, int) and 2 * padding > k_eff:
+        raise ShapeError(
+            f"padding {padding} is more than half the pooling window ({k_eff}): at most "
+            f"{k_eff // 2}, as in PyTorch and ONNX Runtime (more makes windows of padding only)"
+        )
     return window({**attrs, "stride": attrs["stride"] or attrs["k"]}, shapes[0], shapes[0][0])
 
 

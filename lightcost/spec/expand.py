@@ -12,8 +12,9 @@ Every problem is a SpecError at the value, key or item it concerns; one found
 while expanding a block instance also names the instance. The walk is bounded
 (docs/spec-language.md, "Limits"): :data:`MAX_GRAPH_NODES` layers,
 :data:`MAX_STEPS` items visited (so repeats of blocks whose layers are all
-skipped cannot run for long), :data:`MAX_BLOCK_DEPTH` levels of blocks, and
-every layer within the limits of :func:`lightcost.ops.check_limits`.
+skipped cannot run for long), :data:`MAX_BLOCK_DEPTH` levels of blocks, names
+and full layer names of at most :data:`MAX_NAME` characters, and every layer
+within the limits of :func:`lightcost.ops.check_limits`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from lightcost.core.errors import SpecError, short
 from lightcost.core.graph import INPUT, Graph
 from lightcost.spec.expr import Value
 from lightcost.spec.located import LList
-from lightcost.spec.names import Scope
+from lightcost.spec.names import MAX_NAME, Scope
 from lightcost.spec.nodes import MAX_GRAPH_NODES, NODE_KEYS, Layers
 from lightcost.spec.params import PARAM_TYPES
 from lightcost.spec.sections import (
@@ -51,6 +52,7 @@ __all__ = [
     "BLOCK_KEYS",
     "MAX_BLOCK_DEPTH",
     "MAX_GRAPH_NODES",
+    "MAX_NAME",
     "MAX_STEPS",
     "MAX_WIDTH",
     "NODE_KEYS",

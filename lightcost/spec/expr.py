@@ -1,8 +1,10 @@
 """A small, safe expression language for spec values (no ``eval``).
 
 Grammar: numbers, ``true``/``false``, names of variables in scope, ``+ - * / //
-% **``, comparisons, ``and or not``, ``a if cond else b``, and calls to the
-functions in :data:`FUNCTIONS` plus the ones a scope adds (``ch``). The text is
+% **``, comparisons, ``and or not``, ``a if cond else b`` (the operands of
+``and or not`` and the condition of ``if`` are booleans or numbers, not text), and calls to
+the functions in :data:`FUNCTIONS` plus the ones a scope adds (``ch``; ``ch()``
+and ``div()`` take positive channel counts). The text is
 parsed with :mod:`ast` and walked by a whitelist; anything else is an error.
 ``in`` (the input channel count of the node) is accepted although it is a
 Python keyword. Results are bounded: magnitudes above 1e15 and exponents above
@@ -33,8 +35,18 @@ class ExprError(ValueError):
     """An expression that cannot be evaluated; the caller adds the location."""
 
 
+def channels_of(function: str, value: float) -> float:
+    """``value``, a channel count passed to ``ch()`` or ``div()``, if it is positive."""
+    if value <= 0:
+        raise ExprError(f"{function}() takes a positive channel count, got {value}")
+    return value
+
+
 def _div(value: float, divisor: float = 8) -> int:
-    return make_divisible(value, int(divisor))
+    """make_divisible(value, divisor): a positive ``value``, a whole ``divisor`` from 1."""
+    if (isinstance(divisor, float) and not divisor.is_integer()) or divisor < 1:
+        raise ExprError(f"div()'s divisor must be a whole number from 1 up, got {divisor}")
+    return make_divisible(channels_of("div", value), int(divisor))
 
 
 FUNCTIONS: dict[str, Callable[..., Value]] = {
@@ -169,9 +181,9 @@ class _Walker:
         if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
             return self._binary(node)
         if isinstance(node, ast.UnaryOp):
-            operand = self.eval(node.operand)
             if isinstance(node.op, ast.Not):
-                return not operand
+                return not self.condition(node.operand)
+            operand = self.eval(node.operand)
             if isinstance(node.op, ast.USub):
                 return -_number(operand)
             if isinstance(node.op, ast.UAdd):
@@ -179,13 +191,23 @@ class _Walker:
         if isinstance(node, ast.Compare):
             return self._compare(node)
         if isinstance(node, ast.BoolOp):
-            values = (bool(self.eval(v)) for v in node.values)
+            values = (self.condition(v) for v in node.values)
             return all(values) if isinstance(node.op, ast.And) else any(values)
         if isinstance(node, ast.IfExp):
-            return self.eval(node.body) if self.eval(node.test) else self.eval(node.orelse)
+            return self.eval(node.body) if self.condition(node.test) else self.eval(node.orelse)
         if isinstance(node, ast.Call):
             return self._call(node)
         raise ExprError(f"'{ast.unparse(node)}' is not allowed in an expression")
+
+    def condition(self, node: ast.expr) -> bool:
+        """An operand of ``and``, ``or``, ``not`` or ``if``: a boolean or a number (0 is false).
+
+        Text is an error: ``'false'`` would be true.
+        """
+        value = self.eval(node)
+        if isinstance(value, str):
+            raise ExprError(f"a condition must be true, false or a number, got {short(value)}")
+        return bool(value)
 
     def _name(self, name: str) -> Value:
         key = "in" if name == "in_" else name  # `in` was renamed to parse as Python
@@ -234,6 +256,8 @@ class _Walker:
         args = [_number(self.eval(a)) for a in node.args]
         try:
             return self.functions[name](*args)
+        except ExprError:
+            raise
         except (TypeError, ValueError, OverflowError) as exc:
             raise ExprError(f"bad call {name}(): {exc}") from None
 

@@ -3,8 +3,10 @@
 The YAML is read event by event with PyYAML's safe (libyaml) parser and built
 into plain dicts and lists that remember where each key and value came from
 (:class:`LMap`, :class:`LList`), so later stages can report ``file:line:col``
-and the path inside the spec. Only the standard scalar, mapping and sequence
-tags are accepted (timestamps and ``=`` are read as text). An alias shares the
+and the path inside the spec. Scalars are read as YAML 1.2 reads them
+(:mod:`lightcost.spec.scalars`: a YAML 1.1-only form such as ``3:3``, ``010``,
+``yes`` or a date is an error). Only the standard scalar, mapping and sequence
+tags are accepted. An alias shares the
 anchored value rather than copying it, but counts as its expanded size, so
 :data:`MAX_NODES` (after expanding aliases) and :data:`MAX_DEPTH` bound both the
 memory a file can take and the work later stages can do: an alias bomb is an
@@ -18,17 +20,16 @@ from typing import Any
 
 import yaml
 
-from lightcost.core.errors import Loc, SpecError, did_you_mean, long_number, short
+from lightcost.core.errors import Loc, SpecError, did_you_mean, short
+from lightcost.spec.scalars import TAG, ScalarError, plain, tagged
 
 MAX_NODES = 200_000
 MAX_DEPTH = 64
 MAX_BYTES = 4 * 1024 * 1024
 
-_TAG = "tag:yaml.org,2002:"
-_SCALAR_TAGS = {f"{_TAG}{name}" for name in ("int", "float", "bool", "null")}
-_TEXT_TAGS = {f"{_TAG}{name}" for name in ("str", "timestamp", "value", "merge")}
-_COLLECTION_TAGS = {None, "!", f"{_TAG}map", f"{_TAG}seq"}
-_MERGE = f"{_TAG}merge"
+_SCALAR_TAGS = {f"{TAG}{name}" for name in ("int", "float", "bool", "null")}
+_COLLECTION_TAGS = {None, "!", f"{TAG}map", f"{TAG}seq"}
+_MERGE = f"{TAG}merge"
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -232,21 +233,23 @@ class _Builder:
 
     def construct(self, event: Any, where: Loc) -> tuple[Any, bool]:
         """A scalar's value and whether it is the merge key (cached: specs repeat values)."""
-        tag = event.tag
-        if tag is None or tag == "!":
-            tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-        if tag in _TEXT_TAGS:
-            return event.value, tag == _MERGE
-        if tag not in _SCALAR_TAGS:
-            raise SpecError(f"YAML tag '{tag}' is not allowed in a spec", where)
-        if (too_long := long_number(event.value)) is not None:
-            raise SpecError(too_long, where)
-        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
+        tag, text = event.tag, event.value
         try:
-            return self.loader.yaml_constructors[tag](self.loader, node), False
-        except (ValueError, KeyError, TypeError):
-            kind = tag[len(_TAG) :]
-            raise SpecError(f"{short(event.value)} is not a valid YAML {kind}", where) from None
+            if tag is None and event.implicit[0]:  # plain: YAML 1.2 core schema
+                return (text, True) if text == "<<" else (plain(text, self.yaml11_tag), False)
+            if tag in (None, "!", f"{TAG}str"):  # quoted, or `!` / `!!str`: text
+                return text, False
+            if tag == _MERGE:
+                return text, True
+            if tag not in _SCALAR_TAGS:
+                raise SpecError(f"YAML tag '{tag}' is not allowed in a spec", where)
+            return tagged(tag, text), False
+        except ScalarError as exc:
+            raise SpecError(str(exc), where) from None
+
+    def yaml11_tag(self, text: str) -> str:
+        """The tag YAML 1.1 (PyYAML's resolver) gives the plain scalar ``text``."""
+        return str(self.loader.resolve(yaml.ScalarNode, text, (True, False)))
 
     def attach(self, frame: _Open, child: _Built) -> None:
         """Put a finished child into its open mapping or sequence."""

@@ -5,7 +5,11 @@ instance): the values expressions can read, the tensors ``from`` can name
 (``input``, earlier items, ``prev``) and the block path that prefixes its layer
 names. Layer and block names are letters, digits, ``_ . -`` and never one of
 :data:`TENSOR_NAMES`. The names the expander sets in expression scopes, and the
-literals, are :data:`RESERVED`: no var or block parameter may take one.
+literals, are :data:`RESERVED`: no var or block parameter may take one. Every
+name a spec gives (layers and block instances, after filling a template; blocks,
+vars, block parameters, variants, the spec's ``name``) and every full name (a
+layer's or block instance's, its block instance names and its own joined with
+``_``) is at most :data:`MAX_NAME` characters: names are printed on every row.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from lightcost.spec.located import LMap
 from lightcost.spec.values import Evaluator
 
 TENSOR_NAMES = (INPUT, "prev")  # what `from` names besides items
+MAX_NAME = 128  # characters of a name the spec gives, and of a full name
 RESERVED: dict[str, str] = {  # every name the expander sets in an expression scope: its meaning
     "alpha": "the width multiplier",
     "res": "the input resolution",
@@ -77,8 +82,25 @@ class Scope:
         )
 
 
+def check_length(name: str, what: str, where: Loc) -> None:
+    """Raise if ``name`` is longer than MAX_NAME characters; ``what`` says what it names."""
+    if len(name) > MAX_NAME:
+        raise SpecError(
+            f"{what} has {len(name)} characters, more than the limit of {MAX_NAME}: {short(name)}",
+            where,
+        )
+
+
+def full_name(prefix: tuple[str, ...], name: str, where: Loc) -> str:
+    """The full name of a layer or block instance ``name`` inside the instances ``prefix``."""
+    full = "_".join((*prefix, name))
+    check_length(full, "the full name (block instance names and the name, joined with _)", where)
+    return full
+
+
 def check_reserved(name: str, what: str, where: Loc) -> None:
-    """Raise if ``name`` is reserved; ``what`` is the thing named, e.g. ``var 'in_h'``."""
+    """Raise if ``name`` is reserved or too long; ``what`` is the thing named (``var 'in_h'``)."""
+    check_length(name, "the name", where)
     if name in RESERVED:
         raise SpecError(
             f"{what} is a reserved name ({RESERVED[name]}; reserved: {', '.join(RESERVED)})",
@@ -88,6 +110,7 @@ def check_reserved(name: str, what: str, where: Loc) -> None:
 
 def check_name(name: str, what: str, where: Loc) -> None:
     """Raise unless ``name`` is a valid layer or block name (``what`` says which)."""
+    check_length(name, f"the {what}", where)
     if not _NAME.match(name) or name in TENSOR_NAMES:
         raise SpecError(
             f"{short(name)} is not a valid {what} (letters, digits, _ . -; not 'input' or 'prev')",

@@ -17,7 +17,7 @@ from lightcost.core.graph import INPUT, AttrValue, Node, Shape
 from lightcost.ops import ACTIVATIONS, OPS, REQUIRED, Attr, OpDef, ShapeError, check_limits
 from lightcost.spec.expr import Value
 from lightcost.spec.located import LList, LMap, check_keys
-from lightcost.spec.names import Scope, template
+from lightcost.spec.names import Scope, full_name, template
 from lightcost.spec.values import Evaluator, number
 
 MAX_GRAPH_NODES = 20_000  # layers of the expanded network
@@ -60,7 +60,7 @@ class Layers:
             raise SpecError(str(exc), item.loc) from None
         name = template(item, scope.env, self.evaluator) or scope.auto_name(op.name)
         node = Node(
-            name="_".join((*scope.prefix, name)),
+            name=full_name(scope.prefix, name, item.loc_of("name")),
             op=op.name,
             attrs=attrs,
             inputs=tuple(inputs),

@@ -17,7 +17,7 @@ from lightcost.core.rounding import RULES, WidthRule
 from lightcost.ops import MAX_CHANNELS, MAX_SIZE, ShapeError, check_tensor
 from lightcost.spec.expr import Value
 from lightcost.spec.located import LList, LMap, check_keys, loc_of
-from lightcost.spec.names import check_name
+from lightcost.spec.names import check_length, check_name
 from lightcost.spec.nodes import opdef
 from lightcost.spec.values import Evaluator, whole_in
 
@@ -66,6 +66,7 @@ def read_sections(data: Any, file: str) -> Sections:
             data.loc_of("lightcost"),
         )
     texts = {key: _text(data, key) for key in ("name", "description", "source")}
+    check_length(texts["name"], "the spec's name", data.loc_of("name"))
     return Sections(data, file, texts, _width_rule(data), _blocks(data), _defaults(data))
 
 
@@ -137,6 +138,8 @@ def _defaults(data: LMap) -> dict[str, LMap]:
 def variant_vars(data: LMap, variant: str | None) -> tuple[str, LMap | None]:
     """The chosen (or default) variant's name and its ``vars`` mapping."""
     found = section(data, "variants")
+    for name in found:
+        check_length(name, "the variant name", found.key_loc(name))
     chosen = variant if variant is not None else data.get("variant")
     where = data.loc_of("variant") if variant is None else found.loc
     if chosen is None:

@@ -15,7 +15,7 @@ from typing import Any
 from lightcost.core.errors import Loc, SpecError, describe, short
 from lightcost.core.rounding import WidthRule
 from lightcost.ops import MAX_CHANNELS
-from lightcost.spec.expr import FUNCTIONS, MAX_MAGNITUDE, ExprError, Value, evaluate
+from lightcost.spec.expr import FUNCTIONS, MAX_MAGNITUDE, ExprError, Value, channels_of, evaluate
 
 
 class Evaluator:
@@ -30,8 +30,8 @@ class Evaluator:
         self.used: set[str] = set()  # names read by expressions
 
     def scale(self, channels: float) -> int:
-        """A paper channel count as built at ``alpha`` (the spec's width rule)."""
-        return self.rule.apply(channels, self.alpha)
+        """A paper channel count (positive) as built at ``alpha`` (the spec's width rule)."""
+        return self.rule.apply(channels_of("ch", channels), self.alpha)
 
     def value(self, raw: Any, where: Loc, env: Mapping[str, Value]) -> Value:
         """A literal, or the value of an expression string."""

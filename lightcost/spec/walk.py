@@ -19,7 +19,7 @@ from lightcost.core.errors import Loc, SpecError, did_you_mean, listing, short
 from lightcost.core.graph import INPUT
 from lightcost.spec.expr import Value
 from lightcost.spec.located import LList, LMap, check_keys
-from lightcost.spec.names import Scope, template
+from lightcost.spec.names import Scope, full_name, template
 from lightcost.spec.nodes import COMMON_KEYS, MAX_GRAPH_NODES, Layers
 from lightcost.spec.params import Params, block_params, param_values
 from lightcost.spec.values import Evaluator
@@ -80,11 +80,16 @@ class Walker:
                 raise SpecError("a layer needs one of 'op', 'use' or 'repeat'", where)
 
     def when(self, item: LMap, scope: Scope) -> bool:
-        """Whether the item's ``when`` (default true) holds; ``in`` is the input channels."""
+        """Whether the item's ``when`` (default true; true or false) holds; ``in`` is the
+        input channels."""
         if "when" not in item:
             return True
         env = {**scope.env, "in": self.layers.shapes[scope.prev][0]}
-        return bool(self.evaluator.value(item["when"], item.loc_of("when"), env))
+        where = item.loc_of("when")
+        holds = self.evaluator.value(item["when"], where, env)
+        if not isinstance(holds, bool):
+            raise SpecError(f"'when' must be true or false, got {short(holds)}", where)
+        return holds
 
     def source(self, item: LMap, scope: Scope) -> str:
         """The tensor a block instance reads: its ``from`` or the previous node."""
@@ -182,6 +187,7 @@ class Walker:
         check_keys(block, BLOCK_KEYS, f"block '{block_name}'")
         if name in scope.refs:
             raise SpecError(f"duplicate name '{name}'", item.loc_of("name"))
+        instance_name = full_name(scope.prefix, name, item.loc_of("name"))
         prefix = (*scope.prefix, name)
         try:
             channels = self.layers.shapes[source][0]
@@ -194,7 +200,7 @@ class Walker:
                 raise SpecError(f"block '{block_name}' needs 'nodes', a list", block.loc)
             self.items(nodes, inner, depth + 1)
         except SpecError as exc:
-            exc.within = exc.within or f"block instance '{'_'.join(prefix)}' of {self.top}"
+            exc.within = exc.within or f"block instance '{instance_name}' of {self.top}"
             raise
         scope.refs[name] = inner.prev
         scope.prev = inner.prev
