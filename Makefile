@@ -23,8 +23,8 @@ table: $(VENV)/.installed
 	$(BIN)/lightcost table $(SPEC)
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check lightcost tests benchmarks
-	$(BIN)/ruff format --check lightcost tests benchmarks
+	$(BIN)/ruff check lightcost tests benchmarks tools
+	$(BIN)/ruff format --check lightcost tests benchmarks tools
 	$(BIN)/mypy lightcost
 
 test: lint

@@ -1,0 +1,131 @@
+"""The ONNX corpus: real PyTorch exports (weights stripped) against counts measured in torch.
+
+``tests/onnx_corpus/`` is written by ``tools/onnx_corpus.py`` (torch, torchvision
+and timm; never run here): torchvision and timm models exported by the classic
+exporter (BN folded), some also by the dynamo exporter and with BN kept
+(``.unfolded``), their weights deleted. ``reference.json`` holds what torch
+counted for each (docs/onnx.md "The corpus"). For every file lightcost must give
+
+* MAdds == torch's multiply-adds of Conv2d and Linear (forward hooks): lightcost
+  counts MAdds of convolutions and fully connected layers only (pooling, BN, bias
+  and activations are other ops), so the two counts are the same quantity;
+* ``weights`` params == the weights of every Conv2d and Linear;
+* ``trainable`` params == ``expected_params``: PyTorch's count for a file that
+  keeps BN; for a folded file, less gamma and beta of every BN that read a conv's
+  output (2 per channel), plus a bias per channel where that conv had none
+  (:func:`test_reference_rule`).
+
+Files lightcost cannot import yet are in :data:`KNOWN_FAILING` with their first
+error (``tools/onnx_corpus_report.py --known-failing`` prints the dict): they
+must fail with that error (``xfail(strict=True)``), so one that imports, or fails
+otherwise, turns the test red until its entry is removed or updated.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lightcost.api import build
+from lightcost.core.errors import SpecError
+from lightcost.cost.engine import cost_graph
+
+pytest.importorskip("onnx")
+
+CORPUS = Path(__file__).resolve().parent / "onnx_corpus"
+REFERENCE: dict[str, Any] = json.loads((CORPUS / "reference.json").read_text())
+FILES: dict[str, dict[str, Any]] = REFERENCE["files"]
+
+# file -> its first error (first_error): the importer's to-do list.
+KNOWN_FAILING: dict[str, str] = {
+    # external data missing (onnx.load loads the weights)
+    "densenet121.onnx": "not a readable ONNX model",
+    "efficientnet_b0.dynamo.onnx": "not a readable ONNX model",
+    "efficientnet_b0.onnx": "not a readable ONNX model",
+    "efficientnet_lite0.onnx": "not a readable ONNX model",
+    "fbnetc_100.onnx": "not a readable ONNX model",
+    "ghostnet_100.onnx": "not a readable ONNX model",
+    "googlenet.onnx": "not a readable ONNX model",
+    "hardcorenas_a.onnx": "not a readable ONNX model",
+    "inception_v3.onnx": "not a readable ONNX model",
+    "lcnet_050.onnx": "not a readable ONNX model",
+    "mixnet_s.onnx": "not a readable ONNX model",
+    "mnasnet0_5.onnx": "not a readable ONNX model",
+    "mnasnet1_0.onnx": "not a readable ONNX model",
+    "mnasnet1_0.unfolded.onnx": "not a readable ONNX model",
+    "mobilenet_v2.dynamo.onnx": "not a readable ONNX model",
+    "mobilenet_v2.init.onnx": "not a readable ONNX model",
+    "mobilenet_v2.onnx": "not a readable ONNX model",
+    "mobilenet_v2.unfolded.onnx": "not a readable ONNX model",
+    "mobilenet_v3_large.onnx": "not a readable ONNX model",
+    "mobilenet_v3_small.onnx": "not a readable ONNX model",
+    "mobilenetv3_large_100.dynamo.onnx": "not a readable ONNX model",
+    "mobilenetv3_large_100.onnx": "not a readable ONNX model",
+    "mobilenetv4_conv_small.onnx": "not a readable ONNX model",
+    "regnet_x_400mf.onnx": "not a readable ONNX model",
+    "regnet_y_400mf.onnx": "not a readable ONNX model",
+    "repvgg_a0.onnx": "not a readable ONNX model",
+    "resnet18.dynamo.onnx": "not a readable ONNX model",
+    "resnet18.init.onnx": "not a readable ONNX model",
+    "resnet18.onnx": "not a readable ONNX model",
+    "resnet18.unfolded.onnx": "not a readable ONNX model",
+    "resnet50.onnx": "not a readable ONNX model",
+    "resnext50_32x4d.onnx": "not a readable ONNX model",
+    "semnasnet_100.onnx": "not a readable ONNX model",
+    "shufflenet_v2_x0_5.onnx": "not a readable ONNX model",
+    "shufflenet_v2_x1_0.dynamo.onnx": "not a readable ONNX model",
+    "shufflenet_v2_x1_0.onnx": "not a readable ONNX model",
+    "shufflenet_v2_x1_5.onnx": "not a readable ONNX model",
+    "shufflenet_v2_x2_0.onnx": "not a readable ONNX model",
+    "squeezenet1_1.onnx": "not a readable ONNX model",
+    "tinynet_a.onnx": "not a readable ONNX model",
+}
+
+
+def first_error(exc: SpecError) -> str:
+    """An error as KNOWN_FAILING records it: lightcost's words without the file's path, the
+    list of mapped operators and the text of a third-party exception (onnx's wording varies
+    with its version)."""
+    message = re.sub(rf"^{re.escape(str(CORPUS))}/[^:]*: ", "", str(exc))
+    return re.sub(r" \((\w+(Error|Exception): |lightcost maps: ).*", "", message)
+
+
+def cases() -> list[Any]:
+    marks = {
+        file: pytest.mark.xfail(strict=True, raises=SpecError, reason=error)
+        for file, error in KNOWN_FAILING.items()
+    }
+    return [pytest.param(file, marks=marks.get(file, ()), id=file) for file in sorted(FILES)]
+
+
+@pytest.mark.parametrize("file", cases())
+def test_corpus_file(file: str) -> None:
+    path, ref = CORPUS / file, FILES[file]
+    try:
+        graph = build(str(path))
+    except SpecError as exc:
+        if file in KNOWN_FAILING and first_error(exc) != KNOWN_FAILING[file]:
+            raise AssertionError(f"{file} now fails otherwise: {exc}") from None
+        raise
+    trainable, weights = cost_graph(graph, "trainable"), cost_graph(graph, "weights")
+    assert trainable.total().madds == ref["madds"]
+    assert weights.total().params == ref["conv_linear_weights"]
+    assert trainable.total().params == ref["expected_params"]
+
+
+def test_known_failing_are_corpus_files() -> None:
+    assert set(KNOWN_FAILING) <= set(FILES)
+
+
+@pytest.mark.parametrize("file", sorted(FILES))
+def test_reference_rule(file: str) -> None:
+    """The expected params follow from torch's counts; the exported graph holds as many."""
+    ref = FILES[file]
+    folded = 2 * ref["bn_after_conv"] - ref["bn_after_biasless_conv"] if ref["bn_folded"] else 0
+    assert ref["expected_params"] == ref["params"] - folded == ref["onnx_params"]
+    assert (CORPUS / file).stat().st_size == ref["bytes"]
+    assert not (CORPUS / f"{file}.data").exists()
