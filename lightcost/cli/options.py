@@ -11,6 +11,7 @@ import click
 import yaml
 
 from lightcost.api import Config
+from lightcost.core.errors import short
 from lightcost.cost.engine import PARAM_CONVENTIONS, ModelCost
 from lightcost.cost.memory import DTYPES, EXECUTIONS
 from lightcost.ops import MAX_SIZE
@@ -21,21 +22,28 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def parse_sets(pairs: tuple[str, ...]) -> dict[str, Value]:
-    """``--set classes=1001`` pairs as a dict; values are read as YAML scalars."""
+    """``--set classes=1001`` pairs as a dict; values are read as YAML scalars.
+
+    A number longer than Python reads (4,300 digits) is refused here; the expander
+    bounds the values a spec may use (docs/spec-language.md, "Limits").
+    """
     out: dict[str, Value] = {}
     for pair in pairs:
         key, sep, text = pair.partition("=")
         if not sep or not key.strip():
-            raise click.BadParameter(f"'{pair}' is not NAME=VALUE", param_hint="--set")
+            raise click.BadParameter(f"{short(pair)} is not NAME=VALUE", param_hint="--set")
         try:
             value = yaml.safe_load(text) if text.strip() else ""
         except yaml.YAMLError:
-            message = f"'{pair}': the value is not valid YAML"
+            message = f"{short(pair)}: the value is not valid YAML"
+            raise click.BadParameter(message, param_hint="--set") from None
+        except ValueError:  # int("<5000 digits>"): Python's limit on digits
+            message = f"{short(pair)}: the number has too many digits"
             raise click.BadParameter(message, param_hint="--set") from None
         value = number_text(value) if isinstance(value, str) else value
         if not isinstance(value, int | float | str):
             raise click.BadParameter(
-                f"'{pair}': value must be a number or text", param_hint="--set"
+                f"{short(pair)}: value must be a number or text", param_hint="--set"
             )
         out[key.strip()] = value
     return out
