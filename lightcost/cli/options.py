@@ -19,6 +19,7 @@ from lightcost.spec.expand import MAX_WIDTH
 from lightcost.spec.expr import Value
 
 F = TypeVar("F", bound=Callable[..., Any])
+MAX_CONFIGS_CEILING = 10**8  # the most --max-configs allows: its rows alone take 8 GB
 
 
 def parse_sets(pairs: tuple[str, ...]) -> dict[str, Value]:
@@ -59,28 +60,70 @@ def number_text(text: str) -> int | float | str:
 
 
 def size_list(text: str | None, integer: bool, hint: str) -> list[float]:
-    """The values of a --width/--res list or range, or [] when not given.
+    """The values of a --width/--res list or range, or [] when not given (counted by ``sizes``).
 
     Widths must be in (0, 16], resolutions in 1..2**16 (the expander's limits).
     """
-    from lightcost.analysis.sweep import parse_range  # lazy: only grids (compare, sweep) need it
+    from lightcost.analysis.sweep import MAX_WIDTHS, parse_range  # lazy: only grids need it
 
     if text is None:
         return []
-    try:
-        found = parse_range(text, integer)
+    try:  # more resolutions than MAX_SIZE are never all valid
+        found = parse_range(text, integer, limit=MAX_SIZE if integer else MAX_WIDTHS)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint=hint) from None
     high = MAX_SIZE if integer else MAX_WIDTH
     if not found or not all(0 < v <= high for v in found):  # also false for nan
-        raise click.BadParameter(f"'{text}' must give values in (0, {high:g}]", param_hint=hint)
+        message = f"{short(text)} must give values in (0, {high:g}]"
+        raise click.BadParameter(message, param_hint=hint)
     return found
 
 
-def sizes(width_text: str | None, res_text: str | None) -> tuple[list[float], list[int]]:
-    """The widths and resolutions of --width and --res lists or ranges (see size_list)."""
+def sizes(
+    width_text: str | None, res_text: str | None, limit: int, command: str
+) -> tuple[list[float], list[int]]:
+    """The widths and resolutions of --width and --res lists or ranges (see size_list).
+
+    Counted before any is built: at most :data:`~lightcost.analysis.sweep.MAX_WIDTHS`
+    widths (each is one expansion of the spec), and at most ``limit`` configurations
+    (widths x resolutions; ``--max-configs`` of ``command`` raises it).
+    """
+    from lightcost.analysis.sweep import MAX_WIDTHS, many, range_count
+
+    counts = []
+    for text, integer, hint in ((width_text, False, "--width"), (res_text, True, "--res")):
+        try:
+            counts.append(1 if text is None else range_count(text, integer))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint=hint) from None
+    if counts[0] > MAX_WIDTHS:
+        raise click.BadParameter(
+            f"{many(counts[0])} widths, more than the limit of {MAX_WIDTHS:,} (each width is "
+            "one expansion of the spec)",
+            param_hint="--width",
+        )
+    if counts[0] * counts[1] > limit:
+        raise click.BadParameter(
+            f"{many(counts[0] * counts[1])} configurations (widths x resolutions), more than "
+            f"the limit of {limit:,} of {command} (raise it with --max-configs)",
+            param_hint="--width/--res",
+        )
     widths = size_list(width_text, False, "--width")
     return widths, [int(r) for r in size_list(res_text, True, "--res")]
+
+
+def max_configs_option(default: int, what: str) -> Callable[[F], F]:
+    """``--max-configs N``: the most configurations ``what`` evaluates (``default``)."""
+    option: Callable[[F], F] = click.option(
+        "--max-configs",
+        type=click.IntRange(1, MAX_CONFIGS_CEILING),
+        default=default,
+        show_default=True,
+        metavar="N",
+        help=f"Refuse {what} of more than N configurations (widths x resolutions), "
+        "counted before any is evaluated.",
+    )
+    return option
 
 
 def params_convention(params: str, fold_bn: bool) -> str:
