@@ -18,6 +18,7 @@ from lightcost.cost.engine import ModelCost
 from lightcost.cost.figures import FIGURES
 
 COMPARED = ("params", "madds", "mac", "peak_activation", "other_ops")
+MAX_GRID = 10_000  # configurations of a compare grid (tables to read; larger grids: sweep)
 Number = int | float
 
 

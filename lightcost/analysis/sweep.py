@@ -1,7 +1,8 @@
-"""Evaluate a spec over a grid of widths and resolutions in one vectorized pass.
+"""Evaluate a spec over a grid of widths and resolutions in vectorized passes.
 
 Each width is expanded once (at the largest resolution, exact Python integers:
-width rules and ``when`` conditions are evaluated per width). Widths whose
+width rules and ``when`` conditions are evaluated per width; when that fails, at
+the largest resolution that expands, found by halving). Widths whose
 graphs have the same structure (nodes, wiring, every attribute but channel
 counts) are then stacked: channel counts become int64 column arrays (one row
 per width), heights and widths int64 row arrays (one column per resolution),
@@ -9,20 +10,31 @@ and the ops' own shape and cost rules (:mod:`lightcost.ops`) run once over
 the broadcast arrays. Results equal the scalar path exactly (tests compare
 them on samples of every bundled spec); int64 overflow is detected by
 repeating the pass in float64 and comparing.
-A spec whose expressions read the resolution (``res``, ``in_h``, ``in_w``), or
-a group with an invalid configuration, falls back to one scalar expansion per
-configuration, and invalid configurations are reported with their error.
+A spec whose expressions read the resolution (``res``, ``in_h``, ``in_w``), a
+width that expands at no resolution, resolutions above a width's largest valid
+one, and resolutions at which a pass fails (found by halving the pass) fall back
+to one scalar expansion per configuration; invalid configurations are reported
+with their error.
+
+Bounds: :data:`MAX_CONFIGS` configurations (callers may allow more: the CLI's
+``--max-configs``) and :data:`MAX_WIDTHS` widths, counted from a range's
+start, stop and step (:func:`range_count`) before any value is built. Widths are
+expanded :data:`WIDTH_BATCH` at a time and passes cover at most :data:`CHUNK`
+configurations, so memory is the rows (8 bytes a value, :mod:`.rows`) plus a
+few MB: a 10^6-configuration sweep of mobilenet_v2 peaks near 160 MiB.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from lightcost.analysis.rows import Rows, RowsBuilder
 from lightcost.api import Config, load, profile
-from lightcost.core.errors import SpecError
+from lightcost.core.errors import SpecError, short
 from lightcost.core.graph import INPUT, Graph, Shape
 from lightcost.cost.engine import ModelCost
 from lightcost.cost.figures import FIGURES
@@ -30,6 +42,12 @@ from lightcost.ops import OPS, ShapeError
 
 if TYPE_CHECKING:
     import numpy as np
+
+
+MAX_CONFIGS = 1_000_000  # configurations of one sweep, unless the caller allows more
+MAX_WIDTHS = 10_000  # widths of one sweep: each is one expansion of the spec (milliseconds)
+CHUNK = 4096  # configurations per vectorized pass: its arrays stay a few MB
+WIDTH_BATCH = 64  # widths expanded and held at once
 
 
 @dataclass(frozen=True)
@@ -43,7 +61,7 @@ class SweepResult:
     ]  # recorded figure names, the keys of every row besides width, resolution
     widths: tuple[float, ...]
     resolutions: tuple[int, ...]
-    rows: tuple[dict[str, Any], ...]  # width, resolution and one key per figure
+    rows: Rows  # width, resolution and one key per figure, held as columns
     errors: tuple[tuple[float, int, str], ...]
     seconds: float
 
@@ -53,23 +71,55 @@ class SweepResult:
         return len(self.rows) + len(self.errors)
 
 
-def parse_range(text: str, integer: bool = False) -> list[float]:
-    """``0.25:2.0:0.05`` (start:stop:step, stop included) or ``1,0.75,0.5`` or ``224``."""
+def range_count(text: str, integer: bool = False) -> float:
+    """How many values :func:`parse_range` gives for ``text``, found without building them.
+
+    A whole number (an exact int for an integer range), or inf when a float range has
+    more steps than a float holds. Raises ValueError for text that is not a list or a
+    range of finite numbers.
+    """
     kind: Callable[[str], float] = int if integer else float
     try:
         if ":" not in text:
-            return [kind(part) for part in text.split(",") if part.strip()]
+            return len([kind(part) for part in text.split(",") if part.strip()])
         parts = [kind(p) for p in text.split(":")]
-        if len(parts) != 3 or parts[2] <= 0 or parts[1] < parts[0]:
+        if len(parts) != 3 or not (integer or all(map(math.isfinite, parts))):
+            raise ValueError
+        start, stop, step = parts
+        if step <= 0 or stop < start:
             raise ValueError
     except ValueError:
         raise ValueError(
-            f"'{text}' is not a list (a,b,c) or a range start:stop:step with step > 0"
+            f"{short(text)} is not a list (a,b,c) or a range start:stop:step of finite "
+            "numbers with step > 0"
         ) from None
-    start, stop, step = parts
-    count = round((stop - start) / step + 1e-9) + 1
-    values = [start + i * step for i in range(count)]
+    if integer:
+        return int((stop - start) // step) + 1  # exact, whatever the size of the ints
+    steps = (stop - start) / step  # inf when it overflows a float
+    return round(steps + 1e-9) + 1 if math.isfinite(steps) else math.inf
+
+
+def parse_range(text: str, integer: bool = False, limit: int = MAX_CONFIGS) -> list[float]:
+    """``0.25:2.0:0.05`` (start:stop:step, stop included) or ``1,0.75,0.5`` or ``224``.
+
+    At most ``limit`` values (ValueError beyond, before any is built).
+    """
+    count = range_count(text, integer)
+    if count > limit:
+        raise ValueError(
+            f"{short(text)} gives {many(count)} values, more than the limit of {limit:,}"
+        )
+    kind: Callable[[str], float] = int if integer else float
+    if ":" not in text:
+        return [kind(part) for part in text.split(",") if part.strip()]
+    start, _, step = (kind(p) for p in text.split(":"))
+    values = (start + i * step for i in range(int(count)))
     return [int(v) if integer else round(v, 10) for v in values]
+
+
+def many(count: float) -> str:
+    """A count as messages show it: ``1,234,567``, or ``over 10^15``."""
+    return f"{count:,.0f}" if count < 1e15 else "over 10^15"
 
 
 def recorded(config: Config) -> tuple[str, ...]:
@@ -85,11 +135,14 @@ def sweep(
     text: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> SweepResult:
-    """Figures of every (width, resolution) pair; ``progress(n)`` is called per width.
+    """Figures of every (width, resolution) pair; ``progress(n)``: n more configurations done.
 
     ``config`` gives everything but the sizes (its width and resolution are not
     read). A configuration that cannot be built is reported in ``errors``; an
-    error of the spec itself (at its own width and resolution) is raised.
+    error of the spec itself (at its own width and resolution) is raised. Widths
+    are expanded :data:`WIDTH_BATCH` at a time and costed :data:`CHUNK`
+    configurations per vectorized pass, so memory grows only with the rows kept
+    (:class:`~lightcost.analysis.rows.Rows`, 8 bytes a value).
     """
     start = time.perf_counter()
     config = config or Config()
@@ -97,92 +150,148 @@ def sweep(
     config = config._replace(width=None, resolution=None, device=device)
     data, file = load(spec, text)
     config.expand(data, file)  # the spec itself
-    ordered = sorted(set(resolutions))
-    groups, scalar, chosen = grouped(data, file, widths, ordered, config, progress)
-    rows: list[dict[str, Any]] = []
-    for members in groups.values():
-        try:
-            rows += stacked_rows(members, ordered, config)
-        except (ShapeError, SpecError):
-            scalar += [w for w, _ in members]
-    found, errors = scalar_rows(data, file, scalar, ordered, config)
-    position = {w: i for i, w in enumerate(widths)}
-    rows = sorted(rows + found, key=lambda r: (position[r["width"]], r["resolution"]))
+    run = Sweeper(data, file, config, sorted(set(resolutions)), widths, progress)
+    for first in range(0, len(widths), WIDTH_BATCH):
+        run.batch(widths[first : first + WIDTH_BATCH])
     return SweepResult(
         spec=spec,
-        variant=chosen,
-        figures=recorded(config),
+        variant=run.chosen,
+        figures=run.names,
         widths=tuple(widths),
         resolutions=tuple(dict.fromkeys(resolutions)),  # as given, without repeats
-        rows=tuple(rows),
-        errors=tuple(errors),
+        rows=run.rows.build(),
+        errors=tuple(run.errors),
         seconds=time.perf_counter() - start,
     )
 
 
-Groups = dict[tuple[object, ...], list[tuple[float, Graph]]]
+Groups = dict[tuple[int, tuple[object, ...]], list[tuple[float, Graph]]]
 
 
-def grouped(
-    data: Any,
-    file: str,
-    widths: Sequence[float],
-    ordered: Sequence[int],
-    config: Config,
-    progress: Callable[[int], None] | None,
-) -> tuple[Groups, list[float], str]:
-    """Widths expanded at the largest resolution, grouped by :func:`structure`.
+class Sweeper:
+    """One sweep under way: the spec, its configuration, the rows so far and the failures."""
 
-    Also the widths to cost one configuration at a time (resolution-dependent or
-    failing at the largest resolution) and the variant the spec chose.
-    """
-    groups: Groups = {}
-    scalar: list[float] = []
-    chosen = ""
-    for width in widths:
+    def __init__(
+        self,
+        data: Any,
+        file: str,
+        config: Config,
+        ordered: Sequence[int],
+        widths: Sequence[float],
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        self.data, self.file, self.config, self.ordered = data, file, config, ordered
+        self.names = recorded(config)
+        position = {w: i for i, w in enumerate(widths)}  # a repeated width: its last place
+        capacity = len(widths) * len(ordered)
+        self.rows = RowsBuilder(("width", "resolution", *self.names), position, capacity)
+        self.errors: list[tuple[float, int, str]] = []
+        self.chosen = ""  # the variant the spec chose
+        self.advance = progress or (lambda n: None)
+
+    def batch(self, widths: Sequence[float]) -> None:
+        """Every configuration of ``widths``: stacked by structure, the rest one at a time."""
+        groups, scalar = self.grouped(widths)
+        for (count, _), members in groups.items():
+            failed = self.stacked(members, self.ordered[:count])
+            self.scalar([w for w, _ in members], failed)
+        for width, resolutions in scalar:
+            self.scalar([width], resolutions)
+
+    def grouped(self, widths: Sequence[float]) -> tuple[Groups, list[tuple[float, list[int]]]]:
+        """Widths expanded at their largest valid resolution, grouped by :func:`structure`.
+
+        A group's key is also how many resolutions (the smallest) it stacks. Also the
+        (width, resolutions) pairs to cost one configuration at a time: those above a
+        width's largest valid resolution, and every one of a resolution-dependent width
+        or one that fails even at the smallest resolution.
+        """
+        groups: Groups = {}
+        scalar: list[tuple[float, list[int]]] = []
+        for width in widths:
+            graph, count = self.largest(width)
+            if graph is None or graph.resolution_dependent:
+                scalar.append((width, list(self.ordered)))
+                continue
+            groups.setdefault((count, structure(graph)), []).append((width, graph))
+            if count < len(self.ordered):
+                scalar.append((width, list(self.ordered[count:])))
+        return groups, scalar
+
+    def largest(self, width: float) -> tuple[Graph | None, int]:
+        """The width's graph at the largest resolution that expands, and how many are <= it.
+
+        The largest resolution first; when it fails (a layer above the limits), halving
+        between the smallest (which must expand) and it: a dozen expansions for 65,536
+        resolutions. (None, 0) when the smallest fails too.
+        """
+        low, high = 0, len(self.ordered) - 1
+        graph = self.expanded(width, self.ordered[high])
+        if graph is not None:
+            return graph, len(self.ordered)
+        graph = self.expanded(width, self.ordered[low])
+        while graph is not None and high - low > 1:
+            middle = (low + high) // 2
+            found = self.expanded(width, self.ordered[middle])
+            low, high, graph = (middle, high, found) if found is not None else (low, middle, graph)
+        return graph, low + 1 if graph is not None else 0
+
+    def expanded(self, width: float, resolution: int) -> Graph | None:
+        """The graph at (width, resolution), or None when it does not expand."""
         try:
-            graph = config._replace(width=width, resolution=ordered[-1]).expand(data, file)
-            chosen = graph.variant
-            if graph.resolution_dependent:
-                scalar.append(width)
-            else:
-                groups.setdefault(structure(graph), []).append((width, graph))
+            graph = self.config._replace(width=width, resolution=resolution).expand(
+                self.data, self.file
+            )
         except SpecError:
-            scalar.append(width)
-        if progress is not None:
-            progress(len(ordered))
-    return groups, scalar, chosen
+            return None
+        self.chosen = graph.variant
+        return graph
 
+    def stacked(self, members: Sequence[tuple[float, Graph]], ordered: Sequence[int]) -> list[int]:
+        """Cost a group at ``ordered`` in vectorized passes of at most :data:`CHUNK` configurations.
 
-def stacked_rows(
-    members: Sequence[tuple[float, Graph]], ordered: Sequence[int], config: Config
-) -> list[dict[str, Any]]:
-    """The rows of a group of equally structured widths, from one vectorized pass."""
-    figures = stacked_figures([g for _, g in members], ordered, config, recorded(config))
-    columns = {name: values.tolist() for name, values in figures.items()}  # exact ints
-    return [
-        {"width": width, "resolution": res, **{k: c[index][r] for k, c in columns.items()}}
-        for index, (width, _) in enumerate(members)
-        for r, res in enumerate(ordered)
-    ]
+        A pass that fails is split in halves until the failing resolutions stand
+        alone; those are returned, to be costed one configuration at a time.
+        """
+        import numpy as np
 
-
-def scalar_rows(
-    data: Any, file: str, widths: Sequence[float], ordered: Sequence[int], config: Config
-) -> tuple[list[dict[str, Any]], list[tuple[float, int, str]]]:
-    """The rows of ``widths`` costed one configuration at a time, and the failures."""
-    rows: list[dict[str, Any]] = []
-    errors: list[tuple[float, int, str]] = []
-    names = recorded(config)
-    for width in widths:
-        for res in ordered:
+        graphs, widths = [g for _, g in members], [w for w, _ in members]
+        step = max(1, CHUNK // len(members))
+        pending = [ordered[i : i + step] for i in range(0, len(ordered), step)][::-1]
+        failed: list[int] = []
+        while pending:
+            part = pending.pop()
             try:
-                sized = config._replace(width=width, resolution=res)
-                cost = sized.cost(sized.expand(data, file))
-                rows.append({"width": width, "resolution": res, **scalar_figures(cost, names)})
-            except SpecError as exc:
-                errors.append((width, res, str(exc)))
-    return rows, errors
+                figures = stacked_figures(graphs, part, self.config, self.names)
+            except (ShapeError, SpecError):
+                middle = len(part) // 2
+                pending += [part[middle:], part[:middle]] if middle else []
+                failed += [] if middle else part
+                continue
+            block = {
+                "width": np.repeat(widths, len(part)),
+                "resolution": np.tile(part, len(widths)),
+            }
+            self.rows.add({**block, **figures})
+            self.advance(len(widths) * len(part))
+        return failed
+
+    def scalar(self, widths: Sequence[float], resolutions: Sequence[int]) -> None:
+        """Cost each configuration on its own (expand, then cost); failures go to ``errors``."""
+        for width in widths:
+            rows: list[dict[str, Any]] = []
+            for res in resolutions:
+                try:
+                    sized = self.config._replace(width=width, resolution=res)
+                    cost = sized.cost(sized.expand(self.data, self.file))
+                    rows.append(
+                        {"width": width, "resolution": res, **scalar_figures(cost, self.names)}
+                    )
+                except SpecError as exc:
+                    self.errors.append((width, res, str(exc)))
+            if rows:
+                self.rows.add({name: [row[name] for row in rows] for name in self.rows.names})
+            self.advance(len(resolutions))
 
 
 def scalar_figures(cost: ModelCost, names: Sequence[str]) -> dict[str, int | float]:
@@ -281,8 +390,11 @@ def pareto(
     """Rows not dominated on (x, y); ``*_max`` says which axis is maximized.
 
     Default: least x (e.g. MAdds) for the most y (e.g. params): for every
-    compute budget, the configuration with the largest capacity.
+    compute budget, the configuration with the largest capacity. A sweep's
+    :class:`~lightcost.analysis.rows.Rows` find it on their columns (same rows).
     """
+    if isinstance(rows, Rows):
+        return list(rows.front(x, y, x_max, y_max))
     sign_x, sign_y = (-1 if x_max else 1), (-1 if y_max else 1)
     ordered = sorted(rows, key=lambda r: (sign_x * r[x], sign_y * r[y]))
     front: list[Mapping[str, Any]] = []

@@ -17,10 +17,19 @@ from typing import TYPE_CHECKING
 import click
 
 from lightcost.cli.options import text_output_option
+from lightcost.cli.output import output_file
 from lightcost.render.escape import terminal
 
 if TYPE_CHECKING:
     from lightcost.cost.latency import Device
+
+# Bounds of the options. Memory: 12 n^2 bytes for the matmul (three n x n float32
+# arrays), then 2 x MiB for the copy (the matmul's arrays freed first): at most 192 MiB,
+# then 1 GiB; the defaults (1024, 256 MiB) peak near 550 MiB. Time: (repeats + 1)
+# matmuls of 2 n^3 FLOP: at most 21 x 137 GFLOP.
+MAX_SIZE = 4096
+MAX_MIB = 512
+MAX_REPEATS = 20
 
 
 def best_time(run: Callable[[], object], repeats: int) -> float:
@@ -34,6 +43,15 @@ def best_time(run: Callable[[], object], repeats: int) -> float:
     return best
 
 
+def matmul_rate(size: int, repeats: int) -> float:
+    """FLOP per second of an n x n float32 matmul (2 n^3 FLOP), best of ``repeats``."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal((size, size), dtype=np.float32) for _ in range(2))
+    return 2 * size**3 / best_time(lambda: a @ b, repeats)
+
+
 def measure(size: int, mebibytes: int, repeats: int) -> Device:
     """This machine's fp32 matmul rate, copy bandwidth and per-call overhead."""
     import datetime
@@ -43,9 +61,7 @@ def measure(size: int, mebibytes: int, repeats: int) -> Device:
 
     from lightcost.cost.latency import Device
 
-    rng = np.random.default_rng(0)
-    a, b = (rng.standard_normal((size, size), dtype=np.float32) for _ in range(2))
-    flops = 2 * size**3 / best_time(lambda: a @ b, repeats)
+    flops = matmul_rate(size, repeats)  # its arrays are freed before the copy's are made
     src = np.ones(mebibytes * 2**20 // 4, dtype=np.float32)
     dst = np.empty_like(src)
     bandwidth = 2 * src.nbytes / best_time(lambda: np.copyto(dst, src), repeats)
@@ -73,21 +89,21 @@ def measure(size: int, mebibytes: int, repeats: int) -> Device:
 @click.option("--name", default=None, help="Profile name (default: this host's name).")
 @click.option(
     "--size",
-    type=click.IntRange(16),
+    type=click.IntRange(16, MAX_SIZE),
     default=1024,
     show_default=True,
     help="Matrix size n of the n x n float32 matmul.",
 )
 @click.option(
     "--mib",
-    type=click.IntRange(1),
+    type=click.IntRange(1, MAX_MIB),
     default=256,
     show_default=True,
     help="MiB of the array copied to measure bandwidth.",
 )
 @click.option(
     "--repeats",
-    type=click.IntRange(1),
+    type=click.IntRange(1, MAX_REPEATS),
     default=5,
     show_default=True,
     help="Runs of each measurement; the fastest counts.",
@@ -121,7 +137,7 @@ def calibrate(output: str, name: str | None, size: int, mib: int, repeats: int) 
         "Achieved rates, not spec-sheet peaks; only fp32 was measured."
     )
     text = dump_device(device, comment)
-    with click.open_file(output, "w") as handle:
+    with output_file(output) as handle:
         handle.write(text)
     if output != "-":
         click.echo(terminal(f"wrote {output}: {device.describe('fp32')}"), err=True)

@@ -7,12 +7,20 @@ from typing import TypeVar
 
 import click
 
-from lightcost.analysis.compare import default_figures, side_by_side, split_variant, versus, winners
+from lightcost.analysis.compare import (
+    MAX_GRID,
+    default_figures,
+    side_by_side,
+    split_variant,
+    versus,
+    winners,
+)
 from lightcost.analysis.sweep import sweep
 from lightcost.api import Config
 from lightcost.cli.options import (
     config_options,
     format_option,
+    max_configs_option,
     model_options,
     note_ignored_width,
     pass_config,
@@ -74,6 +82,7 @@ def figure_list(text: str | None, chosen: Config) -> list[str]:
     "[default: params, madds, mac, peak_activation, other_ops; latency with --device].",
 )
 @format_option("table", "json")
+@max_configs_option(MAX_GRID, "a grid")
 @pass_config
 def compare(
     specs: tuple[str, ...],
@@ -82,6 +91,7 @@ def compare(
     config: Config,
     figures_text: str | None,
     fmt: str,
+    max_configs: int,
 ) -> None:
     """Compare costs: SPEC at --width/--res against its baseline, a grid, or several SPECS.
 
@@ -99,7 +109,7 @@ def compare(
       lightcost compare mobilenet_v2 shufflenet_v2@1.5x mobilenet_v3_small
     """
     figures = figure_list(figures_text, config)
-    widths, resolutions = sizes(width_text, res_text)
+    widths, resolutions = sizes(width_text, res_text, max_configs, "compare")
     names = list(specs) or [DEFAULT_SPEC]
     grid = len(widths) > 1 or len(resolutions) > 1
     if len(names) > 1:

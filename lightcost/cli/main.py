@@ -10,6 +10,8 @@ from typing import Any
 import click
 
 from lightcost import __version__
+from lightcost.cli.interrupt import install
+from lightcost.cli.output import setup_streams
 from lightcost.core.errors import SpecError
 from lightcost.render.escape import terminal
 
@@ -96,5 +98,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: quiet Ctrl-C (exit 130), guarded standard streams, the group.
+
+    ``lightcost.__main__`` installs the Ctrl-C handler earlier, before these imports.
+    """
+    install()
+    setup_streams()
     sys.exit(cli.main(prog_name="lightcost"))

@@ -6,9 +6,12 @@ import click
 
 from lightcost.api import Config
 from lightcost.cli.options import pass_config, size_options, text_output_option, writable_file
+from lightcost.cli.output import output_file
 from lightcost.core.errors import SpecError
 from lightcost.interop.onnx.importer import INSTALL_HINT
 from lightcost.render.escape import terminal
+
+MAX_SEED = 2**64 - 1  # numpy's generators take any non-negative seed; 64 bits are plenty
 
 
 @click.command("import")
@@ -29,7 +32,7 @@ def import_command(model: str, output: str) -> None:
 
     text = onnx_spec_text(model)
     graph = Config().build(model, text)  # the spec must expand before it is written
-    with click.open_file(output, "w") as handle:
+    with output_file(output) as handle:
         handle.write(text)
     if output != "-":
         click.echo(terminal(f"wrote {output}: {len(graph.nodes)} layers from {model}"), err=True)
@@ -49,7 +52,13 @@ def import_command(model: str, output: str) -> None:
 @click.option(
     "--set", "sets", multiple=True, metavar="NAME=VALUE", help="Override a spec var (repeatable)."
 )
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random weights.")
+@click.option(
+    "--seed",
+    type=click.IntRange(0, MAX_SEED),
+    default=0,
+    show_default=True,
+    help="Seed of the random weights (0 to 2^64 - 1).",
+)
 @pass_config
 def export_command(spec: str, config: Config, output: str, seed: int) -> None:
     """Write SPEC as an ONNX model with random weights (opset 17, batch 1, float32).
@@ -71,7 +80,8 @@ def export_command(spec: str, config: Config, output: str, seed: int) -> None:
         raise SpecError(f"{output}: writing ONNX needs the onnx package: {INSTALL_HINT}") from None
     model = export_graph(graph, seed)
     onnx.checker.check_model(model)
-    onnx.save(model, output)
+    with output_file(output, binary=True) as handle:
+        handle.write(model.SerializeToString())
     click.echo(
         terminal(f"wrote {output}: {len(model.graph.node)} ONNX nodes from {graph.name}"), err=True
     )

@@ -8,75 +8,108 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import click
-import yaml
 
 from lightcost.api import Config
-from lightcost.core.errors import long_number, short
+from lightcost.core.errors import SpecError, short
 from lightcost.cost.engine import PARAM_CONVENTIONS, ModelCost
 from lightcost.cost.memory import DTYPES, EXECUTIONS
 from lightcost.ops import MAX_SIZE
 from lightcost.render.escape import terminal
 from lightcost.spec.expand import MAX_WIDTH
 from lightcost.spec.expr import Value
+from lightcost.spec.located import parse_yaml
 
 F = TypeVar("F", bound=Callable[..., Any])
+MAX_CONFIGS_CEILING = 10**8  # the most --max-configs allows: its rows alone take 8 GB
 
 
 def parse_sets(pairs: tuple[str, ...]) -> dict[str, Value]:
-    """``--set classes=1001`` pairs as a dict; values are read as YAML scalars."""
+    """``--set classes=1001`` pairs as a dict; each value is read as a spec's YAML scalar is
+    (YAML 1.2 numbers of at most 30 digits, booleans, text; docs/spec-language.md, "Limits").
+    """
     out: dict[str, Value] = {}
     for pair in pairs:
         key, sep, text = pair.partition("=")
         if not sep or not key.strip():
-            raise click.BadParameter(f"'{pair}' is not NAME=VALUE", param_hint="--set")
-        if (too_long := long_number(text)) is not None:
-            raise click.BadParameter(f"{short(key.strip())}: {too_long}", param_hint="--set")
+            raise click.BadParameter(f"{short(pair)} is not NAME=VALUE", param_hint="--set")
         try:
-            value = yaml.safe_load(text) if text.strip() else ""
-        except yaml.YAMLError:
-            message = f"'{pair}': the value is not valid YAML"
+            value = parse_yaml(text, "--set") if text.strip() else ""
+        except SpecError as exc:
+            message = f"{short(key.strip())}: {exc.message}"
             raise click.BadParameter(message, param_hint="--set") from None
-        value = number_text(value) if isinstance(value, str) else value
         if not isinstance(value, int | float | str):
             raise click.BadParameter(
-                f"'{pair}': value must be a number or text", param_hint="--set"
+                f"{short(pair)}: value must be a number or text", param_hint="--set"
             )
         out[key.strip()] = value
     return out
 
 
-def number_text(text: str) -> int | float | str:
-    """YAML 1.1 reads ``1e3`` as text: take such text as the number it spells."""
-    try:
-        number = float(text)
-    except ValueError:
-        return text
-    return int(number) if number.is_integer() else number
-
-
 def size_list(text: str | None, integer: bool, hint: str) -> list[float]:
-    """The values of a --width/--res list or range, or [] when not given.
+    """The values of a --width/--res list or range, or [] when not given (counted by ``sizes``).
 
     Widths must be in (0, 16], resolutions in 1..2**16 (the expander's limits).
     """
-    from lightcost.analysis.sweep import parse_range  # lazy: only grids (compare, sweep) need it
+    from lightcost.analysis.sweep import MAX_WIDTHS, parse_range  # lazy: only grids need it
 
     if text is None:
         return []
-    try:
-        found = parse_range(text, integer)
+    try:  # more resolutions than MAX_SIZE are never all valid
+        found = parse_range(text, integer, limit=MAX_SIZE if integer else MAX_WIDTHS)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint=hint) from None
     high = MAX_SIZE if integer else MAX_WIDTH
     if not found or not all(0 < v <= high for v in found):  # also false for nan
-        raise click.BadParameter(f"'{text}' must give values in (0, {high:g}]", param_hint=hint)
+        message = f"{short(text)} must give values in (0, {high:g}]"
+        raise click.BadParameter(message, param_hint=hint)
     return found
 
 
-def sizes(width_text: str | None, res_text: str | None) -> tuple[list[float], list[int]]:
-    """The widths and resolutions of --width and --res lists or ranges (see size_list)."""
+def sizes(
+    width_text: str | None, res_text: str | None, limit: int, command: str
+) -> tuple[list[float], list[int]]:
+    """The widths and resolutions of --width and --res lists or ranges (see size_list).
+
+    Counted before any is built: at most :data:`~lightcost.analysis.sweep.MAX_WIDTHS`
+    widths (each is one expansion of the spec), and at most ``limit`` configurations
+    (widths x resolutions; ``--max-configs`` of ``command`` raises it).
+    """
+    from lightcost.analysis.sweep import MAX_WIDTHS, many, range_count
+
+    counts = []
+    for text, integer, hint in ((width_text, False, "--width"), (res_text, True, "--res")):
+        try:
+            counts.append(1 if text is None else range_count(text, integer))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint=hint) from None
+    if counts[0] > MAX_WIDTHS:
+        raise click.BadParameter(
+            f"{many(counts[0])} widths, more than the limit of {MAX_WIDTHS:,} (each width is "
+            "one expansion of the spec)",
+            param_hint="--width",
+        )
+    if counts[0] * counts[1] > limit:
+        raise click.BadParameter(
+            f"{many(counts[0] * counts[1])} configurations (widths x resolutions), more than "
+            f"the limit of {limit:,} of {command} (raise it with --max-configs)",
+            param_hint="--width/--res",
+        )
     widths = size_list(width_text, False, "--width")
     return widths, [int(r) for r in size_list(res_text, True, "--res")]
+
+
+def max_configs_option(default: int, what: str) -> Callable[[F], F]:
+    """``--max-configs N``: the most configurations ``what`` evaluates (``default``)."""
+    option: Callable[[F], F] = click.option(
+        "--max-configs",
+        type=click.IntRange(1, MAX_CONFIGS_CEILING),
+        default=default,
+        show_default=True,
+        metavar="N",
+        help=f"Refuse {what} of more than N configurations (widths x resolutions), "
+        "counted before any is evaluated.",
+    )
+    return option
 
 
 def params_convention(params: str, fold_bn: bool) -> str:

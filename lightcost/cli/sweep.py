@@ -9,19 +9,27 @@ from typing import Any
 
 import click
 
-from lightcost.analysis.sweep import SweepResult, pareto, recorded, sweep
+from lightcost.analysis.sweep import MAX_CONFIGS, SweepResult, pareto, recorded, sweep
 from lightcost.api import Config
-from lightcost.cli.options import config_options, model_options, pass_config, sizes, writable_file
+from lightcost.cli.options import (
+    config_options,
+    max_configs_option,
+    model_options,
+    pass_config,
+    sizes,
+    writable_file,
+)
+from lightcost.cli.output import output_file
 from lightcost.cost.figures import FIGURES
 from lightcost.render.escape import terminal
 from lightcost.render.plot import PLOT_FORMATS, plot_title, save_plot, terminal_scatter
 from lightcost.render.text import use_style
 from lightcost.render.tradeoffs import (
     front_text,
-    rows_csv,
-    rows_json,
     sweep_problems,
     sweep_summary,
+    write_rows_csv,
+    write_rows_json,
 )
 
 EXIT_NOTHING_VALID = 2
@@ -60,16 +68,31 @@ def plot_target(ctx: click.Context, param: click.Parameter, value: str | None) -
 
 @contextmanager
 def progress_bar(total: int, enabled: bool) -> Iterator[Callable[[int], None]]:
-    """A rich progress bar on stderr (only on a terminal); yields an ``advance(n)`` callback."""
+    """A rich progress bar on stderr (only on a terminal); yields an ``advance(n)`` callback.
+
+    It shows configurations done of ``total``, their rate per second and the time left.
+    """
     if not enabled or not sys.stderr.isatty():
         yield lambda n: None
         return
     from rich.console import Console
-    from rich.progress import Progress
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("sweeping", total=total)
-        yield lambda n: bar.advance(task, n)
+    columns = (
+        TextColumn("sweeping"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f}/{task.total:,.0f} configurations"),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("sweeping", total=total, rate="")
+
+        def advance(n: int) -> None:
+            speed = bar.tasks[task].speed
+            bar.update(task, advance=n, rate=f"{speed:,.0f}/s" if speed else "")
+
+        yield advance
 
 
 @click.command(name="sweep")
@@ -119,6 +142,7 @@ def progress_bar(total: int, enabled: bool) -> Iterator[Callable[[int], None]]:
     help="Draw the sweep and its front: to FILE (.png, .svg, .pdf; needs "
     "lightcost[plot]) or, with no FILE, in the terminal.",
 )
+@max_configs_option(MAX_CONFIGS, "a sweep")
 @click.option(
     "--progress/--no-progress",
     default=True,
@@ -134,6 +158,7 @@ def sweep_command(
     output: str | None,
     front_text_: str,
     plot: str | None,
+    max_configs: int,
     progress: bool,
 ) -> None:
     """Evaluate SPEC at every width x resolution and print the Pareto front.
@@ -152,7 +177,7 @@ def sweep_command(
       lightcost sweep mobilenet_v2 --front madds,mac:min --plot front.png
     """
     x, x_max, y, y_max = front_axes(front_text_, config)
-    widths, resolutions = sizes(width_text, res_text)
+    widths, resolutions = sizes(width_text, res_text, max_configs, "sweep")
     with progress_bar(len(widths) * len(set(resolutions)), progress) as advance:
         result = sweep(spec, widths, resolutions, config, progress=advance)
     if not result.rows:
@@ -160,9 +185,9 @@ def sweep_command(
         sys.exit(EXIT_NOTHING_VALID)
     front = pareto(result.rows, x, y, x_max, y_max)
     if output:
-        text = rows_json(result) if output.endswith(".json") else rows_csv(result)
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        write = write_rows_json if output.endswith(".json") else write_rows_csv
+        with output_file(output) as handle:
+            write(result, handle)
     click.echo(sweep_summary(result, output))
     click.echo(front_text(front, x, y, use_style()))
     for line in sweep_problems(result):

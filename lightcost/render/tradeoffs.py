@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import IO, Any
 
 from lightcost.analysis.compare import Column, Versus
 from lightcost.analysis.sweep import SweepResult
@@ -128,25 +130,58 @@ def sweep_problems(result: SweepResult, shown: int = 5) -> list[str]:
 
 def rows_json(result: SweepResult, extra: Mapping[str, Any] | None = None) -> str:
     """Every configuration with exact figures, and the invalid ones with their error."""
-    return json_text(
-        {
-            "spec": result.spec,
-            "variant": result.variant,
-            "configurations": list(result.rows),
-            "errors": [{"width": w, "resolution": r, "error": e} for w, r, e in result.errors],
-            **(extra or {}),
-        }
-    )
+    buffer = io.StringIO()
+    write_rows_json(result, buffer, extra)
+    return buffer.getvalue()
 
 
 def rows_csv(result: SweepResult) -> str:
     """Every valid configuration, one CSV row each."""
     buffer = io.StringIO()
-    fields = ["width", "resolution", *result.figures]
-    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(result.rows)
+    write_rows_csv(result, buffer)
     return buffer.getvalue()
+
+
+def write_rows_csv(result: SweepResult, handle: IO[str]) -> None:
+    """:func:`rows_csv` written to ``handle`` a block of rows at a time (memory stays flat)."""
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(result.rows.names)  # width, resolution, then the recorded figures
+    for block in result.rows.chunks():
+        writer.writerows(zip(*block, strict=True))
+
+
+def write_rows_json(
+    result: SweepResult, handle: IO[str], extra: Mapping[str, Any] | None = None
+) -> None:
+    """:func:`rows_json` written to ``handle`` a block of rows at a time.
+
+    The text equals ``json.dumps(..., indent=2)`` of the whole document: the document
+    without its configurations is dumped, and they are written in its ``[]``.
+    """
+    errors = [{"width": w, "resolution": r, "error": e} for w, r, e in result.errors]
+    document = {"spec": result.spec, "variant": result.variant, "configurations": []}
+    text = json_text({**document, "errors": errors, **(extra or {})})
+    empty = '\n  "configurations": []'  # unique: a string's quotes and newlines are escaped
+    head, _, tail = text.partition(empty)
+    if not result.rows:
+        handle.write(text)
+        return
+    entry = ",\n".join(f"      {json.dumps(name)}: {{}}" for name in result.rows.names)
+    template = "    {{\n" + entry + "\n    }}"
+    handle.write(head + empty[:-1])
+    separator = "\n"
+    for block in result.rows.chunks():
+        rows = (template.format(*map(json_number, values)) for values in zip(*block, strict=True))
+        handle.write(separator + ",\n".join(rows))
+        separator = ",\n"
+    handle.write("\n  ]" + tail)
+
+
+def json_number(value: float) -> str:
+    """A number as ``json.dumps`` writes it (``repr``; NaN and Infinity spelled its way)."""
+    if type(value) is int or (type(value) is float and math.isfinite(value)):
+        return repr(value)
+    return json.dumps(value)
 
 
 def front_text(front: Sequence[Mapping[str, Any]], x: str, y: str, style: bool) -> str:
