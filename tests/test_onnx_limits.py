@@ -44,11 +44,16 @@ def field(number: int, body: bytes) -> bytes:
     return key(number, 2) + wire._varint(len(body)) + body
 
 
-def relu_chain(count: int, name: str = "") -> bytes:
-    """The bytes of a model whose graph is ``count`` Relu nodes (named ``name``) on ``x``."""
-    relu = field(1, b"x") + field(2, b"x") + field(3, name.encode()) + field(4, b"Relu")
+def relu_chain(
+    count: int, name: bytes = b"", op: bytes = b"Relu", graph_name: bytes = b""
+) -> bytes:
+    """The bytes of a model whose graph ``graph_name`` is ``count`` nodes ``op`` (named
+    ``name``) on ``x`` (bytes: a string field may hold invalid UTF-8)."""
+    relu = field(1, b"x") + field(2, b"x") + field(3, name) + field(4, op)
     graph = field(1, relu) * count + field(11, _value_info("x")) + field(12, _value_info("x"))
-    return field(7, graph) + field(8, key(2, 0) + b"\x11") + key(1, 0) + b"\x08"
+    return (
+        field(7, graph + field(2, graph_name)) + field(8, key(2, 0) + b"\x11") + key(1, 0) + b"\x08"
+    )
 
 
 def _value_info(name: str) -> bytes:
@@ -156,6 +161,10 @@ BAD_FILES: dict[str, tuple[Callable[[Path], bytes], str]] = {
         "not a readable ONNX model (the graph has more than 100000 nodes)",
     ),
     "fields past the limit": (too_many_fields, "more than 1000000 protobuf fields"),
+    "an op type of invalid UTF-8": (
+        lambda tmp: relu_chain(1, op=b"R\xffelu"),
+        "unsupported ONNX operators: R\ufffdelu x1 (lightcost maps: Add,",
+    ),
     "a Clip bound of 2048 values": (
         huge_clip_bound,
         "constant 'low' has no inline data of at most 4096 bytes",
@@ -335,8 +344,15 @@ def test_hostile_names_make_a_safe_bounded_spec(tmp_path: Path, invoke: Invoke) 
     assert spec["layers"][0]["name"] == "a_layers_2J_" + "b" * 88
 
 
+def test_names_of_invalid_utf8_are_text() -> None:
+    proto = onnx.ModelProto.FromString(relu_chain(1, b"r\xff1", graph_name=b"g\xff"))
+    assert isinstance(proto.graph.node[0].name, bytes)  # what protobuf gives for invalid UTF-8
+    spec = importer.onnx_spec(proto, "utf8.onnx")
+    assert (spec["name"], spec["layers"][0]["name"]) == ("g\ufffd", "r_1")
+
+
 def test_many_nodes_of_one_name_are_numbered_in_linear_time() -> None:
-    proto = onnx.ModelProto.FromString(relu_chain(20_000, "r"))
+    proto = onnx.ModelProto.FromString(relu_chain(20_000, b"r"))
     names = [layer["name"] for layer in importer.onnx_spec(proto, "same.onnx")["layers"]]
     assert names[:3] == ["r", "r_2", "r_3"] and names[-1] == "r_20000"
     assert len(set(names)) == 20_000

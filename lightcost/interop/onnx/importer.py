@@ -46,7 +46,7 @@ from lightcost.core.errors import SpecError, listing, short
 from lightcost.core.graph import INPUT, AttrValue
 from lightcost.interop.onnx.model import MAX_NAME, OnnxModel, reason
 from lightcost.interop.onnx.wire import WireError, read_structure
-from lightcost.interop.onnx.writer import Layer, spec_items, spec_yaml, text
+from lightcost.interop.onnx.writer import Layer, decoded, spec_items, spec_yaml, text
 from lightcost.ops import ACTIVATIONS, OPS, onnx_imports
 
 if TYPE_CHECKING:
@@ -95,10 +95,10 @@ def onnx_spec(model: onnx.ModelProto, file: str) -> dict[str, Any]:
     return _Importer(model, file).run()
 
 
-def spec_name(raw: str, fallback: str) -> str:
+def spec_name(raw: str | bytes, fallback: str) -> str:
     """A valid spec layer name for an ONNX node name (see the module docstring), at most
     :data:`MAX_NAME` characters before a ``_2`` suffix."""
-    name = (_INVALID.sub("_", raw).strip("_.-") or fallback)[:MAX_NAME]
+    name = (_INVALID.sub("_", decoded(raw)).strip("_.-") or fallback)[:MAX_NAME]
     if not (name[0].isalpha() or name[0] == "_"):
         name = f"n_{name}"
     return f"{name}_" if name in (INPUT, "prev") else name

@@ -58,11 +58,16 @@ def spec_yaml(spec: dict[str, Any], source: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def text(raw: str, limit: int = MAX_TEXT) -> str:
+def text(raw: str | bytes, limit: int = MAX_TEXT) -> str:
     """Text from a model (a graph, node or producer name, a path) as a spec or a message
     shows it: one line (non-printable characters escaped), at most ``limit`` characters."""
-    line = one_line(raw)
+    line = one_line(decoded(raw))
     return line if len(line) <= limit else f"{line[: limit - 3]}..."
+
+
+def decoded(raw: str | bytes) -> str:
+    """A string field of the model as text: protobuf gives bytes for invalid UTF-8."""
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
 
 
 def _flow(value: Any) -> str:
