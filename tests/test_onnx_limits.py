@@ -22,6 +22,7 @@ from conftest import Invoke
 from lightcost.api import analyze, build
 from lightcost.core.errors import SpecError
 from lightcost.spec.located import parse_yaml
+from lightcost.spec.nodes import MAX_GRAPH_NODES
 
 onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper  # noqa: E402
@@ -161,6 +162,10 @@ BAD_FILES: dict[str, tuple[Callable[[Path], bytes], str]] = {
         "not a readable ONNX model (the graph has more than 100000 nodes)",
     ),
     "fields past the limit": (too_many_fields, "more than 1000000 protobuf fields"),
+    "layers past the limit": (
+        lambda tmp: relu_chain(importer.MAX_LAYERS + 1),
+        "the model makes 20001 layers, more than lightcost's limit of 20000",
+    ),
     "an op type of invalid UTF-8": (
         lambda tmp: relu_chain(1, op=b"R\xffelu"),
         "unsupported ONNX operators: R\ufffdelu x1 (lightcost maps: Add,",
@@ -362,6 +367,7 @@ def test_limits_are_as_documented() -> None:
     assert (wire.MAX_FILE_BYTES, wire.MAX_STRUCTURE_BYTES) == (2**31 - 1, 64 * 2**20)
     assert (wire.MAX_NODES, wire.MAX_FIELDS, wire.MAX_CONST_BYTES) == (100_000, 10**6, 4096)
     assert (onnx_model.MAX_NAME, writer.MAX_TEXT) == (100, 200)
+    assert importer.MAX_LAYERS == MAX_GRAPH_NODES
     for name in ("MAX_FILE_BYTES", "MAX_STRUCTURE_BYTES", "MAX_NODES", "MAX_FIELDS"):
         assert name in (wire.__doc__ or "")
     assert os.path.basename(wire.__file__) == "wire.py"

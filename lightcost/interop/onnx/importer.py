@@ -32,6 +32,13 @@ Conventions (docs/onnx.md):
   the model's.
 * Operators lightcost does not map are an error listing each by name and count:
   nothing is silently costed as zero.
+
+Limits (each a one-line error naming the file): the file as :mod:`.wire` reads
+it (size, structure, nodes, fields; weights never read); :data:`MAX_LAYERS`
+layers, checked before the spec text is written; layer names of at most
+``MAX_NAME`` characters (then ``_2``...) and the spec's name, description and
+source of at most ``MAX_TEXT``, on one line; a node whose attributes or
+constants are of the wrong kind or size is an error naming it (:meth:`dispatch`).
 """
 
 from __future__ import annotations
@@ -55,6 +62,9 @@ if TYPE_CHECKING:
     from lightcost.ops.protocols import OnnxNode
 
 INSTALL_HINT = "pip install 'lightcost[onnx]'"
+MAX_LAYERS = (
+    20_000  # the expander's limit (spec.nodes.MAX_GRAPH_NODES), checked before the spec text
+)
 _INVALID = re.compile(r"[^A-Za-z0-9_.\-]+")
 
 
@@ -182,6 +192,11 @@ class _Importer(OnnxModel):
             if id(node) not in self.absorbed and node.op_type != "Constant":
                 self.dispatch(node)
         self.fold()
+        if len(self.layers) > MAX_LAYERS:
+            raise SpecError(
+                f"{self.file}: the model makes {len(self.layers)} layers, more than lightcost's "
+                f"limit of {MAX_LAYERS}"
+            )
         producer = f"{self.model.producer_name or 'unknown'} {self.model.producer_version}"
         return {
             "lightcost": 1,
