@@ -28,7 +28,7 @@ message). Before the channels, ``--in-process N`` mutated specs run through
 ``lightcost.analyze`` in this process (fast; :func:`outcome`, which
 ``tests/test_fuzz.py`` drives with hypothesis).
 
-Usage: python benchmarks/fuzz.py [--cases 100] [--channels spec,budgets,device,cli,onnx]
+Usage: python benchmarks/fuzz.py [--cases 150] [--channels spec,budgets,device,cli,onnx]
 [--seed 0] [--timeout 30] [--memory 1024] [--jobs N] [--in-process 2000] [--keep DIR]
 Prints per channel the cases, the outcome counts, the worst time and the worst peak
 memory (max RSS) of accepted and of rejected inputs; then each problem as a command
@@ -797,7 +797,7 @@ def keep(run: Run, folder: str, index: int) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", type=int, default=100, help="cases per channel (default 100)")
+    parser.add_argument("--cases", type=int, default=150, help="cases per channel (default 150)")
     parser.add_argument("--channels", default=",".join(CHANNELS), help="comma-separated")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per case")
