@@ -32,6 +32,13 @@ Conventions (docs/onnx.md):
   the model's.
 * Operators lightcost does not map are an error listing each by name and count:
   nothing is silently costed as zero.
+
+Limits (each a one-line error naming the file): the file as :mod:`.wire` reads
+it (size, structure, nodes, fields; weights never read); :data:`MAX_LAYERS`
+layers, checked before the spec text is written; layer names of at most
+``MAX_NAME`` characters (then ``_2``...) and the spec's name, description and
+source of at most ``MAX_TEXT``, on one line; a node whose attributes or
+constants are of the wrong kind or size is an error naming it (:meth:`dispatch`).
 """
 
 from __future__ import annotations
@@ -42,10 +49,11 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from lightcost.core.errors import SpecError, listing
+from lightcost.core.errors import SpecError, listing, short
 from lightcost.core.graph import INPUT, AttrValue
-from lightcost.interop.onnx.model import OnnxModel
-from lightcost.interop.onnx.writer import Layer, spec_items, spec_yaml
+from lightcost.interop.onnx.model import MAX_NAME, OnnxModel, reason
+from lightcost.interop.onnx.wire import WireError, read_structure
+from lightcost.interop.onnx.writer import Layer, decoded, spec_items, spec_yaml, text
 from lightcost.ops import ACTIVATIONS, OPS, onnx_imports
 
 if TYPE_CHECKING:
@@ -54,6 +62,9 @@ if TYPE_CHECKING:
     from lightcost.ops.protocols import OnnxNode
 
 INSTALL_HINT = "pip install 'lightcost[onnx]'"
+MAX_LAYERS = (
+    20_000  # the expander's limit (spec.nodes.MAX_GRAPH_NODES), checked before the spec text
+)
 _INVALID = re.compile(r"[^A-Za-z0-9_.\-]+")
 
 
@@ -63,7 +74,8 @@ def supported() -> set[str]:
 
 
 def read_onnx(path: str) -> onnx.ModelProto:
-    """Load an ONNX file; a missing onnx package or a bad file is a SpecError."""
+    """Load an ONNX file's structure, never its weights (:mod:`.wire`, with its limits);
+    a missing onnx package or a bad or too large file is a SpecError naming the file."""
     try:
         import onnx
     except ImportError:
@@ -71,11 +83,16 @@ def read_onnx(path: str) -> onnx.ModelProto:
     if not os.path.isfile(path):
         raise SpecError(f"no ONNX file '{path}'")
     try:
-        return onnx.load(path)
-    except Exception as exc:  # protobuf's DecodeError, OSError, onnx's own errors
-        raise SpecError(
-            f"{path}: not a readable ONNX model ({type(exc).__name__}: {exc})"
-        ) from None
+        with open(path, "rb") as handle:
+            data = read_structure(handle, os.fstat(handle.fileno()).st_size)
+        model: onnx.ModelProto = onnx.ModelProto.FromString(data)
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read the ONNX file: {exc.strerror or exc}") from None
+    except WireError as exc:
+        raise SpecError(f"{path}: not a readable ONNX model ({exc})") from None
+    except Exception as exc:  # protobuf's DecodeError
+        raise SpecError(f"{path}: not a readable ONNX model ({reason(exc)})") from None
+    return model
 
 
 def onnx_spec_text(path: str) -> str:
@@ -88,9 +105,10 @@ def onnx_spec(model: onnx.ModelProto, file: str) -> dict[str, Any]:
     return _Importer(model, file).run()
 
 
-def spec_name(raw: str, fallback: str) -> str:
-    """A valid spec layer name for an ONNX node name (see the module docstring)."""
-    name = _INVALID.sub("_", raw).strip("_.-") or fallback
+def spec_name(raw: str | bytes, fallback: str) -> str:
+    """A valid spec layer name for an ONNX node name (see the module docstring), at most
+    :data:`MAX_NAME` characters before a ``_2`` suffix."""
+    name = (_INVALID.sub("_", decoded(raw)).strip("_.-") or fallback)[:MAX_NAME]
     if not (name[0].isalpha() or name[0] == "_"):
         name = f"n_{name}"
     return f"{name}_" if name in (INPUT, "prev") else name
@@ -105,11 +123,14 @@ class _Importer(OnnxModel):
         self.ref: dict[str, str] = {}  # ONNX tensor -> spec reference (layer name or input)
         self.layers: list[Layer] = []
         self.names: set[str] = set()
+        self.suffixes: dict[str, int] = {}  # base name -> last suffix tried (no quadratic search)
         self.absorbed: set[int] = set()  # ids of nodes already handled by a pattern
 
     def source(self, tensor: str, node: OnnxNode) -> str:
         if tensor not in self.ref:
-            raise self.fail(node, f"input '{tensor}' is a constant or unknown tensor, not data")
+            raise self.fail(
+                node, f"input '{text(tensor, MAX_NAME)}' is a constant or unknown tensor, not data"
+            )
         return self.ref[tensor]
 
     def add(
@@ -123,10 +144,11 @@ class _Importer(OnnxModel):
     ) -> None:
         """Append a layer named after ``node``; ``output`` (default its first) now refers to it."""
         base = spec_name(name or node.name, node.op_type)
-        unique, n = base, 1
+        unique, n = base, self.suffixes.get(base, 1)
         while unique in self.names:
             n += 1
             unique = f"{base}_{n}"
+        self.suffixes[base] = n
         self.names.add(unique)
         self.layers.append(
             Layer(unique, op, dict(attrs or {}), [self.source(t, node) for t in inputs])
@@ -150,7 +172,7 @@ class _Importer(OnnxModel):
             if n.op_type not in known or n.domain not in ("", "ai.onnx")
         )
         if unknown:
-            shown = listing(f"{op} x{count}" for op, count in unknown.most_common())
+            shown = listing(f"{text(op, MAX_NAME)} x{count}" for op, count in unknown.most_common())
             raise SpecError(
                 f"{self.file}: unsupported ONNX operators: {shown} (lightcost maps: "
                 f"{', '.join(sorted(known - {'Constant'}))})"
@@ -161,24 +183,38 @@ class _Importer(OnnxModel):
         dims = self.dims(inputs[0].name)
         if len(dims) != 4 or any(d is None or d < 1 for d in dims[1:]):
             raise SpecError(
-                f"{self.file}: input '{inputs[0].name}' has shape {dims}; lightcost needs "
+                f"{self.file}: input '{text(inputs[0].name, MAX_NAME)}' has shape {short(dims)}; "
+                "lightcost needs "
                 "[N, C, H, W] with fixed C, H and W"
             )
         self.ref[inputs[0].name] = INPUT
         for node in self.nodes:
             if id(node) not in self.absorbed and node.op_type != "Constant":
-                self.rules[node.op_type][1](self, node)
+                self.dispatch(node)
         self.fold()
+        if len(self.layers) > MAX_LAYERS:
+            raise SpecError(
+                f"{self.file}: the model makes {len(self.layers)} layers, more than lightcost's "
+                f"limit of {MAX_LAYERS}"
+            )
+        producer = f"{self.model.producer_name or 'unknown'} {self.model.producer_version}"
         return {
             "lightcost": 1,
-            "name": graph.name or os.path.splitext(os.path.basename(self.file))[0],
-            "description": f"imported from {os.path.basename(self.file)} (ONNX)",
-            "source": f"{self.file}; producer {self.model.producer_name or 'unknown'} "
-            f"{self.model.producer_version}".rstrip(),
+            "name": text(graph.name or os.path.splitext(os.path.basename(self.file))[0]),
+            "description": text(f"imported from {os.path.basename(self.file)} (ONNX)"),
+            "source": text(f"{self.file}; producer {producer.rstrip()}"),
             "input": [int(d or 0) for d in dims[1:]],
             "width": "fixed",
             "layers": spec_items(self.layers),
         }
+
+    def dispatch(self, node: onnx.NodeProto) -> None:
+        """Run the handler of ``node``'s op type; a value of the wrong kind or size in the
+        model (an attribute, a constant) is an error naming the node."""
+        try:
+            self.rules[node.op_type][1](self, node)
+        except (ArithmeticError, IndexError, KeyError, TypeError, ValueError) as exc:
+            raise self.fail(node, f"malformed node ({reason(exc)})") from None
 
     def fold(self) -> None:
         """Fold BN into the conv before it, then activations into the layer before them

@@ -11,14 +11,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lightcost.core.errors import SpecError
+from lightcost.core.errors import SpecError, short
 from lightcost.core.graph import AttrValue, Shape
+from lightcost.interop.onnx.wire import MAX_CONST_BYTES
+from lightcost.interop.onnx.writer import text
 from lightcost.ops import ShapeError, same_pads, spatial
 
 if TYPE_CHECKING:
     import onnx
 
     from lightcost.ops.protocols import OnnxNode
+
+
+MAX_NAME = 100  # characters of a layer name made from an ONNX node name, or of a name in a message
 
 
 class OnnxModel:
@@ -30,8 +35,8 @@ class OnnxModel:
         self.file = file
         try:
             model = onnx.shape_inference.infer_shapes(model)
-        except Exception as exc:  # InferenceError, ValidationError
-            raise SpecError(f"{file}: ONNX shape inference failed: {exc}") from None
+        except Exception as exc:  # InferenceError, ValidationError, MemoryError
+            raise SpecError(f"{file}: ONNX shape inference failed: {reason(exc)}") from None
         self.model = model
         graph = model.graph
         self.nodes = list(graph.node)
@@ -56,7 +61,8 @@ class OnnxModel:
 
     def fail(self, node: OnnxNode, problem: str) -> SpecError:
         """An error naming the node and its op type (to raise)."""
-        return SpecError(f"{self.file}: node '{node.name}' ({node.op_type}): {problem}")
+        name, op_type = text(node.name, MAX_NAME), text(node.op_type, MAX_NAME)
+        return SpecError(f"{self.file}: node '{name}' ({op_type}): {problem}")
 
     def attr(self, node: OnnxNode, name: str, default: Any = None) -> Any:
         """An attribute of ``node`` as a Python value, else ``default``."""
@@ -73,11 +79,28 @@ class OnnxModel:
         return None if tensor is None else [int(d) for d in tensor.dims]
 
     def values(self, name: str) -> list[Any] | None:
-        """The values of a constant, flattened; None for data."""
+        """The values of a constant, flattened; None for data.
+
+        Only a constant whose data the file holds inline and :mod:`.wire` kept
+        (a tensor of at most ``MAX_CONST_BYTES``) has values; any other is an error.
+        """
+        import onnx
         from onnx import numpy_helper
 
         tensor = self.consts.get(name)
-        return None if tensor is None else list(numpy_helper.to_array(tensor).ravel().tolist())
+        if tensor is None:
+            return None
+        if tensor.data_location == onnx.TensorProto.EXTERNAL or not _has_data(tensor):
+            raise SpecError(
+                f"{self.file}: constant '{text(name, MAX_NAME)}' has no inline data of at most "
+                f"{MAX_CONST_BYTES} bytes: lightcost reads the values of small constants only"
+            )
+        try:
+            return list(numpy_helper.to_array(tensor).ravel().tolist())
+        except Exception as exc:  # data that does not match the dims or type
+            raise SpecError(
+                f"{self.file}: constant '{text(name, MAX_NAME)}' is malformed ({reason(exc)})"
+            ) from None
 
     def dims(self, tensor: str) -> list[int | None]:
         """The inferred dims of a tensor (None: unknown), [] when it has no shape."""
@@ -87,9 +110,11 @@ class OnnxModel:
         """The lightcost shape (C, H, W) of a [N, C, H, W] or [N, C] tensor."""
         dims = self.shapes.get(tensor)
         if dims is None or any(d is None for d in dims[1:]) or len(dims) not in (2, 4):
-            shown = "unknown" if dims is None else str(dims)
+            shown = "unknown" if dims is None else short(dims)
             raise self.fail(
-                node, f"tensor '{tensor}' has shape {shown}; lightcost needs [N, C, H, W] or [N, C]"
+                node,
+                f"tensor '{text(tensor, MAX_NAME)}' has shape {shown}; lightcost needs "
+                "[N, C, H, W] or [N, C]",
             )
         c, h, w = (*dims[1:], 1, 1)[:3]
         return (int(c or 0), int(h or 0), int(w or 0))
@@ -117,7 +142,8 @@ class OnnxModel:
         dilations = list(self.attr(node, "dilations", [1, 1]))
         for label, values in (("kernel", kernel), ("strides", strides), ("dilations", dilations)):
             if len(values) != 2 or values[0] != values[1]:
-                raise self.fail(node, f"{label} {values}: lightcost needs 2-D square windows")
+                problem = f"{label} {short(values)}: lightcost needs 2-D square windows"
+                raise self.fail(node, problem)
         stride, dilation = int(strides[0]), int(dilations[0])
         padding = self.padding(node, in_shape, k, stride, dilation)
         try:
@@ -152,9 +178,24 @@ class OnnxModel:
             return "same"
         raise self.fail(
             node,
-            f"pads {onnx_pads} are neither symmetric nor TensorFlow SAME for a "
+            f"pads {short(onnx_pads)} are neither symmetric nor TensorFlow SAME for a "
             f"{in_shape[1]}x{in_shape[2]} input",
         )
+
+
+_DATA_FIELDS = "raw_data float_data int32_data int64_data double_data uint64_data string_data"
+
+
+def reason(exc: BaseException, limit: int = 300) -> str:
+    """An exception as one short clause, never empty: its type, then its text cut to ``limit``."""
+    text = " ".join(str(exc).split())
+    text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
+def _has_data(tensor: onnx.TensorProto) -> bool:
+    """Whether a tensor holds its values (or has none to hold)."""
+    return 0 in tensor.dims or any(len(getattr(tensor, field)) for field in _DATA_FIELDS.split())
 
 
 def is_same(onnx_pads: list[int], in_shape: Shape, k: int, stride: int, dilation: int) -> bool:

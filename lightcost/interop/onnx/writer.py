@@ -8,8 +8,11 @@ from typing import Any
 
 import yaml
 
+from lightcost.core.errors import one_line
 from lightcost.core.graph import INPUT, AttrValue
 from lightcost.ops import OPS
+
+MAX_TEXT = 200  # characters of a text from the model: the spec's name, description, source
 
 
 @dataclass
@@ -45,7 +48,7 @@ def spec_items(layers: list[Layer]) -> list[dict[str, Any]]:
 def spec_yaml(spec: dict[str, Any], source: str) -> str:
     """A readable spec: a comment header naming ``source``, one flow mapping per layer."""
     lines = [
-        f"# Imported from {os.path.basename(source)} by `lightcost import` (docs/onnx.md).",
+        f"# Imported from {text(os.path.basename(source))} by `lightcost import` (docs/onnx.md).",
         "# Layers are named after the ONNX nodes; a BatchNormalization after a conv is its",
         "# `bn: true`, an activation after a conv, fc or add its `act`; widths are fixed.",
     ]
@@ -53,6 +56,18 @@ def spec_yaml(spec: dict[str, Any], source: str) -> str:
     lines.append("layers:")
     lines += [f"  - {_flow(layer)}" for layer in spec["layers"]]
     return "\n".join(lines) + "\n"
+
+
+def text(raw: str | bytes, limit: int = MAX_TEXT) -> str:
+    """Text from a model (a graph, node or producer name, a path) as a spec or a message
+    shows it: one line (non-printable characters escaped), at most ``limit`` characters."""
+    line = one_line(decoded(raw))
+    return line if len(line) <= limit else f"{line[: limit - 3]}..."
+
+
+def decoded(raw: str | bytes) -> str:
+    """A string field of the model as text: protobuf gives bytes for invalid UTF-8."""
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
 
 
 def _flow(value: Any) -> str:
