@@ -13,7 +13,7 @@ import pytest
 
 from conftest import Invoke
 from lightcost import SpecError, analyze, ops
-from lightcost.core.errors import Loc
+from lightcost.core.errors import MAX_DIGITS, Loc
 from lightcost.cost.engine import LayerCost
 from lightcost.spec import expand, expr, located, names, scalars
 
@@ -33,7 +33,8 @@ def limits_section() -> str:
         (located.MAX_BYTES, 4 * 2**20, "at most 4 MiB"),
         (located.MAX_NODES, 200_000, "200,000 after expanding aliases"),
         (located.MAX_DEPTH, 64, "64 levels"),
-        (scalars.MAX_NUMBER, 100, "A number is at most 100 characters"),
+        (scalars.MAX_NUMBER, 100, "A number has at most 30 digits and 100 characters"),
+        (MAX_DIGITS, 30, "A number has at most 30 digits and 100 characters"),
         (expand.MAX_NAME, 128, "at most 128 characters"),
         (ops.MAX_CHANNELS, 2**20, "1 to 1,048,576 (2^20)"),
         (ops.MAX_SIZE, 2**16, "1 to 65,536 (2^16)"),

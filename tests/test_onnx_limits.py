@@ -21,6 +21,7 @@ from test_onnx import conv_node, init, model
 from conftest import Invoke
 from lightcost.api import analyze, build
 from lightcost.core.errors import SpecError
+from lightcost.core.graph import MAX_NAME
 from lightcost.spec.located import parse_yaml
 from lightcost.spec.nodes import MAX_GRAPH_NODES
 
@@ -345,7 +346,7 @@ def test_hostile_names_make_a_safe_bounded_spec(tmp_path: Path, invoke: Invoke) 
     assert all(len(line) < 400 and line.isprintable() for line in lines)
     spec = parse_yaml(result.stdout, "imported.yaml")
     assert spec["name"].startswith("a\\nlayers: []\\n# \\x1b[2J\\u2028bbb")
-    assert len(spec["name"]) == 200 and spec["name"].endswith("...")
+    assert len(spec["name"]) == MAX_NAME and spec["name"].endswith("...")
     assert spec["layers"][0]["name"] == "a_layers_2J_" + "b" * 88
 
 

@@ -18,6 +18,7 @@ Shape = tuple[int, int, int]
 AttrValue = int | float | bool | str
 
 INPUT = "input"
+MAX_NAME = 128  # characters of a name: a layer, block, var, the spec's; full names too
 
 
 def readers(nodes: Iterable[Node]) -> Counter[str]:

@@ -23,10 +23,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from lightcost.core.errors import SpecError, short
-from lightcost.core.graph import INPUT, Graph
+from lightcost.core.graph import INPUT, MAX_NAME, Graph
 from lightcost.spec.expr import Value
 from lightcost.spec.located import LList
-from lightcost.spec.names import MAX_NAME, Scope
+from lightcost.spec.names import Scope
 from lightcost.spec.nodes import MAX_GRAPH_NODES, NODE_KEYS, Layers
 from lightcost.spec.params import PARAM_TYPES
 from lightcost.spec.sections import (

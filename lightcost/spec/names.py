@@ -19,13 +19,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from lightcost.core.errors import Loc, SpecError, describe, did_you_mean, listing, short
-from lightcost.core.graph import INPUT
+from lightcost.core.graph import INPUT, MAX_NAME
 from lightcost.spec.expr import LITERALS, Value
 from lightcost.spec.located import LMap
 from lightcost.spec.values import Evaluator
 
 TENSOR_NAMES = (INPUT, "prev")  # what `from` names besides items
-MAX_NAME = 128  # characters of a name the spec gives, and of a full name
 RESERVED: dict[str, str] = {  # every name the expander sets in an expression scope: its meaning
     "alpha": "the width multiplier",
     "res": "the input resolution",

@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any
 
 from lightcost.core.errors import SpecError, listing, short
 from lightcost.core.graph import INPUT, AttrValue
+from lightcost.core.graph import MAX_NAME as SPEC_NAME
 from lightcost.interop.onnx.model import MAX_NAME, OnnxModel, reason
 from lightcost.interop.onnx.wire import WireError, read_structure
 from lightcost.interop.onnx.writer import Layer, decoded, spec_items, spec_yaml, text
@@ -200,7 +201,7 @@ class _Importer(OnnxModel):
         producer = f"{self.model.producer_name or 'unknown'} {self.model.producer_version}"
         return {
             "lightcost": 1,
-            "name": text(graph.name or os.path.splitext(os.path.basename(self.file))[0]),
+            "name": text(graph.name or os.path.splitext(os.path.basename(self.file))[0], SPEC_NAME),
             "description": text(f"imported from {os.path.basename(self.file)} (ONNX)"),
             "source": text(f"{self.file}; producer {producer.rstrip()}"),
             "input": [int(d or 0) for d in dims[1:]],
