@@ -47,7 +47,9 @@ class Config(NamedTuple):
 
     def cost(self, graph: Graph) -> ModelCost:
         """Cost a graph under this configuration's conventions (its size is the graph's)."""
-        return cost_graph(graph, self.params, self.execution, self.dtype, profile(self.device))
+        return cost_graph(
+            graph, self.params, self.execution, self.dtype, profile(self.device, self.dtype)
+        )
 
     def analyze(self, spec: str, text: str | None = None) -> ModelCost:
         """Build and cost ``spec``: the one path every command and :func:`analyze` take."""
@@ -100,10 +102,11 @@ def load(spec: str, text: str | None = None) -> tuple[Any, str]:
     return (parse_yaml(text, spec), spec) if text is not None else read_spec(spec)
 
 
-def profile(device: Device | str | None) -> Device | None:
-    """A device profile from a bundled name or a YAML file (loaded lazily), or as given."""
+def profile(device: Device | str | None, dtype: str | None = None) -> Device | None:
+    """A device profile from a bundled name or a YAML file (loaded lazily), or as given;
+    a file without a peak for ``dtype`` is an error located in it."""
     if isinstance(device, str):
         from lightcost.cost.latency import load_device  # lazy: only latency needs device profiles
 
-        return load_device(device)
+        return load_device(device, dtype)
     return device

@@ -285,3 +285,16 @@ def test_a_folder_of_a_bundled_name_does_not_hide_the_bundled_spec(
         fails(invoke, "table", "nets")
         == "error: nets:1:1: spec is not a regular file (a directory)"
     )
+
+
+def test_a_profile_without_the_dtype_is_located_in_the_profile(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    # fuzzer finding: the error named the profile's name: but not its file
+    profile = tmp_path / "dev.yaml"
+    profile.write_text("name: d\npeak_flops: {fp32: 1e12}\nbandwidth: 1e9\nkernel_overhead: 0\n")
+    result = invoke("table", "mobilenet_v1", "--device", str(profile), "--dtype", "int8")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {profile}:2:13: peak_flops: device 'd' has no peak_flops for int8 (it has: fp32)\n"
+    )

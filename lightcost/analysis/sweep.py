@@ -146,7 +146,7 @@ def sweep(
     """
     start = time.perf_counter()
     config = config or Config()
-    device = profile(config.device)  # a profile file is read once
+    device = profile(config.device, config.dtype)  # a profile file is read once
     config = config._replace(width=None, resolution=None, device=device)
     data, file = load(spec, text)
     config.expand(data, file)  # the spec itself

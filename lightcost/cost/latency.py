@@ -131,16 +131,17 @@ def find_device(name_or_path: str, base: str = "") -> str:
     return find_file(name_or_path, devices_dir(), bundled_devices, "device profile", base)
 
 
-def load_device(name_or_path: str) -> Device:
-    """A device profile from a YAML file, or a bundled profile by name; SpecError if invalid."""
+def load_device(name_or_path: str, dtype: str | None = None) -> Device:
+    """A device profile from a YAML file, or a bundled profile by name; SpecError if invalid
+    (or, given a ``dtype``, without a peak for it: located at the file's ``peak_flops``)."""
     from lightcost.spec.files import read_text
     from lightcost.spec.located import parse_yaml
 
     path = find_device(name_or_path)
-    return parse_device(parse_yaml(read_text(path, "device profile"), path), path)
+    return parse_device(parse_yaml(read_text(path, "device profile"), path), path, dtype)
 
 
-def parse_device(data: Any, file: str) -> Device:
+def parse_device(data: Any, file: str, dtype: str | None = None) -> Device:
     """Validate loaded profile data (:func:`lightcost.spec.located.parse_yaml` output)."""
     from lightcost.spec.located import LMap, check_keys
 
@@ -153,9 +154,19 @@ def parse_device(data: Any, file: str) -> Device:
     peak = data["peak_flops"]
     if isinstance(peak, LMap):
         check_keys(peak, tuple(DTYPES), "peak_flops (dtypes)")
+        if not peak:
+            raise SpecError(
+                f"peak_flops needs a value for at least one dtype ({', '.join(DTYPES)})",
+                data.loc_of("peak_flops"),
+            )
         flops = {d: profile_value("peak_flops", peak[d], peak.loc_of(d)) for d in peak}
     else:
         flops = dict.fromkeys(DTYPES, profile_value("peak_flops", peak, data.loc_of("peak_flops")))
+    if dtype is not None and dtype in DTYPES and dtype not in flops:
+        raise SpecError(
+            f"device '{data['name']}' has no peak_flops for {dtype} (it has: {', '.join(flops)})",
+            data.loc_of("peak_flops"),
+        )
     return Device(
         name=str(data["name"]),
         peak_flops=flops,
