@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 # Bounds of the options. Memory: 12 n^2 bytes for the matmul (three n x n float32
 # arrays), then 2 x MiB for the copy (the matmul's arrays freed first): at most 192 MiB,
-# then 1 GiB; the defaults (1024, 256 MiB) peak near 550 MiB. Time: (repeats + 1)
+# then 1 GiB; the defaults (1024, 64 MiB: above the last-level cache of most machines)
+# peak under 200 MiB. Time: (repeats + 1)
 # matmuls of 2 n^3 FLOP: at most 21 x 137 GFLOP.
 MAX_SIZE = 4096
 MAX_MIB = 512
@@ -97,7 +98,7 @@ def measure(size: int, mebibytes: int, repeats: int) -> Device:
 @click.option(
     "--mib",
     type=click.IntRange(1, MAX_MIB),
-    default=256,
+    default=64,
     show_default=True,
     help="MiB of the array copied to measure bandwidth.",
 )
