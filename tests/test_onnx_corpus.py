@@ -51,10 +51,6 @@ KNOWN_FAILING: dict[str, str] = {
         "node 'Identity_0' (Identity): input 'onnx::Conv_239' is a"
         " constant or unknown tensor, not data"
     ),
-    # rectangular kernel
-    "inception_v3.onnx": (
-        "node '/Mixed_6b/branch7x7_2/conv/Conv' (Conv): kernel 1x7: lightcost needs square kernels"
-    ),
     # unsupported operators
     "efficientnet_b0.dynamo.onnx": "unsupported ONNX operators: ReduceMean x17",
     "ghostnet_100.onnx": "unsupported ONNX operators: ReduceMean x7",

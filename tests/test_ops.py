@@ -27,12 +27,22 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "architecture.md"
 STEM = "input: [4, 16, 16]\nlayers:\n  - {name: stem, op: conv, k: 1, out: 8}\n"
 # One small use of every op, after an 8-channel stem (width-scaled: a sweep varies it).
 EXAMPLES = {
-    "conv": ["{op: conv, k: 3, stride: 2, out: 16, groups: 2, bias: true, act: relu6}"],
-    "dwconv": ["{op: dwconv, k: 5, multiplier: 2, padding: 1, act: hswish}"],
+    "conv": [
+        "{op: conv, k: 3, stride: 2, out: 16, groups: 2, bias: true, act: relu6}",
+        "{op: conv, k: [1, 7], stride: [1, 2], padding: [0, 3], out: 8}",
+        "{op: conv, k: [7, 1], dilation: [2, 1], out: 8, act: relu}",
+    ],
+    "dwconv": [
+        "{op: dwconv, k: 5, multiplier: 2, padding: 1, act: hswish}",
+        "{op: dwconv, k: [5, 3], stride: [2, 1], dilation: [1, 2], padding: [2, 2]}",
+    ],
     "fc": ["{op: fc, out: 10, act: relu}"],
     "bn": ["{op: bn}"],
-    "avgpool": ["{op: avgpool, k: 3, stride: 2, padding: valid}"],
-    "maxpool": ["{op: maxpool, global: true}"],
+    "avgpool": [
+        "{op: avgpool, k: 3, stride: 2, padding: valid}",
+        "{op: avgpool, k: [3, 1], stride: [1, 0], padding: [1, 0]}",
+    ],
+    "maxpool": ["{op: maxpool, k: [2, 3], padding: same}", "{op: maxpool, global: true}"],
     "add": ["{name: r, op: relu}", "{op: add, from: [stem, r], act: tanh}"],
     "mul": ["{name: gap, op: avgpool, global: true}", "{op: mul, from: [stem, gap]}"],
     "concat": ["{op: concat, from: [stem, stem]}"],

@@ -64,7 +64,8 @@ def test_every_bundled_spec_validates(
 INVALID = [
     HEAD + "  - {op: dwconvv, k: 3}\n",
     HEAD + "  - {op: conv, k: 3, out: 16, kernel: 3}\n",
-    HEAD + "  - {op: conv, k: 3, out: 16, padding: [1, 1]}\n",
+    HEAD + "  - {op: conv, k: 3, out: 16, padding: [1, 1, 1]}\n",
+    HEAD + "  - {op: conv, k: [1, 7, 1], out: 16}\n",
     HEAD + "  - {op: relu, width: half}\n",
     HEAD + "  - {use: b, bogus: 1}\n",
     HEAD + "  - {repeat: b, columns: c}\n",

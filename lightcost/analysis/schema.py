@@ -34,14 +34,22 @@ SCALAR = {"type": ["number", "string", "boolean"]}
 TEXT = {"type": ["string", "number"]}
 REF_ITEM = {"$ref": "#/$defs/item"}
 
+PAIR = {
+    "type": "array",
+    "items": INTEGER,
+    "minItems": 2,
+    "maxItems": 2,
+    "description": "[height, width]",
+}
 KINDS: dict[str, Schema] = {  # ops.Attr kinds but enum (attr_schema)
     "channels": INTEGER,
     "int": INTEGER,
+    "pair": {"anyOf": [INTEGER, PAIR]},
     "float": NUMBER,
     "bool": BOOLEAN,
     "act": {"anyOf": [{"enum": list(ACTIVATIONS)}, {"type": "string"}]},
     "padding": {"anyOf": [{"enum": ["same", "valid"]}, {"type": "integer", "minimum": 0},
-                          {"type": "string"}]},
+                          {"type": "string"}, PAIR]},
 }  # fmt: skip
 ITEM_KEYS: dict[str, Schema] = {  # keys of expand.NODE_KEYS, USE_KEYS, REPEAT_KEYS
     "name": {**TEXT, "description": "a name; may hold {expression} fields"},

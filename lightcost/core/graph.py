@@ -15,7 +15,23 @@ from lightcost.core.errors import Loc
 from lightcost.core.rounding import WidthRule
 
 Shape = tuple[int, int, int]
-AttrValue = int | float | bool | str
+
+
+class Pair(NamedTuple):
+    """A ``pair`` attribute whose height and width differ (a 1x7 kernel); a square one is an int.
+
+    It is no single integer: ``int()`` of it raises TypeError, so code reading a
+    square-only attribute fails loudly instead of taking one side.
+    """
+
+    h: int
+    w: int
+
+    def __int__(self) -> int:
+        raise TypeError(f"{self.h}x{self.w} is a pair, not one integer")
+
+
+AttrValue = int | float | bool | str | Pair
 
 INPUT = "input"
 MAX_NAME = 128  # characters of a name: a layer, block, var, the spec's; full names too

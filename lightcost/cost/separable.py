@@ -61,9 +61,10 @@ def separable_pairs(cost: ModelCost) -> list[SeparablePair]:
             and pw.op == "conv"
             and pw.inputs == (dw.name,)
             and read[dw.name] == 1
-            and int(pw.attrs["k"]) == 1
+            and pw.attrs["k"] == 1
             and int(pw.attrs["groups"]) == 1
-            and int(pw.attrs["stride"]) == 1
+            and pw.attrs["stride"] == 1
+            and not isinstance(dw.attrs["k"], tuple)
         ):
             k, m, (n, h, w) = int(dw.attrs["k"]), dw.in_shapes[0][0], pw.out_shape
             pairs.append(

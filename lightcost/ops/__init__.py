@@ -32,6 +32,7 @@ from lightcost.ops.base import (
     check_limits,
     check_tensor,
     no_export,
+    pair,
     same_pads,
     spatial,
     truth,
@@ -58,6 +59,7 @@ __all__ = [
     "missing",
     "no_export",
     "onnx_imports",
+    "pair",
     "register",
     "same_pads",
     "spatial",
@@ -71,6 +73,7 @@ FUNCTIONS = ("shape", "cost", "label", "layer_type", "export")  # the parts that
 _VALID: dict[str, Callable[[Attr, Any], bool]] = {  # Attr kind -> whether a default is valid
     "channels": lambda a, v: type(v) is int and v >= a.low,
     "int": lambda a, v: type(v) is int and v >= a.low,
+    "pair": lambda a, v: type(v) is int and v >= a.low,
     "float": lambda a, v: type(v) in (int, float) and v >= a.low,
     "bool": lambda a, v: type(v) is bool,
     "act": lambda a, v: v in ACTIVATIONS,

@@ -31,7 +31,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lightcost.core.errors import SpecError
-from lightcost.core.graph import AttrValue, Node, Shape
+from lightcost.core.graph import AttrValue, Node, Pair, Shape
 
 if TYPE_CHECKING:
     from lightcost.ops.protocols import Emitter, ImportRule
@@ -70,8 +70,10 @@ class Attr(NamedTuple):
     node says ``width: fixed``; an expression is taken as written), ``int`` (an
     integer from ``low`` to MAX_CHANNELS), ``float`` (a number >= ``low``),
     ``bool``, ``act`` (an activation name, :data:`lightcost.ops.ACTIVATIONS`),
-    ``enum`` (one of ``allowed``), ``padding`` (``same``, ``valid`` or an
-    integer >= 0). A string default of a numeric kind is an expression.
+    ``enum`` (one of ``allowed``), ``pair`` (an integer >= ``low``, or a list
+    ``[h, w]`` of two: a square value stays one integer, else a tuple),
+    ``padding`` (``same``, ``valid``, an integer >= 0 or a pair of them per
+    axis). A string default of a numeric kind is an expression.
     """
 
     kind: str
@@ -194,15 +196,34 @@ def dims(shape: Shape) -> str:
     return "x".join(map(str, shape))
 
 
+def pair(value: AttrValue | tuple[int, int]) -> tuple[int, int]:
+    """A ``pair`` attribute (or integer padding) as ``(h, w)``: a single value is square."""
+    return value if isinstance(value, tuple) else (int(value), int(value))
+
+
+def square(h: int, w: int) -> AttrValue:
+    """A ``pair`` value: one integer when ``h`` equals ``w``, else a :class:`Pair`."""
+    return h if h == w else Pair(h, w)
+
+
+def pair_text(value: AttrValue) -> str:
+    """``3x3`` or ``1x7``: a kernel as labels show it."""
+    h, w = pair(value)
+    return f"{h}x{w}"
+
+
 def spatial(size: int, k: int, stride: int, padding: AttrValue, dilation: int = 1) -> int:
-    """Output height or width of a sliding window (module docstring); ints or arrays."""
+    """Output height or width of a sliding window (module docstring); ints or arrays.
+
+    ``padding`` is ``same``, ``valid`` or this axis's integer padding.
+    """
     k_eff = dilation * (k - 1) + 1
     if padding == "same":
         out = -(-size // stride)
     elif padding == "valid":
         out = (size - k_eff) // stride + 1
     else:
-        out = (size + 2 * int(padding) - k_eff) // stride + 1
+        out = (size + 2 * int(str(padding)) - k_eff) // stride + 1
     if truth(out < 1):
         raise ShapeError(
             f"spatial size {size} with kernel {k}, stride {stride}, padding {padding} "
@@ -219,22 +240,37 @@ def same_pads(size: int, k: int, stride: int, dilation: int = 1) -> tuple[int, i
     return total // 2, total - total // 2
 
 
+def axis_padding(padding: AttrValue) -> tuple[AttrValue, AttrValue]:
+    """A padding per axis: ``same`` and ``valid`` apply to both, an integer or pair is split."""
+    return (padding, padding) if padding in ("same", "valid") else pair(padding)
+
+
 def explicit_pads(
-    padding: AttrValue, shape: Shape, k: int, stride: int, dilation: int
+    padding: AttrValue, shape: Shape, k: AttrValue, stride: AttrValue, dilation: AttrValue
 ) -> list[int]:
     """``[top, left, bottom, right]`` of a padding on an input (ONNX ``pads``)."""
-    if padding == "same":
-        (top, bottom), (left, right) = (same_pads(size, k, stride, dilation) for size in shape[1:])
-        return [top, left, bottom, right]
-    p = 0 if padding == "valid" else int(str(padding))
-    return [p, p, p, p]
+    ks, ss, ds = pair(k), pair(stride), pair(dilation)
+    begins, ends = [], []
+    for axis, pad in enumerate(axis_padding(padding)):
+        if pad == "same":
+            begin, end = same_pads(shape[axis + 1], ks[axis], ss[axis], ds[axis])
+        else:
+            begin = end = 0 if pad == "valid" else int(str(pad))
+        begins.append(begin)
+        ends.append(end)
+    return begins + ends
 
 
 def window(attrs: Attrs, shape: Shape, channels: int) -> Shape:
     """The shape a window (``k``, ``stride``, ``padding``, ``dilation``) makes of ``shape``."""
     _, h, w = shape
-    k, s, pad, d = (int(attrs["k"]), int(attrs["stride"]), attrs["padding"], int(attrs["dilation"]))
-    return (channels, spatial(h, k, s, pad, d), spatial(w, k, s, pad, d))
+    ks, ss, ds = pair(attrs["k"]), pair(attrs["stride"]), pair(attrs["dilation"])
+    ph, pw = axis_padding(attrs["padding"])
+    return (
+        channels,
+        spatial(h, ks[0], ss[0], ph, ds[0]),
+        spatial(w, ks[1], ss[1], pw, ds[1]),
+    )
 
 
 def same_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
@@ -257,16 +293,16 @@ def fan_in(op: OpDef, attrs: Attrs, in_shapes: list[Shape]) -> int:
 
 
 def work(op: OpDef, attrs: Attrs, in_shapes: list[Shape], out_shape: Shape) -> int:
-    """An upper bound on a layer's size: k*k x fan-in x output channels x area.
+    """An upper bound on a layer's size: kh*kw x fan-in x output channels x area.
 
     ``k`` is 1 for a layer without a kernel (and for global pooling), the area
     (H x W) is the largest of the inputs' and the output's. It bounds the
     layer's MAdds, weights and, per output element, its other ops;
     squeeze-excite's 2 x C x squeeze is at most 2 * MAX_CHANNELS**2 = 2**41.
     """
-    k = int(attrs.get("k") or 1)
+    kh, kw = pair(attrs.get("k") or 1)
     area = max(h * w for _, h, w in [*in_shapes, out_shape])
-    return k * k * fan_in(op, attrs, in_shapes) * out_shape[0] * area
+    return kh * kw * fan_in(op, attrs, in_shapes) * out_shape[0] * area
 
 
 def _power(limit: int) -> str:
@@ -301,7 +337,17 @@ def check_limits(op: OpDef, attrs: Attrs, in_shapes: list[Shape], out_shape: Sha
         )
 
 
+def window_stride(attrs: Attrs) -> AttrValue:
+    """The stride, a 0 (a pool's default; on an axis) read as the kernel size (on that axis)."""
+    value, k = attrs["stride"], attrs["k"]
+    if not isinstance(value, tuple) and not isinstance(k, tuple):
+        return value or k
+    (sh, sw), (kh, kw) = pair(value), pair(k)
+    return square(sh or kh, sw or kw)
+
+
 def window_parts(attrs: Attrs) -> list[str]:
-    """``3x3`` and, unless 1, ``s2`` (a pool's stride 0 is its kernel size)."""
-    stride = attrs["stride"] or attrs["k"]
-    return [f"{attrs['k']}x{attrs['k']}", *([f"s{stride}"] if int(stride) != 1 else [])]
+    """``3x3`` and, unless 1, ``s2`` or ``s1x2`` (a pool's stride 0 is its kernel size)."""
+    stride = window_stride(attrs)
+    text = pair_text(stride) if isinstance(stride, tuple) else str(stride)
+    return [pair_text(attrs["k"]), *([f"s{text}"] if pair(stride) != (1, 1) else [])]

@@ -1,7 +1,7 @@
 """Convolutions: ``conv`` (standard, grouped, pointwise) and ``dwconv`` (depthwise).
 
 Both may carry a bias, BN (``bn: true``, the default) and an activation (``act``),
-fused into the layer. Weights ``k*k x C_in/groups x C_out``, MAdds weights x H_out
+fused into the layer. Weights ``kh*kw x C_in/groups x C_out``, MAdds weights x H_out
 x W_out; other ops per output element: BN 2, bias 1, the activation's.
 """
 
@@ -20,6 +20,8 @@ from lightcost.ops.base import (
     ShapeError,
     explicit_pads,
     label,
+    pair,
+    pair_text,
     truth,
     window,
     window_parts,
@@ -30,10 +32,10 @@ if TYPE_CHECKING:
     from lightcost.ops.protocols import Emitter, OnnxNode, Reader
 
 WINDOW = {
-    "k": Attr("int", REQUIRED),
-    "stride": Attr("int", 1),
+    "k": Attr("pair", REQUIRED),
+    "stride": Attr("pair", 1),
     "padding": Attr("padding", "same"),
-    "dilation": Attr("int", 1),
+    "dilation": Attr("pair", 1),
 }
 _EXTRAS = {"bias": Attr("bool", False), "bn": Attr("bool", True), "act": Attr("act", "none")}
 
@@ -54,8 +56,8 @@ def _dwconv_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
 def _cost(node: Node, cin: int, groups: int) -> OpCost:
     c_out, h, w = node.out_shape
     a = node.attrs
-    k = int(a["k"])
-    weights = k * k * (cin // groups) * c_out
+    kh, kw = pair(a["k"])
+    weights = kh * kw * (cin // groups) * c_out
     out = elements(node.out_shape)
     has_bn, has_bias = bool(a["bn"]), bool(a["bias"])
     return OpCost(
@@ -88,24 +90,25 @@ def _dwconv_label(node: Node) -> str:
 
 def _conv_type(node: Node) -> str:
     """``Conv 3x3``, ``Conv 1x1 group``, or ``Conv DW 3x3`` when each group is one channel."""
-    k, groups = node.attrs["k"], int(node.attrs["groups"])
+    k, groups = pair_text(node.attrs["k"]), int(node.attrs["groups"])
     cin, cout = node.in_shapes[0][0], node.out_shape[0]
     if groups > 1 and truth(cin == groups) and truth(cout == groups):
-        return f"Conv DW {k}x{k}"
-    return f"Conv {k}x{k}" + (" group" if groups > 1 else "")
+        return f"Conv DW {k}"
+    return f"Conv {k}" + (" group" if groups > 1 else "")
 
 
 def _dwconv_type(node: Node) -> str:
-    return f"Conv DW {node.attrs['k']}x{node.attrs['k']}"
+    return f"Conv DW {pair_text(node.attrs['k'])}"
 
 
 def conv_node(
     emitter: Emitter, x: str, in_shape: Shape, name: str, out: int, groups: int, attrs: Attrs
 ) -> str:
     """A Conv node with He-normal weights (and a zero bias when ``attrs['bias']``)."""
-    k, stride, dilation = int(attrs["k"]), int(attrs["stride"]), int(attrs["dilation"])
-    fan_in = k * k * in_shape[0] // groups
-    inputs = [x, emitter.random(f"{name}/W", [out, in_shape[0] // groups, k, k], fan_in)]
+    k, stride, dilation = attrs["k"], attrs["stride"], attrs["dilation"]
+    (kh, kw), (sh, sw), (dh, dw) = pair(k), pair(stride), pair(dilation)
+    fan_in = kh * kw * in_shape[0] // groups
+    inputs = [x, emitter.random(f"{name}/W", [out, in_shape[0] // groups, kh, kw], fan_in)]
     if attrs["bias"]:
         inputs.append(emitter.filled(f"{name}/B", out, 0.0))
     return emitter.emit(
@@ -113,9 +116,9 @@ def conv_node(
         inputs,
         name,
         4,
-        kernel_shape=[k, k],
-        strides=[stride, stride],
-        dilations=[dilation, dilation],
+        kernel_shape=[kh, kw],
+        strides=[sh, sw],
+        dilations=[dh, dw],
         group=groups,
         pads=explicit_pads(attrs["padding"], in_shape, k, stride, dilation),
     )
@@ -145,10 +148,8 @@ def _import(reader: Reader, node: OnnxNode) -> None:
     if weight is None or len(weight) != 4:
         raise reader.fail(node, "the weight must be a 4-D initializer (2-D convolution)")
     out, _, kh, kw = weight
-    if kh != kw:
-        raise reader.fail(node, f"kernel {kh}x{kw}: lightcost needs square kernels")
     in_shape, out_shape = reader.shape(node.input[0], node), reader.shape(node.output[0], node)
-    attrs = reader.window(node, kh, in_shape, out_shape)
+    attrs = reader.window(node, (kh, kw), in_shape, out_shape)
     attrs["bias"] = len(node.input) > 2 and node.input[2] != ""
     attrs["bn"] = False
     groups = int(reader.attr(node, "group", 1))
@@ -177,7 +178,7 @@ OPDEFS = (
         name="dwconv",
         summary="depthwise convolution: one filter per input channel (x multiplier)",
         kind="depthwise",
-        attrs={**WINDOW, "k": Attr("int", 3), "multiplier": Attr("int", 1)} | _EXTRAS,
+        attrs={**WINDOW, "k": Attr("pair", 3), "multiplier": Attr("int", 1)} | _EXTRAS,
         shape=_dwconv_shape,
         cost=_dwconv_cost,
         label=_dwconv_label,

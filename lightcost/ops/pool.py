@@ -1,8 +1,8 @@
-"""Pooling: ``avgpool`` and ``maxpool``, over a k x k window or global.
+"""Pooling: ``avgpool`` and ``maxpool``, over a kh x kw window or global.
 
-Other ops: k*k per output element, global pooling h*w per channel (every input
+Other ops: kh*kw per output element, global pooling h*w per channel (every input
 element once). ``stride: 0`` (the default) is the kernel size. An integer
-``padding`` is at most half the window (``dilation * (k - 1) + 1``), as PyTorch
+``padding`` is at most half the window (``dilation * (k - 1) + 1``) on each axis, as PyTorch
 and ONNX Runtime require: more would make windows of padding only.
 """
 
@@ -18,20 +18,23 @@ from lightcost.ops.base import (
     OpCost,
     OpDef,
     ShapeError,
+    axis_padding,
     explicit_pads,
     label,
+    pair,
     window,
     window_parts,
+    window_stride,
 )
 
 if TYPE_CHECKING:
     from lightcost.ops.protocols import Emitter, ImportRule, OnnxNode, Reader
 
 _ATTRS = {  # k 0: not given (global pooling); stride 0: the kernel size
-    "k": Attr("int", 0, low=0),
-    "stride": Attr("int", 0, low=0),
+    "k": Attr("pair", 0, low=0),
+    "stride": Attr("pair", 0, low=0),
     "padding": Attr("padding", "same"),
-    "dilation": Attr("int", 1),
+    "dilation": Attr("pair", 1),
     "global": Attr("bool", False),
 }
 
@@ -39,22 +42,24 @@ _ATTRS = {  # k 0: not given (global pooling); stride 0: the kernel size
 def _shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
     if attrs["global"]:
         return (shapes[0][0], 1, 1)
-    if not attrs["k"]:
+    if not attrs["k"] or 0 in pair(attrs["k"]):
         raise ShapeError("a pooling layer needs k (kernel size) or global: true")
-    padding, k_eff = attrs["padding"], int(attrs["dilation"]) * (int(attrs["k"]) - 1) + 1
-    if isinstance(padding, int) and 2 * padding > k_eff:
-        raise ShapeError(
-            f"padding {padding} is more than half the pooling window ({k_eff}): at most "
-            f"{k_eff // 2}, as in PyTorch and ONNX Runtime (more makes windows of padding only)"
-        )
-    return window({**attrs, "stride": attrs["stride"] or attrs["k"]}, shapes[0], shapes[0][0])
+    ks, ds = pair(attrs["k"]), pair(attrs["dilation"])
+    for k, d, padding in zip(ks, ds, axis_padding(attrs["padding"]), strict=True):
+        k_eff = d * (k - 1) + 1
+        if isinstance(padding, int) and 2 * padding > k_eff:
+            raise ShapeError(
+                f"padding {padding} is more than half the pooling window ({k_eff}): at most "
+                f"{k_eff // 2}, as in PyTorch and ONNX Runtime (more makes windows of padding only)"
+            )
+    return window({**attrs, "stride": window_stride(attrs)}, shapes[0], shapes[0][0])
 
 
 def _cost(node: Node) -> OpCost:
     if node.attrs["global"]:
         return OpCost(other_ops=elements(node.in_shapes[0]))
-    k = int(node.attrs["k"])
-    return OpCost(other_ops=k * k * elements(node.out_shape))
+    kh, kw = pair(node.attrs["k"])
+    return OpCost(other_ops=kh * kw * elements(node.out_shape))
 
 
 def _label(node: Node) -> str:
@@ -69,17 +74,16 @@ def _export(onnx_kind: str) -> Callable[[Emitter, Node], str]:
         x = emitter.as4d(emitter.inputs(node)[0], x_shape)
         if a["global"]:
             return emitter.emit(f"Global{onnx_kind}Pool", [x], node.name, 4)
-        k, dilation = int(a["k"]), int(a["dilation"])
-        stride = int(a["stride"]) or k
-        extra = {"dilations": [dilation, dilation]} if dilation != 1 else {}
+        k, dilation, step = a["k"], a["dilation"], window_stride(a)
+        extra = {"dilations": list(pair(dilation))} if pair(dilation) != (1, 1) else {}
         return emitter.emit(
             f"{onnx_kind}Pool",
             [x],
             node.name,
             4,
-            kernel_shape=[k, k],
-            strides=[stride, stride],
-            pads=explicit_pads(a["padding"], x_shape, k, stride, dilation),
+            kernel_shape=list(pair(k)),
+            strides=list(pair(step)),
+            pads=explicit_pads(a["padding"], x_shape, k, step, dilation),
             **extra,
         )
 
@@ -97,7 +101,8 @@ def _import_window(op: str) -> ImportRule:
     def handler(reader: Reader, node: OnnxNode) -> None:
         kernel = list(reader.attr(node, "kernel_shape", []))
         in_shape, out_shape = reader.shape(node.input[0], node), reader.shape(node.output[0], node)
-        attrs = reader.window(node, int(kernel[0]) if kernel else 0, in_shape, out_shape)
+        k = (int(kernel[0]), int(kernel[-1])) if kernel else 0
+        attrs = reader.window(node, k, in_shape, out_shape)
         if attrs["stride"] == attrs["k"]:
             attrs["stride"] = 0  # the spec's default: the kernel size
         reader.add(node, op, node.input[:1], attrs)

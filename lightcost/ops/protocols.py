@@ -112,7 +112,7 @@ class Reader(Protocol):
         ...
 
     def window(
-        self, node: OnnxNode, k: int, in_shape: Shape, out_shape: Shape
+        self, node: OnnxNode, k: int | tuple[int, int], in_shape: Shape, out_shape: Shape
     ) -> dict[str, AttrValue]:
         """``k``, ``stride``, ``padding``, ``dilation`` of a Conv or pool, checked."""
         ...

@@ -15,6 +15,7 @@ from typing import Any
 from lightcost.core.errors import Loc, SpecError, did_you_mean, short
 from lightcost.core.graph import INPUT, AttrValue, Node, Shape
 from lightcost.ops import ACTIVATIONS, OPS, REQUIRED, Attr, OpDef, ShapeError, check_limits
+from lightcost.ops.base import square
 from lightcost.spec.expr import Value
 from lightcost.spec.located import LList, LMap, check_keys
 from lightcost.spec.names import Scope, full_name, template
@@ -122,6 +123,8 @@ class Layers:
         self, raw: Any, attr: Attr, key: str, where: Loc, env: dict[str, Value], fixed: bool
     ) -> AttrValue:
         """One attribute value checked by its kind; a literal channel count is width-scaled."""
+        if attr.kind in ("pair", "padding") and isinstance(raw, LList):
+            return self.pair(raw, attr, key, where, env)
         if attr.kind in ("act", "enum"):
             value = env.get(raw, raw) if isinstance(raw, str) else raw
             allowed = ACTIVATIONS if attr.kind == "act" else attr.allowed
@@ -152,8 +155,21 @@ class Layers:
         if attr.kind == "channels" and isinstance(raw, int | float) and not isinstance(raw, bool):
             paper = self.evaluator.integer(raw, where, env, "channel count")
             return paper if fixed else self.evaluator.scale(paper)
-        what = "channel count" if attr.kind == "channels" else f"'{key}'"
+        what = "channel count" if attr.kind == "channels" else f"'{key}'"  # int, pair
         return self.evaluator.integer(raw, where, env, what, minimum=attr.low)
+
+    def pair(
+        self, raw: LList, attr: Attr, key: str, where: Loc, env: dict[str, Value]
+    ) -> AttrValue:
+        """A list ``[h, w]`` of a ``pair`` or integer ``padding``: one integer when square."""
+        if len(raw) != 2:
+            raise SpecError(f"'{key}' must be one value or a list [h, w], got {short(raw)}", where)
+        low = 0 if attr.kind == "padding" else attr.low
+        h, w = (
+            self.evaluator.integer(value, raw.loc_of(i), env, f"'{key}'", minimum=low)
+            for i, value in enumerate(raw)
+        )
+        return square(h, w)
 
     def add(self, node: Node, item: LMap) -> None:
         """Append a layer; its name must be new and the network within MAX_GRAPH_NODES."""

@@ -16,6 +16,7 @@ from lightcost.core.graph import AttrValue, Shape
 from lightcost.interop.onnx.wire import MAX_CONST_BYTES
 from lightcost.interop.onnx.writer import text
 from lightcost.ops import ShapeError, same_pads, spatial
+from lightcost.ops.base import axis_padding, pair, pair_text, square
 
 if TYPE_CHECKING:
     import onnx
@@ -129,40 +130,75 @@ class OnnxModel:
         return tensor in self.readers or tensor in self.outputs
 
     def window(
-        self, node: OnnxNode, k: int, in_shape: Shape, out_shape: Shape
+        self, node: OnnxNode, k: int | tuple[int, int], in_shape: Shape, out_shape: Shape
     ) -> dict[str, AttrValue]:
         """``k``, ``stride``, ``padding``, ``dilation`` of a Conv or pool, checked.
 
-        Symmetric ``pads`` are the integer padding, asymmetric ones equal to
-        TensorFlow SAME (and ``auto_pad`` SAME_*) ``same``; a ``ceil_mode`` pool
-        whose output is SAME's is ``same``; anything else is an error.
+        Each may differ between height and width (then a pair ``(h, w)``, else
+        one integer). Symmetric ``pads`` per axis are the integer padding,
+        asymmetric ones equal to TensorFlow SAME (and ``auto_pad`` SAME_*)
+        ``same``; a ``ceil_mode`` pool whose output is SAME's is ``same``;
+        anything else is an error.
         """
-        kernel = list(self.attr(node, "kernel_shape", [k, k]))
-        strides = list(self.attr(node, "strides", [1, 1]))
-        dilations = list(self.attr(node, "dilations", [1, 1]))
-        for label, values in (("kernel", kernel), ("strides", strides), ("dilations", dilations)):
-            if len(values) != 2 or values[0] != values[1]:
-                problem = f"{label} {short(values)}: lightcost needs 2-D square windows"
-                raise self.fail(node, problem)
-        stride, dilation = int(strides[0]), int(dilations[0])
-        padding = self.padding(node, in_shape, k, stride, dilation)
-        try:
-            got = tuple(spatial(size, k, stride, padding, dilation) for size in in_shape[1:])
-        except ShapeError as exc:
-            raise self.fail(node, str(exc)) from None
+        ks, ss, ds = (
+            self.pair(node, label, default)
+            for label, default in (("kernel_shape", pair(k)), ("strides", (1, 1)),
+                                   ("dilations", (1, 1)))
+        )  # fmt: skip
+        padding = self.padding(node, in_shape, ks, ss, ds)
+        got = self.window_out(node, in_shape, ks, ss, padding, ds)
         if got != out_shape[1:] and padding != "same" and self.attr(node, "ceil_mode", 0):
             padding = "same"  # ceil_mode: rounding up can equal SAME's ceil(in / stride)
-            got = tuple(spatial(size, k, stride, padding, dilation) for size in in_shape[1:])
+            got = self.window_out(node, in_shape, ks, ss, padding, ds)
         if got != out_shape[1:]:
+            shown = pair_text(padding) if isinstance(padding, tuple) else padding
             raise self.fail(
                 node,
                 f"output {out_shape[1]}x{out_shape[2]} cannot be expressed: padding "
-                f"{padding} gives {got[0]}x{got[1]}",
+                f"{shown} gives {got[0]}x{got[1]}",
             )
-        return {"k": k, "stride": stride, "padding": padding, "dilation": dilation}
+        return {
+            "k": square(*ks),
+            "stride": square(*ss),
+            "padding": padding,
+            "dilation": square(*ds),
+        }
+
+    def pair(self, node: OnnxNode, label: str, default: tuple[int, int]) -> tuple[int, int]:
+        """A window attribute of two values (``kernel_shape``, ``strides``, ``dilations``)."""
+        values = list(self.attr(node, label, list(default)))
+        if len(values) != 2:
+            short_label = {"kernel_shape": "kernel"}.get(label, label)
+            raise self.fail(node, f"{short_label} {short(values)}: lightcost needs 2-D windows")
+        return int(values[0]), int(values[1])
+
+    def window_out(
+        self,
+        node: OnnxNode,
+        in_shape: Shape,
+        ks: tuple[int, int],
+        ss: tuple[int, int],
+        padding: AttrValue,
+        ds: tuple[int, int],
+    ) -> tuple[int, int]:
+        """The output height and width of a window, or the node's error."""
+        pads = axis_padding(padding)
+        try:
+            h, w = (
+                spatial(in_shape[axis + 1], ks[axis], ss[axis], pads[axis], ds[axis])
+                for axis in range(2)
+            )
+        except ShapeError as exc:
+            raise self.fail(node, str(exc)) from None
+        return h, w
 
     def padding(
-        self, node: OnnxNode, in_shape: Shape, k: int, stride: int, dilation: int
+        self,
+        node: OnnxNode,
+        in_shape: Shape,
+        k: tuple[int, int],
+        stride: tuple[int, int],
+        dilation: tuple[int, int],
     ) -> AttrValue:
         """The lightcost padding of a window's ``auto_pad`` or ``pads``."""
         auto = self.attr(node, "auto_pad", b"NOTSET")
@@ -174,7 +210,9 @@ class OnnxModel:
             return "valid"
         if len(set(onnx_pads)) == 1:
             return onnx_pads[0]
-        if is_same(onnx_pads, in_shape, k, stride, dilation):
+        if len(onnx_pads) == 4 and onnx_pads[:2] == onnx_pads[2:]:
+            return square(onnx_pads[0], onnx_pads[1])
+        if len(onnx_pads) == 4 and is_same(onnx_pads, in_shape, k, stride, dilation):
             return "same"
         raise self.fail(
             node,
@@ -198,10 +236,16 @@ def _has_data(tensor: onnx.TensorProto) -> bool:
     return 0 in tensor.dims or any(len(getattr(tensor, field)) for field in _DATA_FIELDS.split())
 
 
-def is_same(onnx_pads: list[int], in_shape: Shape, k: int, stride: int, dilation: int) -> bool:
+def is_same(
+    onnx_pads: list[int],
+    in_shape: Shape,
+    k: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+) -> bool:
     """Whether ``[top, left, bottom, right]`` is TensorFlow SAME (either odd-pixel side)."""
     for axis, size in enumerate(in_shape[1:]):
-        begin, end = same_pads(size, k, stride, dilation)
+        begin, end = same_pads(size, k[axis], stride[axis], dilation[axis])
         if sorted((onnx_pads[axis], onnx_pads[axis + 2])) != sorted((begin, end)):
             return False
     return True

@@ -34,7 +34,7 @@ def spec_items(layers: list[Layer]) -> list[dict[str, Any]]:
         item: dict[str, Any] = {"name": layer.name, "op": layer.op}
         defaults = OPS[layer.op].attrs
         item.update(
-            (key, value)
+            (key, list(value) if isinstance(value, tuple) else value)  # a pair: [h, w]
             for key, value in layer.attrs.items()
             if key not in defaults or value != defaults[key].default
         )
