@@ -328,6 +328,110 @@ def test_add_concat_split_slice_shuffle_pools_views(tmp_path: Path) -> None:
     assert cost.total().madds == 0 and cost.total().params == 0
 
 
+def opset(proto: Any, version: int) -> Any:
+    """``proto`` declaring opset ``version``."""
+    del proto.opset_import[:]
+    proto.opset_import.append(helper.make_opsetid("", version))
+    return proto
+
+
+def test_reduce_mean_over_h_and_w_is_a_global_avgpool(tmp_path: Path) -> None:
+    # opset 17 (axes attribute) keepdims 1 and 0; opset 18 (axes input) with negative axes:
+    # each a global average pool of 8x4x4 (other ops 128); [N, C] is C x 1 x 1 to lightcost.
+    nodes17 = [
+        helper.make_node("ReduceMean", ["x"], ["m1"], name="m1", axes=[2, 3], keepdims=1),
+        helper.make_node("ReduceMean", ["x"], ["m0"], name="m0", axes=[-1, -2], keepdims=0),
+        helper.make_node("Unsqueeze", ["m0", "axes23"], ["m0u"], name="unsq"),
+        helper.make_node("Add", ["m1", "m0u"], ["out"], name="add"),
+    ]
+    cost = cost_of(model(nodes17, (8, 4, 4), [init("axes23", values=[2, 3])]), tmp_path)
+    assert ops(cost) == [("m1", "avgpool"), ("m0", "avgpool"), ("add", "add")]
+    assert [la.other_ops for la in cost.layers[:2]] == [128, 128]
+    assert cost.layers[1].out_shape == (8, 1, 1)
+    for axes in ([-2, -1], [2, 3]):
+        nodes18 = [helper.make_node("ReduceMean", ["x", "axes"], ["m"], name="m", keepdims=0)]
+        proto = opset(model(nodes18, (8, 4, 4), [init("axes", values=axes)]), 18)
+        cost = cost_of(proto, tmp_path)
+        assert ops(cost) == [("m", "avgpool")] and cost.layers[0].out_shape == (8, 1, 1)
+
+
+@pytest.mark.parametrize("axes", [[1], [1, 2, 3], [3]])
+def test_reduce_mean_over_other_axes_is_an_error(tmp_path: Path, axes: list[int]) -> None:
+    nodes = [helper.make_node("ReduceMean", ["x"], ["m"], name="mean", axes=axes)]
+    with pytest.raises(SpecError, match=r"node 'mean' \(ReduceMean\): axes .* only H and W"):
+        cost_of(model(nodes, (8, 4, 4)), tmp_path)
+
+
+def test_identity_of_a_constant_is_the_constant(tmp_path: Path) -> None:
+    # the classic exporter shares equal initializers through Identity nodes: two convs
+    # 8 -> 8 1x1 reading one weight (64 params each), no identity layer
+    nodes = [
+        helper.make_node("Identity", ["W"], ["W2"], name="Identity_0"),
+        helper.make_node("Identity", ["W2"], ["W3"], name="Identity_1"),
+        conv_node("c1", "x", "W"),
+        conv_node("c2", "c1", "W3"),
+    ]
+    cost = cost_of(model(nodes, (8, 4, 4), [init("W", 8, 8, 1, 1)]), tmp_path)
+    assert ops(cost) == [("c1", "conv"), ("c2", "conv")]
+    assert (cost.total().params, cost.total().madds) == (128, 128 * 16)
+
+
+def test_shape_arithmetic_folds_to_constants(tmp_path: Path) -> None:
+    # x.chunk(2, dim=1) as the classic exporter writes it: Shape -> Gather -> Add -> Div ->
+    # Mul -> Slice ends; and Shape -> Cast -> Div -> Floor -> Cast -> Sub, Unsqueeze, Concat,
+    # ConstantOfShape: channels 0:4 and 4:8 of 8 are parts 0 and 1 of 2.
+    def const(name: str, values: Any) -> Any:
+        return helper.make_node("Constant", [], [name], value=init(name, values=values))
+
+    nodes = [
+        helper.make_node("Shape", ["x"], ["shape"], name="shape"),
+        const("one", [1]),
+        helper.make_node("Gather", ["shape", "one"], ["c"], name="gather", axis=0),
+        helper.make_node("Add", ["c", "one"], ["c1"], name="add1"),
+        const("two", [2]),
+        helper.make_node("Div", ["c1", "two"], ["half"], name="div"),
+        helper.make_node("Mul", ["half", "two"], ["end"], name="mul"),
+        const("zero", [0]),
+        helper.make_node("Slice", ["x", "zero", "half", "one"], ["a"], name="lo"),
+        helper.make_node("Slice", ["x", "half", "end", "one"], ["b"], name="hi"),
+        helper.make_node("Cast", ["c"], ["cf"], name="cast", to=TensorProto.FLOAT),
+        const("twof", np.array([2.0], dtype=np.float32)),
+        helper.make_node("Div", ["cf", "twof"], ["hf"], name="divf"),
+        helper.make_node("Floor", ["hf"], ["ff"], name="floor"),
+        helper.make_node("Cast", ["ff"], ["h"], name="cast2", to=TensorProto.INT64),
+        helper.make_node("Sub", ["end", "h"], ["start"], name="sub"),
+        helper.make_node("Squeeze", ["start"], ["s0"], name="sq"),
+        helper.make_node("Unsqueeze", ["s0", "zero"], ["s1"], name="unsq"),
+        helper.make_node("Concat", ["s1", "end"], ["se"], name="cat", axis=0),
+        helper.make_node("ConstantOfShape", ["one"], ["ax"], value=init("v", values=[1])),
+        helper.make_node("Slice", ["se", "zero", "one"], ["st"], name="first"),
+        helper.make_node("Slice", ["x", "st", "end", "ax"], ["b2"], name="hi2"),
+        helper.make_node("Concat", ["b", "a"], ["cat2"], name="swap", axis=1),
+        helper.make_node("Concat", ["b2", "a"], ["cat3"], name="swap2", axis=1),
+        helper.make_node("Add", ["cat2", "cat3"], ["out"], name="out"),
+    ]
+    cost = cost_of(model(nodes, (8, 2, 2)), tmp_path)
+    assert ops(cost) == [
+        ("lo", "split"),
+        ("hi", "split"),
+        ("hi2", "split"),
+        ("swap", "concat"),
+        ("swap2", "concat"),
+        ("out", "add"),
+    ]
+    split = {n.name: (n.attrs["parts"], n.attrs["index"]) for n in cost.graph.nodes[:3]}
+    assert split == {"lo": (2, 0), "hi": (2, 1), "hi2": (2, 1)}
+
+
+@pytest.mark.parametrize(("graph_name", "title"), [("main_graph", "model"), ("net", "net")])
+def test_exporter_default_graph_name_gives_the_file_name(
+    tmp_path: Path, graph_name: str, title: str
+) -> None:
+    proto = model([helper.make_node("Relu", ["x"], ["r"], name="r")], (2, 2, 2))
+    proto.graph.name = graph_name
+    assert cost_of(proto, tmp_path).graph.name == title
+
+
 def test_unequal_split_is_an_error(tmp_path: Path) -> None:
     nodes = [helper.make_node("Split", ["x", "sizes"], ["a", "b"], name="sp", axis=1)]
     with pytest.raises(SpecError, match=r"node 'sp' \(Split\): split sizes \[1, 3\]"):

@@ -41,45 +41,7 @@ REFERENCE: dict[str, Any] = json.loads((CORPUS / "reference.json").read_text())
 FILES: dict[str, dict[str, Any]] = REFERENCE["files"]
 
 # file -> its first error (first_error): the importer's to-do list.
-KNOWN_FAILING: dict[str, str] = {
-    # Identity on a constant
-    "mobilenet_v2.init.onnx": (
-        "node 'Identity_70' (Identity): input 'onnx::Conv_665' is a"
-        " constant or unknown tensor, not data"
-    ),
-    "resnet18.init.onnx": (
-        "node 'Identity_0' (Identity): input 'onnx::Conv_239' is a"
-        " constant or unknown tensor, not data"
-    ),
-    # unsupported operators
-    "efficientnet_b0.dynamo.onnx": "unsupported ONNX operators: ReduceMean x17",
-    "ghostnet_100.onnx": "unsupported ONNX operators: ReduceMean x7",
-    "hardcorenas_a.onnx": "unsupported ONNX operators: ReduceMean x8",
-    "lcnet_050.onnx": "unsupported ONNX operators: ReduceMean x2",
-    "mixnet_s.onnx": "unsupported ONNX operators: ReduceMean x13",
-    "mnasnet0_5.onnx": "unsupported ONNX operators: ReduceMean x1",
-    "mnasnet1_0.onnx": "unsupported ONNX operators: ReduceMean x1",
-    "mnasnet1_0.unfolded.onnx": "unsupported ONNX operators: ReduceMean x1",
-    "mobilenet_v2.dynamo.onnx": "unsupported ONNX operators: ReduceMean x1",
-    "mobilenetv3_large_100.dynamo.onnx": "unsupported ONNX operators: ReduceMean x9",
-    "mobilenetv3_large_100.onnx": "unsupported ONNX operators: ReduceMean x8",
-    "resnet18.dynamo.onnx": "unsupported ONNX operators: ReduceMean x1",
-    "semnasnet_100.onnx": "unsupported ONNX operators: ReduceMean x8",
-    "shufflenet_v2_x0_5.onnx": (
-        "unsupported ONNX operators: Shape x13, Gather x13, Div x13, ReduceMean x1"
-    ),
-    "shufflenet_v2_x1_0.dynamo.onnx": "unsupported ONNX operators: ReduceMean x1",
-    "shufflenet_v2_x1_0.onnx": (
-        "unsupported ONNX operators: Shape x13, Gather x13, Div x13, ReduceMean x1"
-    ),
-    "shufflenet_v2_x1_5.onnx": (
-        "unsupported ONNX operators: Shape x13, Gather x13, Div x13, ReduceMean x1"
-    ),
-    "shufflenet_v2_x2_0.onnx": (
-        "unsupported ONNX operators: Shape x13, Gather x13, Div x13, ReduceMean x1"
-    ),
-    "tinynet_a.onnx": "unsupported ONNX operators: ReduceMean x19",
-}
+KNOWN_FAILING: dict[str, str] = {}
 
 
 def first_error(exc: SpecError) -> str:

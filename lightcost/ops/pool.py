@@ -97,6 +97,28 @@ def _import_global(op: str) -> ImportRule:
     return handler
 
 
+def _import_reduce(op: str) -> ImportRule:
+    """ReduceMean (ReduceMax) over H and W: global pooling. With ``keepdims`` 0 the output
+    is ``[N, C]``, the same lightcost shape as ``C x 1 x 1``: no other layer."""
+
+    def handler(reader: Reader, node: OnnxNode) -> None:
+        rank = len(reader.dims(node.input[0]))
+        axes = reader.attr(node, "axes")
+        if len(node.input) > 1 and node.input[1]:
+            axes = reader.values(node.input[1])
+            if axes is None:
+                raise reader.fail(node, "axes must be a constant")
+        normal = sorted(int(a) + rank if int(a) < 0 else int(a) for a in axes or [])
+        if rank != 4 or normal != [2, 3]:
+            shown = "all" if axes is None else [int(a) for a in axes]
+            raise reader.fail(
+                node, f"axes {shown} of a rank-{rank} tensor: only H and W (2, 3) are mapped"
+            )
+        reader.add(node, op, node.input[:1], {"global": True})
+
+    return handler
+
+
 def _import_window(op: str) -> ImportRule:
     def handler(reader: Reader, node: OnnxNode) -> None:
         kernel = list(reader.attr(node, "kernel_shape", []))
@@ -123,6 +145,7 @@ def _pool(name: str, onnx_kind: str, what: str) -> OpDef:
         imports={
             f"Global{onnx_kind}Pool": _import_global(name),
             f"{onnx_kind}Pool": _import_window(name),
+            f"Reduce{'Mean' if onnx_kind == 'Average' else onnx_kind}": _import_reduce(name),
         },
     )
 

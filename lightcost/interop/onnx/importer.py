@@ -12,6 +12,11 @@ BN and activations into the layers before them; :mod:`.writer` writes the spec.
 
 Conventions (docs/onnx.md):
 
+* The spec is named after the graph, or the file when the graph name is empty or an
+  exporter's default (``main_graph``, ``torch_jit``).
+* Constant nodes fold first (:mod:`.fold`): an Identity of a constant is that
+  constant; shape arithmetic on static shapes (Shape, Gather, Add, Div, Cast...)
+  is computed, as the classic exporter writes ``x.chunk(2, dim=1)``.
 * Shapes come from the model (``onnx.shape_inference``); batch 1; the graph has
   one 4-D float input ``[N, C, H, W]`` with fixed C, H, W. Every layer's width
   is ``fixed`` (the model's channels; ``--width`` does not apply).
@@ -25,7 +30,8 @@ Conventions (docs/onnx.md):
   ``swish``; Reshape [N, g, C/g, H, W] + Transpose (0 2 1 3 4) + Reshape back is
   ``shuffle``; Split and Slice of equal channel parts are ``split`` layers;
   Flatten, Reshape, Squeeze and Unsqueeze that keep a lightcost shape (or only
-  feed an fc) are views with no layer.
+  feed an fc) are views with no layer. ReduceMean (ReduceMax) over H and W is a
+  global ``avgpool`` (``maxpool``), whatever ``keepdims``; other axes are an error.
 * Padding: symmetric ``pads`` are the spec's integer padding; asymmetric ones
   equal to TensorFlow SAME (and ``auto_pad`` SAME_*) are ``same``; anything else
   is an error naming the node. Every window's output size is checked against
@@ -66,6 +72,7 @@ INSTALL_HINT = "pip install 'lightcost[onnx]'"
 MAX_LAYERS = (
     20_000  # the expander's limit (spec.nodes.MAX_GRAPH_NODES), checked before the spec text
 )
+EXPORTER_DEFAULTS = ("", "main_graph", "torch_jit")  # graph names that name no model
 _INVALID = re.compile(r"[^A-Za-z0-9_.\-]+")
 
 
@@ -113,6 +120,13 @@ def spec_name(raw: str | bytes, fallback: str) -> str:
     if not (name[0].isalpha() or name[0] == "_"):
         name = f"n_{name}"
     return f"{name}_" if name in (INPUT, "prev") else name
+
+
+def title(graph_name: str, file: str) -> str:
+    """The spec's name: the graph's, or the file's stem for none or an exporter's default."""
+    if graph_name in EXPORTER_DEFAULTS:
+        return os.path.splitext(os.path.basename(file))[0]
+    return graph_name
 
 
 class _Importer(OnnxModel):
@@ -201,7 +215,7 @@ class _Importer(OnnxModel):
         producer = f"{self.model.producer_name or 'unknown'} {self.model.producer_version}"
         return {
             "lightcost": 1,
-            "name": text(graph.name or os.path.splitext(os.path.basename(self.file))[0], SPEC_NAME),
+            "name": text(title(graph.name, self.file), SPEC_NAME),
             "description": text(f"imported from {os.path.basename(self.file)} (ONNX)"),
             "source": text(f"{self.file}; producer {producer.rstrip()}"),
             "input": [int(d or 0) for d in dims[1:]],

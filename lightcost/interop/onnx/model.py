@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from lightcost.core.errors import SpecError, short
 from lightcost.core.graph import AttrValue, Shape
+from lightcost.interop.onnx.fold import fold
 from lightcost.interop.onnx.wire import MAX_CONST_BYTES
 from lightcost.interop.onnx.writer import text
 from lightcost.ops import ShapeError, same_pads, spatial
@@ -31,13 +32,14 @@ class OnnxModel:
     """An ONNX model with inferred shapes, read as the import handlers need it."""
 
     def __init__(self, model: onnx.ModelProto, file: str) -> None:
-        import onnx
 
         self.file = file
-        try:
-            model = onnx.shape_inference.infer_shapes(model)
-        except Exception as exc:  # InferenceError, ValidationError, MemoryError
-            raise SpecError(f"{file}: ONNX shape inference failed: {reason(exc)}") from None
+        model = self.infer(model)
+        self.shapes = _shapes(model)
+        folded = fold(model, self.shapes)  # shape arithmetic, constant aliases (.fold)
+        if folded is not None:
+            model = self.infer(folded)
+            self.shapes = _shapes(model)
         self.model = model
         graph = model.graph
         self.nodes = list(graph.node)
@@ -47,18 +49,20 @@ class OnnxModel:
                 value = node.attribute[0]
                 if value.name == "value":
                     self.consts[node.output[0]] = value.t
-        self.shapes: dict[str, list[int | None]] = {}
-        for info in [*graph.input, *graph.value_info, *graph.output]:
-            tensor = info.type.tensor_type
-            if tensor.HasField("shape"):
-                self.shapes[info.name] = [
-                    d.dim_value if d.HasField("dim_value") else None for d in tensor.shape.dim
-                ]
         self.readers: dict[str, list[onnx.NodeProto]] = {}
         for node in self.nodes:
             for tensor_name in node.input:
                 self.readers.setdefault(tensor_name, []).append(node)
         self.outputs = {info.name for info in graph.output}
+
+    def infer(self, model: onnx.ModelProto) -> onnx.ModelProto:
+        """``model`` with inferred shapes; a failure is an error naming the file."""
+        import onnx
+
+        try:
+            return onnx.shape_inference.infer_shapes(model)
+        except Exception as exc:  # InferenceError, ValidationError, MemoryError
+            raise SpecError(f"{self.file}: ONNX shape inference failed: {reason(exc)}") from None
 
     def fail(self, node: OnnxNode, problem: str) -> SpecError:
         """An error naming the node and its op type (to raise)."""
@@ -222,6 +226,19 @@ class OnnxModel:
 
 
 _DATA_FIELDS = "raw_data float_data int32_data int64_data double_data uint64_data string_data"
+
+
+def _shapes(model: onnx.ModelProto) -> dict[str, list[int | None]]:
+    """The inferred dims of a model's tensors (None: unknown)."""
+    shapes: dict[str, list[int | None]] = {}
+    graph = model.graph
+    for info in [*graph.input, *graph.value_info, *graph.output]:
+        tensor = info.type.tensor_type
+        if tensor.HasField("shape"):
+            shapes[info.name] = [
+                d.dim_value if d.HasField("dim_value") else None for d in tensor.shape.dim
+            ]
+    return shapes
 
 
 def reason(exc: BaseException, limit: int = 300) -> str:
