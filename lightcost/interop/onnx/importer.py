@@ -74,6 +74,22 @@ MAX_LAYERS = (
 )
 EXPORTER_DEFAULTS = ("", "main_graph", "torch_jit")  # graph names that name no model
 _INVALID = re.compile(r"[^A-Za-z0-9_.\-]+")
+FOLDED_BN_NOTE = (
+    "as stored in the file: BN folded by the exporter (conv biases hold it); PyTorch's own "
+    "count has BN gamma and beta per channel where the file has the fold's conv bias"
+)
+
+
+def exporter_folded_bn(nodes: Sequence[onnx.NodeProto]) -> bool:
+    """Whether an exporter folded BatchNormalization into convs: a Conv's bias is a tensor
+    the exporter made (``onnx::Conv_N`` from the classic exporter, ``NAME.weight_bias`` from
+    dynamo) rather than a parameter of the model (``NAME.bias``)."""
+    return any(
+        n.op_type == "Conv"
+        and len(n.input) > 2
+        and (n.input[2].startswith("onnx::") or n.input[2].endswith(".weight_bias"))
+        for n in nodes
+    )
 
 
 def supported() -> set[str]:
@@ -218,6 +234,7 @@ class _Importer(OnnxModel):
             "name": text(title(graph.name, self.file), SPEC_NAME),
             "description": text(f"imported from {os.path.basename(self.file)} (ONNX)"),
             "source": text(f"{self.file}; producer {producer.rstrip()}"),
+            **({"params_note": FOLDED_BN_NOTE} if exporter_folded_bn(self.nodes) else {}),
             "input": [int(d or 0) for d in dims[1:]],
             "width": "fixed",
             "layers": spec_items(self.layers),
