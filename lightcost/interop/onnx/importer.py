@@ -97,6 +97,25 @@ def supported() -> set[str]:
     return {*onnx_imports(), "Constant"}
 
 
+def unsupported_nodes(nodes: Sequence[onnx.NodeProto], first: int = 2) -> str:
+    """The message for the nodes whose op type import does not map ("" when none): each
+    op type by count, most frequent first, with the names of its ``first`` nodes."""
+    known = supported()
+    names: dict[str, list[str]] = {}
+    for index, node in enumerate(nodes):
+        if node.op_type not in known or node.domain not in ("", "ai.onnx"):
+            names.setdefault(text(node.op_type, MAX_NAME), []).append(
+                text(node.name, MAX_NAME) or f"node {index}"
+            )
+    if not names:
+        return ""
+    ranked = sorted(names.items(), key=lambda item: -len(item[1]))  # stable: file order on ties
+    shown = listing(
+        f"{op} x{len(found)} (first: {', '.join(found[:first])})" for op, found in ranked
+    )
+    return f"unsupported ONNX operators: {shown}; see docs/onnx.md for what is mapped"
+
+
 def read_onnx(path: str) -> onnx.ModelProto:
     """Load an ONNX file's structure, never its weights (:mod:`.wire`, with its limits);
     a missing onnx package or a bad or too large file is a SpecError naming the file."""
@@ -196,18 +215,9 @@ class _Importer(OnnxModel):
 
     def run(self) -> dict[str, Any]:
         graph = self.model.graph
-        known = supported()
-        unknown = Counter(
-            n.op_type
-            for n in self.nodes
-            if n.op_type not in known or n.domain not in ("", "ai.onnx")
-        )
+        unknown = unsupported_nodes(self.nodes)
         if unknown:
-            shown = listing(f"{text(op, MAX_NAME)} x{count}" for op, count in unknown.most_common())
-            raise SpecError(
-                f"{self.file}: unsupported ONNX operators: {shown} (lightcost maps: "
-                f"{', '.join(sorted(known - {'Constant'}))})"
-            )
+            raise SpecError(f"{self.file}: {unknown}")
         inputs = [i for i in graph.input if i.name not in self.consts]
         if len(inputs) != 1:
             raise SpecError(f"{self.file}: lightcost needs one graph input, found {len(inputs)}")
