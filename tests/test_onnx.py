@@ -9,6 +9,7 @@ pooling k*k, global pooling C*H*W).
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -445,11 +446,31 @@ def test_unknown_operators_are_listed_by_name_and_count(tmp_path: Path, invoke: 
         helper.make_node("Softmax", ["e2"], ["sm"], name="sm"),
         helper.make_node("Relu", ["sm"], ["r"], name="r"),
     ]
-    with pytest.raises(SpecError, match=r"unsupported ONNX operators: Erf x2, Softmax x1"):
+    message = (
+        "unsupported ONNX operators: Erf x2 (first: e1, e2), Softmax x1 (first: sm); "
+        "see docs/onnx.md for what is mapped"
+    )
+    with pytest.raises(SpecError, match=re.escape(message)):
         cost_of(model(nodes, (4, 2, 2)), tmp_path)
     result = invoke("table", str(tmp_path / "model.onnx"))
     assert result.exit_code == 2
-    assert "model.onnx: unsupported ONNX operators: Erf x2, Softmax x1" in result.stderr
+    assert f"model.onnx: {message}" in result.stderr
+    assert "Relu" not in result.stderr  # no list of mapped operators
+
+
+def test_unknown_operator_names_are_bounded_and_escaped(tmp_path: Path) -> None:
+    nodes = [
+        helper.make_node("Erf", ["x"], ["e1"], name="a\nb\x1b[31m"),
+        helper.make_node("Erf", ["e1"], ["e2"], name="n" * 500),
+        helper.make_node("Erf", ["e2"], ["e3"], name="third"),
+        helper.make_node("Erf", ["e3"], ["e4"]),
+    ]
+    with pytest.raises(SpecError) as raised:
+        cost_of(model(nodes, (4, 2, 2)), tmp_path)
+    message = str(raised.value)
+    assert message.isprintable() and "third" not in message
+    assert "Erf x4 (first: a\\nb\\x1b[31m, nnn" in message
+    assert len(message) < 400
 
 
 # -- export and round trip -------------------------------------------------------------------------
@@ -648,3 +669,28 @@ def test_missing_onnx_is_a_clean_error(
     assert "model.onnx: reading ONNX needs the onnx package: pip install 'lightcost[onnx]'" in (
         result.stderr
     )
+
+
+def test_stripped_weights_print_the_same_table(tmp_path: Path, invoke: Invoke) -> None:
+    """Weights never count: a file with its weights and the same file stripped of them (saved
+    as external data and the data file deleted, as tools/onnx_corpus.py strips the corpus)
+    print the same table."""
+    full, stripped = tmp_path / "full.onnx", tmp_path / "stripped.onnx"
+    assert invoke("export", "mobilenet_v2", "-o", str(full)).exit_code == 0
+    onnx.save_model(
+        onnx.load(str(full)),
+        str(stripped),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location="stripped.onnx.data",
+        size_threshold=1024,
+    )
+    (tmp_path / "stripped.onnx.data").unlink()
+    assert stripped.stat().st_size < full.stat().st_size // 10
+    for fmt in ("table", "json"):
+        outputs = [invoke("table", str(path), "--format", fmt) for path in (full, stripped)]
+        assert all(result.exit_code == 0 for result in outputs), outputs[1].stderr
+        texts = [
+            r.stdout.replace(str(p), "FILE") for r, p in zip(outputs, (full, stripped), strict=True)
+        ]
+        assert texts[0] == texts[1]

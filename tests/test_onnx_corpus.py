@@ -30,9 +30,11 @@ from typing import Any
 
 import pytest
 
+from conftest import Invoke
 from lightcost.api import build
 from lightcost.core.errors import SpecError
-from lightcost.cost.engine import cost_graph
+from lightcost.cost.engine import PARAM_CONVENTIONS, cost_graph
+from lightcost.render.table import conventions
 
 pytest.importorskip("onnx")
 
@@ -46,10 +48,10 @@ KNOWN_FAILING: dict[str, str] = {}
 
 def first_error(exc: SpecError) -> str:
     """An error as KNOWN_FAILING records it: lightcost's words without the file's path, the
-    list of mapped operators and the text of a third-party exception (onnx's wording varies
+    text of a third-party exception (onnx's wording varies
     with its version)."""
     message = re.sub(rf"^{re.escape(str(CORPUS))}/[^:]*: ", "", str(exc))
-    return re.sub(r" \((\w+(Error|Exception): |lightcost maps: ).*", "", message)
+    return re.sub(r" \(\w+(Error|Exception): .*", "", message)
 
 
 def cases() -> list[Any]:
@@ -87,3 +89,28 @@ def test_reference_rule(file: str) -> None:
     assert ref["expected_params"] == ref["params"] - folded == ref["onnx_params"]
     assert (CORPUS / file).stat().st_size == ref["bytes"]
     assert not (CORPUS / f"{file}.data").exists()
+
+
+FOLDED_TEXT = "as stored in the file: BN folded by the exporter"
+
+
+@pytest.mark.parametrize("file", sorted(FILES))
+def test_params_footer_says_whether_the_exporter_folded_bn(file: str) -> None:
+    """A file whose exporter folded BN into convs says its trainable params are the stored
+    ones; a file that keeps BN (``.unfolded``) or never had BN after a conv keeps PyTorch's."""
+    ref = FILES[file]
+    note = conventions(cost_graph(build(str(CORPUS / file)), "trainable"), "madds")["params"]
+    folded = ref["bn_folded"] and ref["bn_after_conv"] > 0
+    assert (FOLDED_TEXT in note) == folded, note
+    if not folded:
+        assert note == f"trainable: {PARAM_CONVENTIONS['trainable']}"
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "markdown"])
+def test_every_format_shows_the_folded_footer(invoke: Invoke, fmt: str) -> None:
+    folded = invoke("table", str(CORPUS / "resnet18.onnx"), "--format", fmt)
+    kept = invoke("table", str(CORPUS / "resnet18.unfolded.onnx"), "--format", fmt)
+    assert folded.exit_code == kept.exit_code == 0, folded.stderr + kept.stderr
+    assert FOLDED_TEXT in folded.stdout
+    assert FOLDED_TEXT not in kept.stdout
+    assert "all trainable parameters as PyTorch counts them" in kept.stdout

@@ -169,7 +169,7 @@ BAD_FILES: dict[str, tuple[Callable[[Path], bytes], str]] = {
     ),
     "an op type of invalid UTF-8": (
         lambda tmp: relu_chain(1, op=b"R\xffelu"),
-        "unsupported ONNX operators: R\ufffdelu x1 (lightcost maps: Add,",
+        "unsupported ONNX operators: R\ufffdelu x1 (first: node 0); see docs/onnx.md",
     ),
     "a Clip bound of 2048 values": (
         huge_clip_bound,

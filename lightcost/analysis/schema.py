@@ -158,6 +158,8 @@ def spec_schema() -> Schema:
         "name": TEXT,
         "description": {"type": "string"},
         "source": {"type": "string"},
+        "params_note": {"type": "string",
+                        "description": "what trainable params mean here (set by ONNX import)"},
         "input": {"type": "array", "items": INTEGER, "minItems": 3, "maxItems": 3,
                   "description": "[channels, height, width]"},
         "width": {"anyOf": [

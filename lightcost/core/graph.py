@@ -85,6 +85,7 @@ class Graph(NamedTuple):
     variant: str = ""
     description: str = ""
     resolution_dependent: bool = False  # an expression read res, in_h or in_w
+    params_note: str = ""  # what trainable params mean for this model, when not PyTorch's count
 
     @property
     def output(self) -> str:

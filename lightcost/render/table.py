@@ -70,13 +70,21 @@ def share(part: float, whole: float) -> str:
     return f"{100 * part / whole:.2f}%" if whole else "-"
 
 
+def params_definition(cost: ModelCost) -> str:
+    """What the params figure counts: the convention's definition, or for ``trainable`` the
+    model's own note when it has one (an ONNX file whose exporter folded BN, docs/onnx.md)."""
+    if cost.params_convention == "trainable" and cost.graph.params_note:
+        return cost.graph.params_note
+    return PARAM_CONVENTIONS[cost.params_convention]
+
+
 def conventions(cost: ModelCost, unit: str) -> dict[str, str]:
     """The conventions behind every figure, for footers and machine output."""
     g = cost.graph
     return {
         "unit": UNITS[unit][0] + (" (= 2 x MAdds)" if unit == "flops" else ""),
         "madds": MADDS_DEFINITION,
-        "params": f"{cost.params_convention}: {PARAM_CONVENTIONS[cost.params_convention]}",
+        "params": f"{cost.params_convention}: {params_definition(cost)}",
         "mac": (
             f"memory access cost: inputs + output + weights of every kernel, in elements; "
             f"{cost.execution}: {EXECUTIONS[cost.execution].description}; bytes = elements x "

@@ -114,4 +114,5 @@ def expand(
         variant=variant_name,
         resolution_dependent=bool(read & RESOLUTION_NAMES),
         description=spec.texts["description"],
+        params_note=spec.texts["params_note"],
     )

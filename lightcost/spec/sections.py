@@ -26,6 +26,7 @@ TOP_KEYS = (
     "name",
     "description",
     "source",
+    "params_note",  # written by the ONNX import: what the file's params are (docs/onnx.md)
     "input",
     "width",
     "vars",
@@ -45,7 +46,7 @@ class Sections(NamedTuple):
 
     data: LMap
     file: str
-    texts: dict[str, str]  # name, description and source ("" when absent)
+    texts: dict[str, str]  # name, description, source and params_note ("" when absent)
     width_rule: WidthRule
     blocks: LMap
     defaults: dict[str, LMap]  # op name -> its default attributes
@@ -65,7 +66,7 @@ def read_sections(data: Any, file: str) -> Sections:
             f"unsupported spec version {short(version)} (this lightcost reads 1)",
             data.loc_of("lightcost"),
         )
-    texts = {key: _text(data, key) for key in ("name", "description", "source")}
+    texts = {key: _text(data, key) for key in ("name", "description", "source", "params_note")}
     check_length(texts["name"], "the spec's name", data.loc_of("name"))
     return Sections(data, file, texts, _width_rule(data), _blocks(data), _defaults(data))
 

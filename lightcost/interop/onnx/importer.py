@@ -74,11 +74,46 @@ MAX_LAYERS = (
 )
 EXPORTER_DEFAULTS = ("", "main_graph", "torch_jit")  # graph names that name no model
 _INVALID = re.compile(r"[^A-Za-z0-9_.\-]+")
+FOLDED_BN_NOTE = (
+    "as stored in the file: BN folded by the exporter (conv biases hold it); PyTorch's own "
+    "count has BN gamma and beta per channel where the file has the fold's conv bias"
+)
+
+
+def exporter_folded_bn(nodes: Sequence[onnx.NodeProto]) -> bool:
+    """Whether an exporter folded BatchNormalization into convs: a Conv's bias is a tensor
+    the exporter made (``onnx::Conv_N`` from the classic exporter, ``NAME.weight_bias`` from
+    dynamo) rather than a parameter of the model (``NAME.bias``)."""
+    return any(
+        n.op_type == "Conv"
+        and len(n.input) > 2
+        and (n.input[2].startswith("onnx::") or n.input[2].endswith(".weight_bias"))
+        for n in nodes
+    )
 
 
 def supported() -> set[str]:
     """The ONNX op types import maps: those of the ops' import mappings, and Constant."""
     return {*onnx_imports(), "Constant"}
+
+
+def unsupported_nodes(nodes: Sequence[onnx.NodeProto], first: int = 2) -> str:
+    """The message for the nodes whose op type import does not map ("" when none): each
+    op type by count, most frequent first, with the names of its ``first`` nodes."""
+    known = supported()
+    names: dict[str, list[str]] = {}
+    for index, node in enumerate(nodes):
+        if node.op_type not in known or node.domain not in ("", "ai.onnx"):
+            names.setdefault(text(node.op_type, MAX_NAME), []).append(
+                text(node.name, MAX_NAME) or f"node {index}"
+            )
+    if not names:
+        return ""
+    ranked = sorted(names.items(), key=lambda item: -len(item[1]))  # stable: file order on ties
+    shown = listing(
+        f"{op} x{len(found)} (first: {', '.join(found[:first])})" for op, found in ranked
+    )
+    return f"unsupported ONNX operators: {shown}; see docs/onnx.md for what is mapped"
 
 
 def read_onnx(path: str) -> onnx.ModelProto:
@@ -180,18 +215,9 @@ class _Importer(OnnxModel):
 
     def run(self) -> dict[str, Any]:
         graph = self.model.graph
-        known = supported()
-        unknown = Counter(
-            n.op_type
-            for n in self.nodes
-            if n.op_type not in known or n.domain not in ("", "ai.onnx")
-        )
+        unknown = unsupported_nodes(self.nodes)
         if unknown:
-            shown = listing(f"{text(op, MAX_NAME)} x{count}" for op, count in unknown.most_common())
-            raise SpecError(
-                f"{self.file}: unsupported ONNX operators: {shown} (lightcost maps: "
-                f"{', '.join(sorted(known - {'Constant'}))})"
-            )
+            raise SpecError(f"{self.file}: {unknown}")
         inputs = [i for i in graph.input if i.name not in self.consts]
         if len(inputs) != 1:
             raise SpecError(f"{self.file}: lightcost needs one graph input, found {len(inputs)}")
@@ -218,6 +244,7 @@ class _Importer(OnnxModel):
             "name": text(title(graph.name, self.file), SPEC_NAME),
             "description": text(f"imported from {os.path.basename(self.file)} (ONNX)"),
             "source": text(f"{self.file}; producer {producer.rstrip()}"),
+            **({"params_note": FOLDED_BN_NOTE} if exporter_folded_bn(self.nodes) else {}),
             "input": [int(d or 0) for d in dims[1:]],
             "width": "fixed",
             "layers": spec_items(self.layers),
