@@ -56,6 +56,8 @@ ITEM_KEYS: dict[str, Schema] = {  # keys of expand.NODE_KEYS, USE_KEYS, REPEAT_K
     "from": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
              "description": "the tensor(s) read: a name, input or prev"},
     "when": {**BOOLEAN, "description": "skip the item when false"},
+    "block": {"type": "array", "items": {"type": "string"}, "minItems": 1,
+              "description": "the layer's block path, outermost first (an imported module path)"},
     "width": {"enum": ["auto", "fixed"]},
     "use": {"type": "string", "description": "a block name"},
     "repeat": {"type": "string", "description": "a block name"},

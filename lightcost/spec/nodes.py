@@ -18,12 +18,12 @@ from lightcost.ops import ACTIVATIONS, OPS, REQUIRED, Attr, OpDef, ShapeError, c
 from lightcost.ops.base import square
 from lightcost.spec.expr import Value
 from lightcost.spec.located import LList, LMap, check_keys
-from lightcost.spec.names import Scope, full_name, template
+from lightcost.spec.names import Scope, check_length, check_name, full_name, template
 from lightcost.spec.values import Evaluator, number
 
 MAX_GRAPH_NODES = 20_000  # layers of the expanded network
 COMMON_KEYS = ("name", "from", "when")
-NODE_KEYS = ("op", "width", *COMMON_KEYS)
+NODE_KEYS = ("op", "width", *COMMON_KEYS, "block")
 
 
 def opdef(op: Any, where: Loc) -> OpDef:
@@ -67,7 +67,7 @@ class Layers:
             inputs=tuple(inputs),
             in_shapes=tuple(in_shapes),
             out_shape=out_shape,
-            block=scope.prefix,
+            block=(*scope.prefix, *block_path(item)),
             loc=item.loc,
         )
         self.add(node, item)
@@ -192,3 +192,20 @@ def fixed_width(item: LMap) -> bool:
             item.loc_of("width"),
         )
     return bool(raw == "fixed")
+
+
+def block_path(item: LMap) -> tuple[str, ...]:
+    """A layer's own ``block`` path below its scope's (an imported model's module path,
+    outermost first): it groups layers in ``--depth`` and ``--by block`` rows and never
+    changes a name, a reference or a cost."""
+    if "block" not in item:
+        return ()
+    raw, where = item["block"], item.loc_of("block")
+    if not isinstance(raw, LList) or not raw:
+        raise SpecError("a layer's 'block' must be a list of names, outermost first", where)
+    for index, name in enumerate(raw):
+        if not isinstance(name, str):
+            raise SpecError(f"a block name must be text, got {short(name)}", raw.loc_of(index))
+        check_name(name, "block name", raw.loc_of(index))
+    check_length("_".join(raw), "the block path (its names joined with _)", where)
+    return tuple(raw)

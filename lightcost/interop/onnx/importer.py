@@ -59,6 +59,7 @@ from lightcost.core.errors import SpecError, listing, short
 from lightcost.core.graph import INPUT, AttrValue
 from lightcost.core.graph import MAX_NAME as SPEC_NAME
 from lightcost.interop.onnx.model import MAX_NAME, OnnxModel, reason
+from lightcost.interop.onnx.scopes import module_path
 from lightcost.interop.onnx.wire import WireError, read_structure
 from lightcost.interop.onnx.writer import Layer, decoded, spec_items, spec_yaml, text
 from lightcost.ops import ACTIVATIONS, OPS, onnx_imports
@@ -201,7 +202,13 @@ class _Importer(OnnxModel):
         self.suffixes[base] = n
         self.names.add(unique)
         self.layers.append(
-            Layer(unique, op, dict(attrs or {}), [self.source(t, node) for t in inputs])
+            Layer(
+                unique,
+                op,
+                dict(attrs or {}),
+                [self.source(t, node) for t in inputs],
+                module_path(node, spec_name),
+            )
         )
         self.ref[output if output is not None else node.output[0]] = unique
 

@@ -23,6 +23,7 @@ class Layer:
     op: str
     attrs: dict[str, AttrValue]
     inputs: list[str]
+    block: tuple[str, ...] = ()  # the module path (.scopes); written as ``block`` when set
 
 
 def spec_items(layers: list[Layer]) -> list[dict[str, Any]]:
@@ -40,6 +41,8 @@ def spec_items(layers: list[Layer]) -> list[dict[str, Any]]:
         )
         if layer.inputs != [prev]:
             item["from"] = layer.inputs[0] if len(layer.inputs) == 1 else layer.inputs
+        if layer.block:
+            item["block"] = list(layer.block)
         items.append(item)
         prev = layer.name
     return items
