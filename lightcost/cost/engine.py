@@ -174,8 +174,11 @@ class ModelCost:
         return rows
 
     def _row(self, path: tuple[str, ...], run: list[LayerCost]) -> Summary:
-        if len(run) == 1 and run[0].path == path:
-            return summarize(run[0].name, run[0].label, run)
+        """A layer's own row; a block of one layer shows that layer's label (``conv 7x7 s2``)."""
+        if len(run) == 1:
+            return summarize(
+                "_".join(path) if run[0].path != path else run[0].name, run[0].label, run
+            )
         return summarize("_".join(path), f"block ({len(run)} layers)", run)
 
 
