@@ -131,13 +131,20 @@ def layer_record(layer: LayerCost) -> dict[str, Any]:
         "weights": layer.weights,
         "biases": layer.biases,
         "bn": layer.bn,
-        "madds": layer.madds,
-        "flops": 2 * layer.madds,
-        "other_ops": layer.other_ops,
-        "mac": layer.mac,
-        "mac_bytes": layer.mac_bytes,
+        **work_record(layer),
         "kernels": len(layer.kernels),
         "latency_s": layer.latency,
+    }
+
+
+def work_record(row: LayerCost | Summary) -> dict[str, int]:
+    """The work figures of a layer or a summed row: MAdds, FLOPs, other ops, MAC."""
+    return {
+        "madds": row.madds,
+        "flops": 2 * row.madds,
+        "other_ops": row.other_ops,
+        "mac": row.mac,
+        "mac_bytes": row.mac_bytes,
     }
 
 
@@ -147,11 +154,7 @@ def summary_record(row: Summary) -> dict[str, Any]:
         "label": row.label,
         "layers": row.layers,
         "params": row.params,
-        "madds": row.madds,
-        "flops": 2 * row.madds,
-        "other_ops": row.other_ops,
-        "mac": row.mac,
-        "mac_bytes": row.mac_bytes,
+        **work_record(row),
         "latency_s": row.latency,
     }
 
