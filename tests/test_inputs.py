@@ -298,3 +298,16 @@ def test_a_profile_without_the_dtype_is_located_in_the_profile(
     assert result.stderr == (
         f"error: {profile}:2:13: peak_flops: device 'd' has no peak_flops for int8 (it has: fp32)\n"
     )
+
+
+def test_a_budgets_glob_matches_a_bounded_number_of_paths(
+    invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("lightcost.analysis.budgets.MAX_MATCHES", 3)
+    for i in range(4):
+        (tmp_path / f"n{i}.yaml").write_text("input: [3, 8, 8]\nlayers: [{op: relu}]\n")
+    budgets = tmp_path / "budgets.yaml"
+    budgets.write_text("budgets:\n  - {spec: 'n*.yaml', params: 1k}\n")
+    result = invoke("check", "--budgets", str(budgets))
+    assert result.exit_code == 2
+    assert "'n*.yaml' matches more than 3 paths" in result.stderr

@@ -32,6 +32,7 @@ Conventions:
 from __future__ import annotations
 
 import glob
+import itertools
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -52,6 +53,7 @@ PROJECT_KEY = "budgets"
 SPEC_SECTION = "budget"
 SPEC_KEY = "spec"
 LIMIT_EXAMPLES = "e.g. 600M, 4.3M, 300k, 2MiB, 5ms"
+MAX_MATCHES = 1000  # paths one spec glob of a budgets file may match
 
 # suffix -> (dimension, factor to the dimension's base unit); dimension "" is a plain
 # number in the figure's own unit.
@@ -339,8 +341,12 @@ def project_budgets(path: str) -> list[tuple[list[str], Budget]]:
 
 
 def matching_specs(pattern: str, base: str, where: Loc) -> list[str]:
-    """Spec files named by a path or glob relative to ``base``, or a bundled spec name."""
-    found = sorted(glob.glob(os.path.join(base, pattern), recursive=True))
+    """Spec files named by a path or glob relative to ``base``, or a bundled spec name;
+    a glob matching more than :data:`MAX_MATCHES` paths is an error."""
+    matches = glob.iglob(os.path.join(base, pattern), recursive=True)
+    found = sorted(itertools.islice(matches, MAX_MATCHES + 1))
+    if len(found) > MAX_MATCHES:
+        raise SpecError(f"'{pattern}' matches more than {MAX_MATCHES} paths", where)
     files = [os.path.normpath(f) for f in found if os.path.isfile(f)]
     if files:
         return files
