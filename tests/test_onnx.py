@@ -144,14 +144,14 @@ def test_depthwise_grouped_dilated_and_same_padding(tmp_path: Path) -> None:
     assert same_pads(8, 3, 2) == (0, 1)
 
 
-def test_asymmetric_pads_that_are_not_same_name_the_node(tmp_path: Path) -> None:
+def test_asymmetric_pads_that_are_not_same_are_per_side_padding(tmp_path: Path) -> None:
     proto = model(
         [conv_node("odd", "x", "W", kernel_shape=[3, 3], pads=[2, 0, 0, 0])],
         (3, 8, 8),
         [init("W", 4, 3, 3, 3)],
     )
-    with pytest.raises(SpecError, match=r"node 'odd' \(Conv\): pads \[2, 0, 0, 0\]"):
-        cost_of(proto, tmp_path)
+    (odd,) = cost_of(proto, tmp_path).graph.nodes
+    assert odd.attrs["padding"] == (2, 0, 0, 0) and odd.out_shape == (4, 8, 6)
 
 
 # -- fully connected ----------------------------------------------------------------------------
@@ -433,10 +433,18 @@ def test_exporter_default_graph_name_gives_the_file_name(
     assert cost_of(proto, tmp_path).graph.name == title
 
 
-def test_unequal_split_is_an_error(tmp_path: Path) -> None:
-    nodes = [helper.make_node("Split", ["x", "sizes"], ["a", "b"], name="sp", axis=1)]
-    with pytest.raises(SpecError, match=r"node 'sp' \(Split\): split sizes \[1, 3\]"):
-        cost_of(model(nodes, (4, 2, 2), [init("sizes", values=[1, 3])]), tmp_path)
+def test_unequal_split_and_slice_are_sizes_and_slice(tmp_path: Path) -> None:
+    nodes = [
+        helper.make_node("Split", ["x", "sizes"], ["a", "b"], name="sp", axis=1),
+        helper.make_node("Slice", ["b", "zero", "two", "one"], ["c"], name="narrow"),
+        helper.make_node("Concat", ["a", "c"], ["out"], name="cat", axis=1),
+    ]
+    consts = [init("sizes", values=[1, 3]), init("zero", values=[0]), init("two", values=[2])]
+    cost = cost_of(model(nodes, (4, 2, 2), [*consts, init("one", values=[1])]), tmp_path)
+    assert ops(cost) == [("sp_0", "split"), ("sp_1", "split"), ("narrow", "slice"),
+                         ("cat", "concat")]  # fmt: skip
+    assert cost.graph.nodes[1].attrs["sizes"] == (1, 3) and cost.graph.nodes[1].out_shape[0] == 3
+    assert cost.graph.nodes[2].out_shape == (2, 2, 2)
 
 
 def test_unknown_operators_are_listed_by_name_and_count(tmp_path: Path, invoke: Invoke) -> None:

@@ -20,6 +20,7 @@ from lightcost.analysis import budgets
 from lightcost.core.rounding import RULES
 from lightcost.cost.figures import FIGURES
 from lightcost.ops import ACTIVATIONS, OPS, REQUIRED, Attr, OpDef
+from lightcost.ops.base import MAX_LIST
 from lightcost.spec import expand
 from lightcost.spec.names import RESERVED
 from lightcost.spec.variables import NUMERIC, VAR_KEYS, VAR_TYPES
@@ -49,7 +50,10 @@ KINDS: dict[str, Schema] = {  # ops.Attr kinds but enum (attr_schema)
     "bool": BOOLEAN,
     "act": {"anyOf": [{"enum": list(ACTIVATIONS)}, {"type": "string"}]},
     "padding": {"anyOf": [{"enum": ["same", "valid"]}, {"type": "integer", "minimum": 0},
-                          {"type": "string"}, PAIR]},
+                          {"type": "string"}, PAIR,
+                          {**PAIR, "minItems": 4, "maxItems": 4,
+                           "description": "[top, left, bottom, right]"}]},
+    "ints": {"type": "array", "items": INTEGER, "minItems": 1, "maxItems": MAX_LIST},
 }  # fmt: skip
 ITEM_KEYS: dict[str, Schema] = {  # keys of expand.NODE_KEYS, USE_KEYS, REPEAT_KEYS
     "name": {**TEXT, "description": "a name; may hold {expression} fields"},

@@ -31,7 +31,7 @@ class Pair(NamedTuple):
         raise TypeError(f"{self.h}x{self.w} is a pair, not one integer")
 
 
-AttrValue = int | float | bool | str | Pair
+AttrValue = int | float | bool | str | Pair | tuple[int, ...]  # a tuple: a list attribute
 
 INPUT = "input"
 MAX_NAME = 128  # characters of a name: a layer, block, var, the spec's; full names too

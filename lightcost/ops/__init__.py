@@ -15,7 +15,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from lightcost.ops import activations, channels, conv, elementwise, linear, norm, pool, se, views
+from lightcost.ops import (
+    activations,
+    channels,
+    conv,
+    elementwise,
+    linear,
+    norm,
+    pool,
+    resize,
+    se,
+    views,
+)
 from lightcost.ops.activations import ACTIVATIONS
 from lightcost.ops.base import (
     KINDS,
@@ -79,6 +90,7 @@ _VALID: dict[str, Callable[[Attr, Any], bool]] = {  # Attr kind -> whether a def
     "act": lambda a, v: v in ACTIVATIONS,
     "enum": lambda a, v: v in a.allowed,
     "padding": lambda a, v: v in ("same", "valid") or (type(v) is int and v >= 0),
+    "ints": lambda a, v: type(v) is tuple and all(type(x) is int and x >= a.low for x in v),
 }
 
 
@@ -160,6 +172,6 @@ def onnx_imports() -> dict[str, tuple[str, ImportRule]]:
     return {t: (op.name, rule) for op in OPS.values() for t, rule in op.imports.items()}
 
 
-for _family in (conv, linear, norm, pool, elementwise, channels, se, views, activations):
+for _family in (conv, linear, norm, pool, resize, elementwise, channels, se, views, activations):
     for _opdef in _family.OPDEFS:
         register(_opdef)

@@ -10,7 +10,9 @@ Conventions every op file follows:
   counts with ``count``, never ``int()`` a shape.
 * Padding follows TensorFlow: ``same`` gives ``ceil(in / stride)`` (padded
   :func:`same_pads`, the odd row and column at the end), ``valid`` gives
-  ``floor((in - k_eff) / stride) + 1`` and an integer ``p`` pads both sides (PyTorch).
+  ``floor((in - k_eff) / stride) + 1``, an integer ``p`` pads both sides (PyTorch),
+  ``[h, w]`` per axis and ``[top, left, bottom, right]`` per side (ONNX ``pads`` order
+  begins then ends). A pool's ``ceil_mode`` rounds up as PyTorch does.
 * Records are NamedTuples and plain functions: cheap to define at start-up
   (``lightcost table`` imports every op file; benchmarks/startup.py).
 
@@ -40,6 +42,7 @@ MAX_CHANNELS = 2**20  # channels of a tensor; also the largest integer attribute
 MAX_SIZE = 2**16  # height or width of a tensor (and the largest resolution)
 MAX_ELEMENTS = 2**36  # channels x height x width of a tensor
 MAX_WORK = 2**40  # work() of one layer
+MAX_LIST = 1024  # values of a list attribute (split sizes)
 
 REQUIRED = object()
 Attrs = Mapping[str, AttrValue]
@@ -72,8 +75,10 @@ class Attr(NamedTuple):
     ``bool``, ``act`` (an activation name, :data:`lightcost.ops.ACTIVATIONS`),
     ``enum`` (one of ``allowed``), ``pair`` (an integer >= ``low``, or a list
     ``[h, w]`` of two: a square value stays one integer, else a tuple),
-    ``padding`` (``same``, ``valid``, an integer >= 0 or a pair of them per
-    axis). A string default of a numeric kind is an expression.
+    ``padding`` (``same``, ``valid``, an integer >= 0, a pair of them per
+    axis or ``[top, left, bottom, right]``), ``ints`` (a list of 1 to
+    :data:`MAX_LIST` integers >= ``low``, a tuple; ``()``: not given). A string
+    default of a numeric kind is an expression.
     """
 
     kind: str
@@ -212,24 +217,40 @@ def pair_text(value: AttrValue) -> str:
     return f"{h}x{w}"
 
 
-def spatial(size: int, k: int, stride: int, padding: AttrValue, dilation: int = 1) -> int:
+def spatial(
+    size: int,
+    k: int,
+    stride: int,
+    padding: AttrValue | tuple[int, int],
+    dilation: int = 1,
+    ceil: bool = False,
+) -> int:
     """Output height or width of a sliding window (module docstring); ints or arrays.
 
-    ``padding`` is ``same``, ``valid`` or this axis's integer padding.
+    ``padding`` is ``same``, ``valid``, this axis's integer padding or its
+    ``(begin, end)``. ``ceil`` (a pool's ``ceil_mode``) rounds up as PyTorch does:
+    the last window must start inside the input or the begin padding.
     """
     k_eff = dilation * (k - 1) + 1
     if padding == "same":
         out = -(-size // stride)
-    elif padding == "valid":
-        out = (size - k_eff) // stride + 1
     else:
-        out = (size + 2 * int(str(padding)) - k_eff) // stride + 1
+        begin, end = (0, 0) if padding == "valid" else sides(padding)
+        span = size + begin + end - k_eff
+        out = (span + (stride - 1 if ceil else 0)) // stride + 1
+        if ceil:
+            out = out - ((out - 1) * stride >= size + begin)  # ints or arrays alike
     if truth(out < 1):
         raise ShapeError(
             f"spatial size {size} with kernel {k}, stride {stride}, padding {padding} "
             "reaches 0: the input is too small for this layer"
         )
     return out
+
+
+def sides(padding: AttrValue | tuple[int, int]) -> tuple[int, int]:
+    """One axis's explicit padding (an integer, or ``(begin, end)``) as ``(begin, end)``."""
+    return padding if isinstance(padding, tuple) else (int(padding), int(padding))
 
 
 def same_pads(size: int, k: int, stride: int, dilation: int = 1) -> tuple[int, int]:
@@ -241,8 +262,15 @@ def same_pads(size: int, k: int, stride: int, dilation: int = 1) -> tuple[int, i
 
 
 def axis_padding(padding: AttrValue) -> tuple[AttrValue, AttrValue]:
-    """A padding per axis: ``same`` and ``valid`` apply to both, an integer or pair is split."""
-    return (padding, padding) if padding in ("same", "valid") else pair(padding)
+    """A padding per axis: ``same`` and ``valid`` apply to both, an integer or pair is split,
+    ``[top, left, bottom, right]`` gives ``(top, bottom)`` and ``(left, right)`` (one integer
+    when both sides are equal)."""
+    if padding in ("same", "valid"):
+        return padding, padding
+    if isinstance(padding, tuple) and len(padding) == 4:
+        top, left, bottom, right = padding
+        return square(top, bottom), square(left, right)
+    return pair(padding)
 
 
 def explicit_pads(
@@ -255,10 +283,17 @@ def explicit_pads(
         if pad == "same":
             begin, end = same_pads(shape[axis + 1], ks[axis], ss[axis], ds[axis])
         else:
-            begin = end = 0 if pad == "valid" else int(str(pad))
+            begin, end = (0, 0) if pad == "valid" else sides(pad)
         begins.append(begin)
         ends.append(end)
     return begins + ends
+
+
+def padding_sides(top: int, left: int, bottom: int, right: int) -> AttrValue:
+    """A ``padding`` value of four sides in its shortest form: one integer, ``[h, w]`` or all four."""
+    if (top, left) == (bottom, right):
+        return square(top, left)
+    return (top, left, bottom, right)
 
 
 def window(attrs: Attrs, shape: Shape, channels: int) -> Shape:
@@ -266,10 +301,11 @@ def window(attrs: Attrs, shape: Shape, channels: int) -> Shape:
     _, h, w = shape
     ks, ss, ds = pair(attrs["k"]), pair(attrs["stride"]), pair(attrs["dilation"])
     ph, pw = axis_padding(attrs["padding"])
+    ceil = bool(attrs.get("ceil_mode", False))
     return (
         channels,
-        spatial(h, ks[0], ss[0], ph, ds[0]),
-        spatial(w, ks[1], ss[1], pw, ds[1]),
+        spatial(h, ks[0], ss[0], ph, ds[0], ceil),
+        spatial(w, ks[1], ss[1], pw, ds[1], ceil),
     )
 
 

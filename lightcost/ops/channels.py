@@ -1,16 +1,21 @@
-"""Channel data movement: ``concat``, ``split`` and ``shuffle``.
+"""Channel data movement: ``concat``, ``split``, ``slice`` and ``shuffle``.
 
-Each is a copy: no arithmetic, one kernel that reads what it writes (a split
-reads only its own part of the input; lightcost does not fuse a shuffle into
-the layers around it).
+Each is a copy: no arithmetic, one kernel that reads what it writes (a split or
+slice reads only its own part of the input; lightcost does not fuse a shuffle
+into the layers around it). ``split`` takes part ``index`` of ``parts`` equal
+parts, or of ``sizes`` (channel counts summing to the input's, as
+``torch.split``; not width-scaled); ``slice`` takes channels ``start`` to
+``end`` (exclusive, as ``x[:, start:end]``; width-scaled like ``out``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lightcost.core.graph import AttrValue, Node, Shape, elements
+from lightcost.core.graph import AttrValue, Node, Shape, count, elements
 from lightcost.ops.base import (
+    MAX_LIST,
+    REQUIRED,
     Attr,
     Attrs,
     OpCost,
@@ -19,6 +24,7 @@ from lightcost.ops.base import (
     dims,
     label,
     same,
+    truth,
 )
 from lightcost.ops.views import import_view
 
@@ -39,12 +45,26 @@ def _concat_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
 
 def _split_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
     c, h, w = shapes[0]
-    parts, index = int(attrs["parts"]), int(attrs["index"])
+    parts, index, sizes = int(attrs["parts"]), int(attrs["index"]), attrs["sizes"]
+    if isinstance(sizes, tuple) and sizes:
+        if truth(sum(sizes) != c):
+            raise ShapeError(f"split sizes {list(sizes)} sum to {sum(sizes)}, not {c} channels")
+        if index >= len(sizes):
+            raise ShapeError(f"split index {index} is outside 0..{len(sizes) - 1}")
+        return (sizes[index], h, w)
     if c % parts:
         raise ShapeError(f"split into {parts} parts needs channels ({c}) divisible by {parts}")
     if not 0 <= index < parts:
         raise ShapeError(f"split index {index} is outside 0..{parts - 1}")
     return (c // parts, h, w)
+
+
+def _slice_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
+    c, h, w = shapes[0]
+    start, end = count(attrs["start"]), count(attrs["end"])
+    if truth(start >= end) or truth(end > c):
+        raise ShapeError(f"slice {start}:{end} is not a range of 1 or more of the {c} channels")
+    return (end - start, h, w)
 
 
 def _shuffle_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
@@ -53,8 +73,23 @@ def _shuffle_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
     return shapes[0]
 
 
+def _split_range(node: Node) -> tuple[int, int]:
+    """The first channel of a split's part and its width."""
+    index, sizes = int(node.attrs["index"]), node.attrs["sizes"]
+    if isinstance(sizes, tuple) and sizes:
+        return sum(sizes[:index]), sizes[index]
+    width = node.in_shapes[0][0] // int(node.attrs["parts"])
+    return index * width, width
+
+
 def _split_label(node: Node) -> str:
-    return label(node, f"{node.attrs['index']}/{node.attrs['parts']}")
+    sizes = node.attrs["sizes"]
+    whole = "+".join(map(str, sizes)) if isinstance(sizes, tuple) and sizes else node.attrs["parts"]
+    return label(node, f"{node.attrs['index']}/{whole}")
+
+
+def _slice_label(node: Node) -> str:
+    return label(node, f"{node.attrs['start']}:{node.attrs['end']}")
 
 
 def _shuffle_label(node: Node) -> str:
@@ -66,17 +101,24 @@ def _concat_export(emitter: Emitter, node: Node) -> str:
     return emitter.emit("Concat", tensors, node.name, emitter.rank(tensors[0]), axis=1)
 
 
-def _split_export(emitter: Emitter, node: Node) -> str:
-    """A Slice of the part's channel range."""
+def channel_slice(emitter: Emitter, node: Node, begin: int, end: int) -> str:
+    """A Slice of channels ``begin`` to ``end`` of the layer's input."""
     x, name = emitter.inputs(node)[0], node.name
-    width = node.in_shapes[0][0] // int(node.attrs["parts"])
-    begin = int(node.attrs["index"]) * width
     starts, ends = (
         emitter.ints(f"{name}/starts", [begin]),
-        emitter.ints(f"{name}/ends", [begin + width]),
+        emitter.ints(f"{name}/ends", [end]),
     )
     axes = emitter.ints(f"{name}/axes", [1])
     return emitter.emit("Slice", [x, starts, ends, axes], name, emitter.rank(x))
+
+
+def _split_export(emitter: Emitter, node: Node) -> str:
+    begin, width = _split_range(node)
+    return channel_slice(emitter, node, begin, begin + width)
+
+
+def _slice_export(emitter: Emitter, node: Node) -> str:
+    return channel_slice(emitter, node, int(node.attrs["start"]), int(node.attrs["end"]))
 
 
 def _shuffle_export(emitter: Emitter, node: Node) -> str:
@@ -103,24 +145,29 @@ def _import_concat(reader: Reader, node: OnnxNode) -> None:
 
 
 def _import_split(reader: Reader, node: OnnxNode) -> None:
-    """Equal channel parts: one ``split`` layer per used output (``NODE_0``, ``NODE_1``...)."""
+    """Channel parts: one ``split`` layer per used output (``NODE_0``, ``NODE_1``...), with
+    ``sizes`` when the parts differ."""
     _channel_axis(reader, node, int(reader.attr(node, "axis", 0)))
     sizes = reader.attr(node, "split")
     if len(node.input) > 1 and node.input[1]:
         sizes = reader.values(node.input[1])
     parts = len(node.output)
-    if sizes is not None and len({int(s) for s in sizes}) > 1:
-        shown = [int(s) for s in sizes]
-        raise reader.fail(node, f"split sizes {shown}: only equal parts are mapped")
+    equal = sizes is None or len({int(s) for s in sizes}) == 1
+    if not equal and len(sizes) > MAX_LIST:
+        raise reader.fail(node, f"{len(sizes)} parts: at most {MAX_LIST} are mapped")
     for index, output in enumerate(node.output):
         if output and reader.used(output):
-            attrs: dict[str, AttrValue] = {"parts": parts, "index": index}
+            attrs: dict[str, AttrValue] = (
+                {"parts": parts, "index": index}
+                if equal
+                else {"sizes": tuple(int(s) for s in sizes), "index": index}
+            )
             name = f"{node.name or node.op_type}_{index}"
             reader.add(node, "split", node.input[:1], attrs, output, name)
 
 
 def _import_slice(reader: Reader, node: OnnxNode) -> None:
-    """A channel slice that is one of equal parts: ``split``."""
+    """A channel slice: ``split`` when it is one of equal parts, else ``slice``."""
     inputs = [*node.input[1:5], "", "", "", ""][:4]
     values: list[Any] = [reader.values(t) if t else None for t in inputs]
     if len(node.input) == 1:  # opset < 10: attributes
@@ -132,10 +179,13 @@ def _import_slice(reader: Reader, node: OnnxNode) -> None:
     channels = reader.shape(node.input[0], node)[0]
     begin, end = (min(max(v + channels if v < 0 else v, 0), channels) for v in (starts[0], ends[0]))
     width = end - begin
-    if width < 1 or channels % width or begin % width:
-        raise reader.fail(node, f"channels {begin}:{end} of {channels} are not one of equal parts")
-    attrs: dict[str, AttrValue] = {"parts": channels // width, "index": begin // width}
-    reader.add(node, "split", node.input[:1], attrs)
+    if width < 1:
+        raise reader.fail(node, f"channels {begin}:{end} of {channels} are empty")
+    if channels % width or begin % width:
+        reader.add(node, "slice", node.input[:1], {"start": begin, "end": end})
+    else:
+        attrs: dict[str, AttrValue] = {"parts": channels // width, "index": begin // width}
+        reader.add(node, "split", node.input[:1], attrs)
 
 
 def _import_reshape(reader: Reader, node: OnnxNode) -> None:
@@ -178,14 +228,30 @@ OPDEFS = (
     ),
     OpDef(
         name="split",
-        summary="channel split: part `index` of `parts` equal parts",
+        summary="channel split: part `index` of `parts` equal parts, or of `sizes`",
         kind="copy",
-        attrs={"parts": Attr("int", 2), "index": Attr("int", 0, low=0)},
+        attrs={
+            "parts": Attr("int", 2),
+            "index": Attr("int", 0, low=0),
+            "sizes": Attr("ints", ()),
+        },
         shape=_split_shape,
         cost=_copy,
         label=_split_label,
         export=_split_export,
         imports={"Split": _import_split, "Slice": _import_slice},
+    ),
+    OpDef(
+        name="slice",
+        summary="channels `start` to `end` (exclusive) of the input",
+        kind="copy",
+        attrs={"start": Attr("channels", 0, low=0), "end": Attr("channels", REQUIRED)},
+        shape=_slice_shape,
+        cost=_copy,
+        label=_slice_label,
+        export=_slice_export,
+        imports={},  # from Slice, by split's handler
+        channels=("start", "end"),
     ),
     OpDef(
         name="shuffle",

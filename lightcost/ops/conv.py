@@ -1,15 +1,20 @@
-"""Convolutions: ``conv`` (standard, grouped, pointwise) and ``dwconv`` (depthwise).
+"""Convolutions: ``conv`` (standard, grouped, pointwise), ``dwconv`` (depthwise) and
+``convtranspose`` (transposed, "deconvolution").
 
-Both may carry a bias, BN (``bn: true``, the default) and an activation (``act``),
+Each may carry a bias, BN (``bn: true``, the default) and an activation (``act``),
 fused into the layer. Weights ``kh*kw x C_in/groups x C_out``, MAdds weights x H_out
-x W_out; other ops per output element: BN 2, bias 1, the activation's.
+x W_out; other ops per output element: BN 2, bias 1, the activation's. A
+transposed convolution scatters every input pixel through the kernel: MAdds
+weights x H_in x W_in (fvcore's count, ``C_in x C_out/groups x kh x kw x H_in x
+W_in``), output ``(in - 1) * stride - 2 * padding + dilation * (k - 1) +
+output_padding + 1`` per axis (PyTorch's ``ConvTranspose2d``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lightcost.core.graph import Node, Shape, elements
+from lightcost.core.graph import AttrValue, Node, Shape, elements
 from lightcost.ops.activations import act_ops, activate
 from lightcost.ops.base import (
     REQUIRED,
@@ -22,6 +27,7 @@ from lightcost.ops.base import (
     label,
     pair,
     pair_text,
+    square,
     truth,
     window,
     window_parts,
@@ -38,6 +44,7 @@ WINDOW = {
     "dilation": Attr("pair", 1),
 }
 _EXTRAS = {"bias": Attr("bool", False), "bn": Attr("bool", True), "act": Attr("act", "none")}
+_TRANSPOSED = ("k", "stride", "padding", "dilation", "output_padding")
 
 
 def _conv_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
@@ -53,8 +60,27 @@ def _dwconv_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
     return window(attrs, shapes[0], shapes[0][0] * int(attrs["multiplier"]))
 
 
-def _cost(node: Node, cin: int, groups: int) -> OpCost:
-    c_out, h, w = node.out_shape
+def _convtranspose_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
+    cin, h, w = shapes[0]
+    out, groups = int(attrs["out"]), int(attrs["groups"])
+    if cin % groups or out % groups:
+        raise ShapeError(
+            f"groups={groups} must divide input channels ({cin}) and output channels ({out})"
+        )
+    size = []
+    for axis, n in enumerate((h, w)):
+        k, s, p, d, extra = (pair(attrs[key])[axis] for key in _TRANSPOSED)
+        if extra >= max(s, d):
+            raise ShapeError(f"output_padding {extra} must be less than the stride or dilation")
+        size.append((n - 1) * s - 2 * p + d * (k - 1) + extra + 1)
+    if any(truth(n < 1) for n in size):
+        raise ShapeError(f"padding {attrs['padding']} leaves no output of a {h}x{w} input")
+    return (out, size[0], size[1])
+
+
+def _cost(node: Node, cin: int, groups: int, area: Shape | None = None) -> OpCost:
+    """The cost of a convolution; MAdds per kernel position over ``area`` (default the output)."""
+    c_out, (h, w) = node.out_shape[0], (area or node.out_shape)[1:]
     a = node.attrs
     kh, kw = pair(a["k"])
     weights = kh * kw * (cin // groups) * c_out
@@ -79,6 +105,10 @@ def _dwconv_cost(node: Node) -> OpCost:
     return _cost(node, cin, cin)
 
 
+def _convtranspose_cost(node: Node) -> OpCost:
+    return _cost(node, node.in_shapes[0][0], int(node.attrs["groups"]), node.in_shapes[0])
+
+
 def _conv_label(node: Node) -> str:
     groups = node.attrs["groups"]
     return label(node, *window_parts(node.attrs), *([f"g{groups}"] if int(groups) > 1 else []))
@@ -86,6 +116,10 @@ def _conv_label(node: Node) -> str:
 
 def _dwconv_label(node: Node) -> str:
     return label(node, *window_parts(node.attrs))
+
+
+def _convtranspose_type(node: Node) -> str:
+    return f"ConvTranspose {pair_text(node.attrs['k'])}"
 
 
 def _conv_type(node: Node) -> str:
@@ -142,6 +176,62 @@ def _export_dwconv(emitter: Emitter, node: Node) -> str:
     return _export(emitter, node, node.in_shapes[0][0])
 
 
+def _export_convtranspose(emitter: Emitter, node: Node) -> str:
+    """ConvTranspose (weights ``[C_in, C_out/groups, kh, kw]``) [+ BN] [+ the activation]."""
+    a, name, (cin, _, _) = node.attrs, node.name, node.in_shapes[0]
+    out, groups = node.out_shape[0], int(a["groups"])
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw), extra = (pair(a[key]) for key in _TRANSPOSED)
+    x = emitter.as4d(emitter.inputs(node)[0], node.in_shapes[0])
+    inputs = [x, emitter.random(f"{name}/W", [cin, out // groups, kh, kw], cin * kh * kw)]
+    if a["bias"]:
+        inputs.append(emitter.filled(f"{name}/B", out, 0.0))
+    y = emitter.emit(
+        "ConvTranspose",
+        inputs,
+        name,
+        4,
+        kernel_shape=[kh, kw],
+        strides=[sh, sw],
+        dilations=[dh, dw],
+        group=groups,
+        pads=[ph, pw, ph, pw],
+        output_padding=list(extra),
+    )
+    if a["bn"]:
+        y = batchnorm(emitter, y, out, f"{name}/bn")
+    return activate(emitter, y, a["act"], f"{name}/act")
+
+
+def _import_convtranspose(reader: Reader, node: OnnxNode) -> None:
+    """ConvTranspose with symmetric ``pads`` (no ``output_shape``): ``convtranspose``."""
+    weight = reader.const_dims(node.input[1])
+    if weight is None or len(weight) != 4:
+        raise reader.fail(node, "the weight must be a 4-D initializer (2-D convolution)")
+    groups = int(reader.attr(node, "group", 1))
+    pads = [int(p) for p in reader.attr(node, "pads", [0, 0, 0, 0])]
+    if len(pads) != 4 or pads[:2] != pads[2:] or reader.attr(node, "output_shape") is not None:
+        raise reader.fail(node, f"pads {pads}: only symmetric pads (no output_shape) are mapped")
+    attrs: dict[str, AttrValue] = {
+        "out": weight[1] * groups,
+        "k": square(weight[2], weight[3]),
+        "groups": groups,
+        "padding": square(pads[0], pads[1]),
+    }
+    for key, onnx_key, default in (("stride", "strides", 1), ("dilation", "dilations", 1),
+                                   ("output_padding", "output_padding", 0)):  # fmt: skip
+        values = [int(v) for v in reader.attr(node, onnx_key, []) or [default]]
+        attrs[key] = square(values[0], values[-1])
+    in_shape, out_shape = reader.shape(node.input[0], node), reader.shape(node.output[0], node)
+    try:
+        shape = _convtranspose_shape(attrs, [in_shape])
+    except ShapeError as exc:
+        raise reader.fail(node, str(exc)) from None
+    if shape != out_shape:
+        raise reader.fail(node, f"output {list(out_shape)} is not {list(shape)}")
+    attrs |= {"bias": len(node.input) > 2 and node.input[2] != "", "bn": False}
+    reader.add(node, "convtranspose", node.input[:1], attrs)
+
+
 def _import(reader: Reader, node: OnnxNode) -> None:
     """Conv: ``conv``, or ``dwconv`` (with ``multiplier``) when groups equal input channels."""
     weight = reader.const_dims(node.input[1])
@@ -185,5 +275,27 @@ OPDEFS = (
         layer_type=_dwconv_type,
         export=_export_dwconv,
         imports={},  # from Conv, by conv's handler
+    ),
+    OpDef(
+        name="convtranspose",
+        summary="transposed convolution (PyTorch ConvTranspose2d) with optional bias, BN, act",
+        kind="dense",
+        attrs={
+            "out": Attr("channels", REQUIRED),
+            "k": Attr("pair", REQUIRED),
+            "stride": Attr("pair", 1),
+            "padding": Attr("pair", 0, low=0),
+            "dilation": Attr("pair", 1),
+            "output_padding": Attr("pair", 0, low=0),
+            "groups": Attr("int", 1),
+        }
+        | _EXTRAS,
+        shape=_convtranspose_shape,
+        cost=_convtranspose_cost,
+        label=_conv_label,
+        layer_type=_convtranspose_type,
+        export=_export_convtranspose,
+        imports={"ConvTranspose": _import_convtranspose},
+        channels=("out",),
     ),
 )

@@ -1,9 +1,15 @@
-"""Pooling: ``avgpool`` and ``maxpool``, over a kh x kw window or global.
+"""Pooling: ``avgpool`` and ``maxpool``, over a kh x kw window, global, or adaptive.
 
-Other ops: kh*kw per output element, global pooling h*w per channel (every input
-element once). ``stride: 0`` (the default) is the kernel size. An integer
-``padding`` is at most half the window (``dilation * (k - 1) + 1``) on each axis, as PyTorch
-and ONNX Runtime require: more would make windows of padding only.
+Other ops: kh*kw per output element (a window cut by ``ceil_mode`` at the border
+counts whole), global pooling h*w per channel (every input element once).
+``stride: 0`` (the default) is the kernel size. An explicit ``padding`` (per axis
+or per side) is at most half the window (``dilation * (k - 1) + 1``) on each side,
+as PyTorch and ONNX Runtime require: more would make windows of padding only.
+``ceil_mode: true`` rounds the output size up (PyTorch: the last window must
+start inside the input or the begin padding). ``avgpool``'s ``out_size`` (``N``
+or ``[h, w]``) is PyTorch's adaptive average pooling: output row ``i`` averages
+input rows ``floor(i * H / h)`` to ``ceil((i + 1) * H / h)``; other ops are the
+sum of its bins' areas per channel.
 """
 
 from __future__ import annotations
@@ -11,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from lightcost.core.graph import Node, Shape, elements
+from lightcost.core.errors import SpecError
+from lightcost.core.graph import AttrValue, Node, Shape, elements
 from lightcost.ops.base import (
     Attr,
     Attrs,
@@ -22,6 +29,9 @@ from lightcost.ops.base import (
     explicit_pads,
     label,
     pair,
+    pair_text,
+    sides,
+    square,
     window,
     window_parts,
     window_stride,
@@ -35,35 +45,57 @@ _ATTRS = {  # k 0: not given (global pooling); stride 0: the kernel size
     "stride": Attr("pair", 0, low=0),
     "padding": Attr("padding", "same"),
     "dilation": Attr("pair", 1),
+    "ceil_mode": Attr("bool", False),
     "global": Attr("bool", False),
 }
+_AVG_ATTRS = {**_ATTRS, "out_size": Attr("pair", 0, low=0)}  # 0: not adaptive
 
 
 def _shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
     if attrs["global"]:
         return (shapes[0][0], 1, 1)
+    if attrs.get("out_size"):
+        oh, ow = pair(attrs["out_size"])
+        if not oh or not ow:
+            raise ShapeError("out_size must be at least 1 on each axis")
+        return (shapes[0][0], oh, ow)
     if not attrs["k"] or 0 in pair(attrs["k"]):
-        raise ShapeError("a pooling layer needs k (kernel size) or global: true")
+        raise ShapeError("a pooling layer needs k (kernel size), out_size or global: true")
     ks, ds = pair(attrs["k"]), pair(attrs["dilation"])
     for k, d, padding in zip(ks, ds, axis_padding(attrs["padding"]), strict=True):
         k_eff = d * (k - 1) + 1
-        if isinstance(padding, int) and 2 * padding > k_eff:
+        if isinstance(padding, int | tuple) and 2 * max(sides(padding)) > k_eff:
             raise ShapeError(
-                f"padding {padding} is more than half the pooling window ({k_eff}): at most "
-                f"{k_eff // 2}, as in PyTorch and ONNX Runtime (more makes windows of padding only)"
+                f"padding {max(sides(padding))} is more than half the pooling window ({k_eff}): "
+                f"at most {k_eff // 2}, as in PyTorch and ONNX Runtime (more makes windows of "
+                "padding only)"
             )
     return window({**attrs, "stride": window_stride(attrs)}, shapes[0], shapes[0][0])
+
+
+def bins(size: int, out: int) -> int:
+    """The summed lengths of PyTorch's ``out`` adaptive bins over ``size``; ints or arrays."""
+    return sum(-(-(i + 1) * size // out) - i * size // out for i in range(out))
 
 
 def _cost(node: Node) -> OpCost:
     if node.attrs["global"]:
         return OpCost(other_ops=elements(node.in_shapes[0]))
+    c, h, w = node.in_shapes[0]
+    if node.attrs.get("out_size"):
+        oh, ow = pair(node.attrs["out_size"])
+        return OpCost(other_ops=c * bins(h, oh) * bins(w, ow))
     kh, kw = pair(node.attrs["k"])
     return OpCost(other_ops=kh * kw * elements(node.out_shape))
 
 
 def _label(node: Node) -> str:
-    return label(node, "global") if node.attrs["global"] else label(node, *window_parts(node.attrs))
+    a = node.attrs
+    if a["global"]:
+        return label(node, "global")
+    if a.get("out_size"):
+        return label(node, f"to {pair_text(a['out_size'])}")
+    return label(node, *window_parts(a), *(["ceil"] if a["ceil_mode"] else []))
 
 
 def _export(onnx_kind: str) -> Callable[[Emitter, Node], str]:
@@ -74,8 +106,13 @@ def _export(onnx_kind: str) -> Callable[[Emitter, Node], str]:
         x = emitter.as4d(emitter.inputs(node)[0], x_shape)
         if a["global"]:
             return emitter.emit(f"Global{onnx_kind}Pool", [x], node.name, 4)
+        if a.get("out_size"):
+            k = adaptive_kernel(node)
+            a = {**a, "k": k, "stride": k, "padding": 0}
         k, dilation, step = a["k"], a["dilation"], window_stride(a)
         extra = {"dilations": list(pair(dilation))} if pair(dilation) != (1, 1) else {}
+        if a["ceil_mode"]:
+            extra["ceil_mode"] = 1
         return emitter.emit(
             f"{onnx_kind}Pool",
             [x],
@@ -88,6 +125,19 @@ def _export(onnx_kind: str) -> Callable[[Emitter, Node], str]:
         )
 
     return export
+
+
+def adaptive_kernel(node: Node) -> AttrValue:
+    """The AveragePool window of an adaptive pool whose bins are all equal (what ONNX
+    can express, as PyTorch's exporter requires): the input size over the output size."""
+    _, h, w = node.in_shapes[0]
+    oh, ow = pair(node.attrs["out_size"])
+    if h % oh or w % ow:
+        raise SpecError(
+            f"layer '{node.name}': not supported by export: adaptive pooling of {h}x{w} to "
+            f"{oh}x{ow} has unequal bins (ONNX has no adaptive pooling)"
+        )
+    return square(h // oh, w // ow)
 
 
 def _import_global(op: str) -> ImportRule:
@@ -124,7 +174,7 @@ def _import_window(op: str) -> ImportRule:
         kernel = list(reader.attr(node, "kernel_shape", []))
         in_shape, out_shape = reader.shape(node.input[0], node), reader.shape(node.output[0], node)
         k = (int(kernel[0]), int(kernel[-1])) if kernel else 0
-        attrs = reader.window(node, k, in_shape, out_shape)
+        attrs = reader.window(node, k, in_shape, out_shape)  # ceil_mode when it is needed
         if attrs["stride"] == attrs["k"]:
             attrs["stride"] = 0  # the spec's default: the kernel size
         reader.add(node, op, node.input[:1], attrs)
@@ -133,11 +183,13 @@ def _import_window(op: str) -> ImportRule:
 
 
 def _pool(name: str, onnx_kind: str, what: str) -> OpDef:
+    adaptive = onnx_kind == "Average"
     return OpDef(
         name=name,
-        summary=f"{what} pooling (k x k window, or global)",
+        summary=f"{what} pooling (k x k window{', adaptive to out_size' if adaptive else ''}, "
+        "or global)",
         kind="pool",
-        attrs=_ATTRS,
+        attrs=_AVG_ATTRS if adaptive else _ATTRS,
         shape=_shape,
         cost=_cost,
         label=_label,

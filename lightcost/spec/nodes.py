@@ -15,7 +15,7 @@ from typing import Any
 from lightcost.core.errors import Loc, SpecError, did_you_mean, short
 from lightcost.core.graph import INPUT, AttrValue, Node, Shape
 from lightcost.ops import ACTIVATIONS, OPS, REQUIRED, Attr, OpDef, ShapeError, check_limits
-from lightcost.ops.base import square
+from lightcost.ops.base import MAX_LIST, padding_sides, square
 from lightcost.spec.expr import Value
 from lightcost.spec.located import LList, LMap, check_keys
 from lightcost.spec.names import Scope, check_length, check_name, full_name, template
@@ -123,8 +123,12 @@ class Layers:
         self, raw: Any, attr: Attr, key: str, where: Loc, env: dict[str, Value], fixed: bool
     ) -> AttrValue:
         """One attribute value checked by its kind; a literal channel count is width-scaled."""
-        if attr.kind in ("pair", "padding") and isinstance(raw, LList):
+        if attr.kind in ("pair", "padding", "ints") and isinstance(raw, LList):
             return self.pair(raw, attr, key, where, env)
+        if attr.kind == "ints":
+            if raw != ():  # the default: not given
+                raise SpecError(f"'{key}' must be a list of integers, got {short(raw)}", where)
+            return ()
         if attr.kind in ("act", "enum"):
             value = env.get(raw, raw) if isinstance(raw, str) else raw
             allowed = ACTIVATIONS if attr.kind == "act" else attr.allowed
@@ -153,23 +157,32 @@ class Layers:
                 raise SpecError(f"'{key}' must be at least {attr.low}, got {amount}", where)
             return float(amount)
         if attr.kind == "channels" and isinstance(raw, int | float) and not isinstance(raw, bool):
-            paper = self.evaluator.integer(raw, where, env, "channel count")
-            return paper if fixed else self.evaluator.scale(paper)
+            paper = self.evaluator.integer(raw, where, env, "channel count", minimum=attr.low)
+            return paper if fixed or not paper else self.evaluator.scale(paper)  # 0 stays 0
         what = "channel count" if attr.kind == "channels" else f"'{key}'"  # int, pair
         return self.evaluator.integer(raw, where, env, what, minimum=attr.low)
 
     def pair(
         self, raw: LList, attr: Attr, key: str, where: Loc, env: dict[str, Value]
     ) -> AttrValue:
-        """A list ``[h, w]`` of a ``pair`` or integer ``padding``: one integer when square."""
-        if len(raw) != 2:
-            raise SpecError(f"'{key}' must be one value or a list [h, w], got {short(raw)}", where)
+        """A list ``[h, w]`` of a ``pair`` or integer ``padding`` (one integer when square),
+        ``[top, left, bottom, right]`` of a ``padding``, or the integers of an ``ints``."""
+        sizes = {"pair": (2,), "padding": (2, 4), "ints": range(1, MAX_LIST + 1)}[attr.kind]
+        if len(raw) not in sizes:
+            wanted = {
+                "pair": "one value or a list [h, w]",
+                "padding": "one value, [h, w] or [top, left, bottom, right]",
+                "ints": f"a list of 1 to {MAX_LIST} integers",
+            }[attr.kind]
+            raise SpecError(f"'{key}' must be {wanted}, got {short(raw)}", where)
         low = 0 if attr.kind == "padding" else attr.low
-        h, w = (
+        values = [
             self.evaluator.integer(value, raw.loc_of(i), env, f"'{key}'", minimum=low)
             for i, value in enumerate(raw)
-        )
-        return square(h, w)
+        ]
+        if attr.kind == "ints":
+            return tuple(values)
+        return square(*values) if len(values) == 2 else padding_sides(*values)
 
     def add(self, node: Node, item: LMap) -> None:
         """Append a layer; its name must be new and the network within MAX_GRAPH_NODES."""

@@ -12,12 +12,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from lightcost.core.errors import SpecError, short
-from lightcost.core.graph import AttrValue, Shape
+from lightcost.core.graph import AttrValue, Pair, Shape
 from lightcost.interop.onnx.fold import fold
 from lightcost.interop.onnx.wire import MAX_CONST_BYTES
 from lightcost.interop.onnx.writer import text
 from lightcost.ops import ShapeError, same_pads, spatial
-from lightcost.ops.base import axis_padding, pair, pair_text, square
+from lightcost.ops.base import axis_padding, padding_sides, pair, pair_text, square
 
 if TYPE_CHECKING:
     import onnx
@@ -151,11 +151,18 @@ class OnnxModel:
         )  # fmt: skip
         padding = self.padding(node, in_shape, ks, ss, ds)
         got = self.window_out(node, in_shape, ks, ss, padding, ds)
-        if got != out_shape[1:] and padding != "same" and self.attr(node, "ceil_mode", 0):
-            padding = "same"  # ceil_mode: rounding up can equal SAME's ceil(in / stride)
+        ceil: dict[str, AttrValue] = {}
+        if got != out_shape[1:] and self.attr(node, "ceil_mode", 0):
+            got = self.window_out(node, in_shape, ks, ss, padding, ds, ceil=True)
+            ceil = {"ceil_mode": True}
+        if got != out_shape[1:] and padding != "same" and ceil:
+            padding, ceil = "same", {}  # an older runtime's rounding up can equal SAME's
             got = self.window_out(node, in_shape, ks, ss, padding, ds)
         if got != out_shape[1:]:
-            shown = pair_text(padding) if isinstance(padding, tuple) else padding
+            shown = (
+                pair_text(padding) if isinstance(padding, Pair) else short(padding)
+                if isinstance(padding, tuple) else padding
+            )  # fmt: skip
             raise self.fail(
                 node,
                 f"output {out_shape[1]}x{out_shape[2]} cannot be expressed: padding "
@@ -166,6 +173,7 @@ class OnnxModel:
             "stride": square(*ss),
             "padding": padding,
             "dilation": square(*ds),
+            **ceil,
         }
 
     def pair(self, node: OnnxNode, label: str, default: tuple[int, int]) -> tuple[int, int]:
@@ -184,12 +192,13 @@ class OnnxModel:
         ss: tuple[int, int],
         padding: AttrValue,
         ds: tuple[int, int],
+        ceil: bool = False,
     ) -> tuple[int, int]:
         """The output height and width of a window, or the node's error."""
         pads = axis_padding(padding)
         try:
             h, w = (
-                spatial(in_shape[axis + 1], ks[axis], ss[axis], pads[axis], ds[axis])
+                spatial(in_shape[axis + 1], ks[axis], ss[axis], pads[axis], ds[axis], ceil)
                 for axis in range(2)
             )
         except ShapeError as exc:
@@ -218,11 +227,9 @@ class OnnxModel:
             return square(onnx_pads[0], onnx_pads[1])
         if len(onnx_pads) == 4 and is_same(onnx_pads, in_shape, k, stride, dilation):
             return "same"
-        raise self.fail(
-            node,
-            f"pads {short(onnx_pads)} are neither symmetric nor TensorFlow SAME for a "
-            f"{in_shape[1]}x{in_shape[2]} input",
-        )
+        if len(onnx_pads) == 4:
+            return padding_sides(*onnx_pads)
+        raise self.fail(node, f"pads {short(onnx_pads)}: lightcost needs 2-D windows")
 
 
 _DATA_FIELDS = "raw_data float_data int32_data int64_data double_data uint64_data string_data"
