@@ -66,7 +66,7 @@ EXAMPLES = {
     "add": ["{name: r, op: relu}", "{op: add, from: [stem, r], act: tanh}"],
     "mul": ["{name: gap, op: avgpool, global: true}", "{op: mul, from: [stem, gap]}"],
     "concat": ["{op: concat, from: [stem, stem]}"],
-    "split": ["{op: split, parts: 2, index: 1}", "{op: split, sizes: [1, \"in - 1\"], index: 1}"],
+    "split": ["{op: split, parts: 2, index: 1}", '{op: split, sizes: [1, "in - 1"], index: 1}'],
     "slice": ["{op: slice, end: 6}", "{op: slice, start: 2, end: 5}"],
     "shuffle": ["{op: shuffle, groups: 4}"],
     "se": ["{op: se}"],

@@ -31,7 +31,16 @@ class Pair(NamedTuple):
         raise TypeError(f"{self.h}x{self.w} is a pair, not one integer")
 
 
-AttrValue = int | float | bool | str | Pair | tuple[int, ...]  # a tuple: a list attribute
+class Ints(tuple[int, ...]):
+    """A list attribute (``split``'s ``sizes``, a ``padding`` of four sides); no single integer."""
+
+    __slots__ = ()
+
+    def __int__(self) -> int:
+        raise TypeError(f"{list(self)} is a list, not one integer")
+
+
+AttrValue = int | float | bool | str | Pair | Ints
 
 INPUT = "input"
 MAX_NAME = 128  # characters of a name: a layer, block, var, the spec's; full names too

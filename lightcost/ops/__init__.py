@@ -90,7 +90,7 @@ _VALID: dict[str, Callable[[Attr, Any], bool]] = {  # Attr kind -> whether a def
     "act": lambda a, v: v in ACTIVATIONS,
     "enum": lambda a, v: v in a.allowed,
     "padding": lambda a, v: v in ("same", "valid") or (type(v) is int and v >= 0),
-    "ints": lambda a, v: type(v) is tuple and all(type(x) is int and x >= a.low for x in v),
+    "ints": lambda a, v: isinstance(v, tuple) and all(type(x) is int and x >= a.low for x in v),
 }
 
 

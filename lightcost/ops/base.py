@@ -33,7 +33,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lightcost.core.errors import SpecError
-from lightcost.core.graph import AttrValue, Node, Pair, Shape
+from lightcost.core.graph import AttrValue, Ints, Node, Pair, Shape
 
 if TYPE_CHECKING:
     from lightcost.ops.protocols import Emitter, ImportRule
@@ -203,6 +203,8 @@ def dims(shape: Shape) -> str:
 
 def pair(value: AttrValue | tuple[int, int]) -> tuple[int, int]:
     """A ``pair`` attribute (or integer padding) as ``(h, w)``: a single value is square."""
+    if isinstance(value, Ints):
+        raise TypeError(f"{list(value)} is a list, not a pair")
     return value if isinstance(value, tuple) else (int(value), int(value))
 
 
@@ -250,7 +252,7 @@ def spatial(
 
 def sides(padding: AttrValue | tuple[int, int]) -> tuple[int, int]:
     """One axis's explicit padding (an integer, or ``(begin, end)``) as ``(begin, end)``."""
-    return padding if isinstance(padding, tuple) else (int(padding), int(padding))
+    return pair(padding)
 
 
 def same_pads(size: int, k: int, stride: int, dilation: int = 1) -> tuple[int, int]:
@@ -290,10 +292,10 @@ def explicit_pads(
 
 
 def padding_sides(top: int, left: int, bottom: int, right: int) -> AttrValue:
-    """A ``padding`` value of four sides in its shortest form: one integer, ``[h, w]`` or all four."""
+    """A ``padding`` of four sides in its shortest form: one integer, ``[h, w]`` or all four."""
     if (top, left) == (bottom, right):
         return square(top, left)
-    return (top, left, bottom, right)
+    return Ints((top, left, bottom, right))
 
 
 def window(attrs: Attrs, shape: Shape, channels: int) -> Shape:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lightcost.core.graph import AttrValue, Node, Shape, count, elements
+from lightcost.core.graph import AttrValue, Ints, Node, Shape, count, elements
 from lightcost.ops.base import (
     MAX_LIST,
     REQUIRED,
@@ -160,7 +160,7 @@ def _import_split(reader: Reader, node: OnnxNode) -> None:
             attrs: dict[str, AttrValue] = (
                 {"parts": parts, "index": index}
                 if equal
-                else {"sizes": tuple(int(s) for s in sizes), "index": index}
+                else {"sizes": Ints(int(s) for s in sizes), "index": index}
             )
             name = f"{node.name or node.op_type}_{index}"
             reader.add(node, "split", node.input[:1], attrs, output, name)
@@ -233,7 +233,7 @@ OPDEFS = (
         attrs={
             "parts": Attr("int", 2),
             "index": Attr("int", 0, low=0),
-            "sizes": Attr("ints", ()),
+            "sizes": Attr("ints", Ints()),
         },
         shape=_split_shape,
         cost=_copy,

@@ -15,7 +15,7 @@ sum of its bins' areas per channel.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lightcost.core.errors import SpecError
 from lightcost.core.graph import AttrValue, Node, Shape, elements
@@ -110,9 +110,9 @@ def _export(onnx_kind: str) -> Callable[[Emitter, Node], str]:
             k = adaptive_kernel(node)
             a = {**a, "k": k, "stride": k, "padding": 0}
         k, dilation, step = a["k"], a["dilation"], window_stride(a)
-        extra = {"dilations": list(pair(dilation))} if pair(dilation) != (1, 1) else {}
-        if a["ceil_mode"]:
-            extra["ceil_mode"] = 1
+        extra: dict[str, Any] = {"ceil_mode": 1} if a["ceil_mode"] else {}
+        if pair(dilation) != (1, 1):
+            extra["dilations"] = list(pair(dilation))
         return emitter.emit(
             f"{onnx_kind}Pool",
             [x],

@@ -73,7 +73,7 @@ def _upsample_export(emitter: Emitter, node: Node) -> str:
         if mode == "bilinear"
         else {"coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}
     )
-    return emitter.emit("Resize", [x, "", "", sizes], node.name, 4, mode=_MODES[mode], **extra)
+    return emitter.emit("Resize", [x, "", "", sizes], node.name, 4, mode=_MODES[str(mode)], **extra)
 
 
 def _import_resize(reader: Reader, node: OnnxNode) -> None:
@@ -106,7 +106,8 @@ def _pad_sides(attrs: Attrs) -> tuple[int, int, int, int]:
 def _pad_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
     c, h, w = shapes[0]
     top, left, bottom, right = _pad_sides(attrs)
-    if attrs["mode"] == "reflect" and (truth(max(top, bottom) >= h) or truth(max(left, right) >= w)):
+    too_big = truth(max(top, bottom) >= h) or truth(max(left, right) >= w)
+    if attrs["mode"] == "reflect" and too_big:
         raise ShapeError(f"reflect padding must be less than the input's size ({h}x{w})")
     return (c, h + top + bottom, w + left + right)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from lightcost.core.errors import Loc, SpecError, did_you_mean, short
-from lightcost.core.graph import INPUT, AttrValue, Node, Shape
+from lightcost.core.graph import INPUT, AttrValue, Ints, Node, Shape
 from lightcost.ops import ACTIVATIONS, OPS, REQUIRED, Attr, OpDef, ShapeError, check_limits
 from lightcost.ops.base import MAX_LIST, padding_sides, square
 from lightcost.spec.expr import Value
@@ -123,12 +123,8 @@ class Layers:
         self, raw: Any, attr: Attr, key: str, where: Loc, env: dict[str, Value], fixed: bool
     ) -> AttrValue:
         """One attribute value checked by its kind; a literal channel count is width-scaled."""
-        if attr.kind in ("pair", "padding", "ints") and isinstance(raw, LList):
+        if attr.kind == "ints" or (attr.kind in ("pair", "padding") and isinstance(raw, LList)):
             return self.pair(raw, attr, key, where, env)
-        if attr.kind == "ints":
-            if raw != ():  # the default: not given
-                raise SpecError(f"'{key}' must be a list of integers, got {short(raw)}", where)
-            return ()
         if attr.kind in ("act", "enum"):
             value = env.get(raw, raw) if isinstance(raw, str) else raw
             allowed = ACTIVATIONS if attr.kind == "act" else attr.allowed
@@ -162,13 +158,14 @@ class Layers:
         what = "channel count" if attr.kind == "channels" else f"'{key}'"  # int, pair
         return self.evaluator.integer(raw, where, env, what, minimum=attr.low)
 
-    def pair(
-        self, raw: LList, attr: Attr, key: str, where: Loc, env: dict[str, Value]
-    ) -> AttrValue:
+    def pair(self, raw: Any, attr: Attr, key: str, where: Loc, env: dict[str, Value]) -> AttrValue:
         """A list ``[h, w]`` of a ``pair`` or integer ``padding`` (one integer when square),
-        ``[top, left, bottom, right]`` of a ``padding``, or the integers of an ``ints``."""
+        ``[top, left, bottom, right]`` of a ``padding``, or the integers of an ``ints`` (its
+        default ``Ints()``: not given)."""
+        if raw == Ints():
+            return Ints()
         sizes = {"pair": (2,), "padding": (2, 4), "ints": range(1, MAX_LIST + 1)}[attr.kind]
-        if len(raw) not in sizes:
+        if not isinstance(raw, LList) or len(raw) not in sizes:
             wanted = {
                 "pair": "one value or a list [h, w]",
                 "padding": "one value, [h, w] or [top, left, bottom, right]",
@@ -181,7 +178,7 @@ class Layers:
             for i, value in enumerate(raw)
         ]
         if attr.kind == "ints":
-            return tuple(values)
+            return Ints(values)
         return square(*values) if len(values) == 2 else padding_sides(*values)
 
     def add(self, node: Node, item: LMap) -> None:

@@ -226,6 +226,19 @@ def _concat(node: onnx.NodeProto, arrays: list[Any]) -> Any:
     return np.concatenate(arrays, axis=int(_attr(node, "axis")))
 
 
+def _reshape(node: onnx.NodeProto, arrays: list[Any]) -> Any:
+    """Reshape of a constant (``ZeroPad2d``'s pads): 0 copies the dim unless ``allowzero``."""
+    data, shape = arrays
+    keep = not _attr(node, "allowzero", 0)
+    return data.reshape([data.shape[i] if d == 0 and keep else int(d) for i, d in enumerate(shape)])
+
+
+def _transpose(node: onnx.NodeProto, arrays: list[Any]) -> Any:
+    import numpy as np
+
+    return np.transpose(arrays[0], _attr(node, "perm"))
+
+
 _RULES: dict[str, Callable[[onnx.NodeProto, list[Any]], Any]] = {
     "Shape": _shape,
     "Gather": _gather,
@@ -241,4 +254,6 @@ _RULES: dict[str, Callable[[onnx.NodeProto, list[Any]], Any]] = {
     "Concat": _concat,
     "ConstantOfShape": _constant_of_shape,
     "Slice": _slice,
+    "Reshape": _reshape,
+    "Transpose": _transpose,
 }
