@@ -28,14 +28,16 @@ Conventions (docs/onnx.md):
   conv's ``bn: true``, else a ``bn`` layer; an activation right after a conv,
   fc or add that nothing else reads becomes its ``act``. Mul(x, Sigmoid(x)) is
   ``swish``; Reshape [N, g, C/g, H, W] + Transpose (0 2 1 3 4) + Reshape back is
-  ``shuffle``; Split and Slice of equal channel parts are ``split`` layers;
+  ``shuffle``; Split of channels is ``split`` layers (``sizes`` when unequal), a
+  Slice of channels ``split`` or ``slice``; ConvTranspose ``convtranspose``,
+  Resize ``upsample``, Pad ``pad``;
   Flatten, Reshape, Squeeze and Unsqueeze that keep a lightcost shape (or only
   feed an fc) are views with no layer. ReduceMean (ReduceMax) over H and W is a
   global ``avgpool`` (``maxpool``), whatever ``keepdims``; other axes are an error.
 * Padding: symmetric ``pads`` are the spec's integer padding; asymmetric ones
-  equal to TensorFlow SAME (and ``auto_pad`` SAME_*) are ``same``; anything else
-  is an error naming the node. Every window's output size is checked against
-  the model's.
+  equal to TensorFlow SAME (and ``auto_pad`` SAME_*) are ``same``; any other
+  four ``[top, left, bottom, right]``. Every window's output size is checked
+  against the model's (with ``ceil_mode`` when a pool's rounding up needs it).
 * Operators lightcost does not map are an error listing each by name and count:
   nothing is silently costed as zero.
 

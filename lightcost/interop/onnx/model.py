@@ -141,8 +141,9 @@ class OnnxModel:
         Each may differ between height and width (then a pair ``(h, w)``, else
         one integer). Symmetric ``pads`` per axis are the integer padding,
         asymmetric ones equal to TensorFlow SAME (and ``auto_pad`` SAME_*)
-        ``same``; a ``ceil_mode`` pool whose output is SAME's is ``same``;
-        anything else is an error.
+        ``same``, any other ``[top, left, bottom, right]``; a ``ceil_mode`` pool
+        is ``ceil_mode: true`` when rounding up gives the model's size, else
+        ``same`` when SAME's size is the model's; any other size is an error.
         """
         ks, ss, ds = (
             self.pair(node, label, default)
