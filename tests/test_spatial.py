@@ -159,3 +159,16 @@ def test_convtranspose_is_pytorchs_shape_and_fvcores_madds() -> None:
 def test_docs_state_the_list_limit() -> None:
     assert MAX_LIST == 1024
     assert "at most 1,024 values" in (DOCS / "spec-language.md").read_text()
+
+
+def test_adaptive_pooling_of_unequal_bins_does_not_export() -> None:
+    pytest.importorskip("onnx")
+    from lightcost.interop.onnx.exporter import export_graph
+
+    graph = build("t.yaml", text="input: [4, 13, 10]\nlayers:\n  - {op: avgpool, out_size: 3}\n")
+    with pytest.raises(SpecError, match="adaptive pooling of 13x10 to 3x3 has unequal bins"):
+        export_graph(graph)
+    equal = build("t.yaml", text="input: [4, 12, 9]\nlayers:\n  - {op: avgpool, out_size: 3}\n")
+    (node,) = export_graph(equal).graph.node
+    assert node.op_type == "AveragePool"
+    assert [list(a.ints) for a in node.attribute if a.name == "kernel_shape"] == [[4, 3]]
