@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lightcost.analysis import budgets
+from lightcost.analysis import budgets, limits
 from lightcost.core.rounding import RULES
 from lightcost.cost.figures import FIGURES
 from lightcost.ops import ACTIVATIONS, OPS, REQUIRED, Attr, OpDef
@@ -138,8 +138,8 @@ def vars_schema() -> Schema:
 
 def limit_schema() -> Schema:
     """A limit: a non-negative number, or text such as 600M, 2MiB, 5ms."""
-    suffixes = "|".join(re.escape(s) for s in budgets.SCALES if s)
-    pattern = rf"^\s*{budgets.NUMBER}\s*(?:{suffixes})?\s*$"
+    suffixes = "|".join(re.escape(s) for s in limits.SCALES if s)
+    pattern = rf"^\s*{limits.NUMBER}\s*(?:{suffixes})?\s*$"
     return {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": pattern}]}
 
 
