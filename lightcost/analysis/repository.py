@@ -29,14 +29,14 @@ def repository_root(start: str = ".") -> str | None:
 
 def find_project(start: str = ".") -> str | None:
     """``budgets.yaml`` in ``start`` or the nearest folder above it, up to the repository
-    root (outside a repository: ``start`` only); None when there is none."""
+    root (outside a repository: ``start`` only), relative to the current directory; None
+    when there is none."""
     folders, root = ancestors(start), repository_root(start)
     searched = folders[: folders.index(root) + 1] if root else folders[:1]
-    here = os.path.abspath(start)
     for folder in searched:
         path = os.path.join(folder, PROJECT_FILE)
         if os.path.isfile(path):
-            return os.path.relpath(path) if folder == here else path
+            return os.path.relpath(path)
     return None
 
 
