@@ -181,3 +181,9 @@ def test_lint_junit_validates_and_github_annotates(invoke: Invoke, here_v2: Path
         ",line=36,col=9,title=G1 equal channel width minimizes MAC (56x56%2C 4 finding(s))::"
         in (github[1])
     )
+
+
+@pytest.mark.parametrize("snapshot", sorted((Path(__file__).parent / "snapshots").glob("*.xml")))
+def test_every_junit_snapshot_validates(snapshot: Path) -> None:
+    text = snapshot.read_text(encoding="utf-8")  # paths normalised to <bundled>, <tmp>
+    SCHEMA.validate(text.replace("<bundled>", "bundled").replace("<tmp>", "tmp"))

@@ -54,7 +54,8 @@ def junit_xml(suite: str, cases: Sequence[Case]) -> str:
             ElementTree.SubElement(
                 element, case.outcome, message=terminal(case.message), type=case.kind
             ).text = terminal(case.message)
-        ElementTree.SubElement(element, "system-out").text = terminal(case.out)
+        lines = (terminal(line) for line in case.out.split("\n"))  # each escaped, kept apart
+        ElementTree.SubElement(element, "system-out").text = "\n".join(lines)
     ElementTree.indent(root)
     return ElementTree.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
