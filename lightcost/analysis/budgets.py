@@ -53,7 +53,6 @@ SPEC_KEY = "spec"
 MAX_MATCHES = 1000  # paths one spec glob of a budgets file may match
 
 
-
 @dataclass(frozen=True)
 class Limit:
     """One limit of a budget: a figure, its bound in the figure's unit, where it is written."""
