@@ -24,7 +24,7 @@ class Case(NamedTuple):
 
     classname: str
     name: str
-    out: str
+    out: tuple[str, ...]  # lines of system-out, each escaped to one line
     outcome: str = ""
     message: str = ""
     kind: str = ""  # the failure's or error's type
@@ -54,8 +54,7 @@ def junit_xml(suite: str, cases: Sequence[Case]) -> str:
             ElementTree.SubElement(
                 element, case.outcome, message=terminal(case.message), type=case.kind
             ).text = terminal(case.message)
-        lines = (terminal(line) for line in case.out.split("\n"))  # each escaped, kept apart
-        ElementTree.SubElement(element, "system-out").text = "\n".join(lines)
+        ElementTree.SubElement(element, "system-out").text = "\n".join(map(terminal, case.out))
     ElementTree.indent(root)
     return ElementTree.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 

@@ -98,7 +98,7 @@ def findings_junit(cost: ModelCost, findings: list[Finding], rules: Collection[s
             Case(
                 f"lightcost.lint.{cost.graph.name}",
                 f"{rule}: {TITLES[rule]}",
-                "\n".join(lines) or f"{rule} holds",
+                tuple(lines) or (f"{rule} holds",),
                 "failure" if found else "",
                 message if found else "",
                 f"Guideline{rule}",

@@ -138,8 +138,8 @@ def check_cells(result: Result) -> list[str]:
 
 def check_table(report: Report, style: bool) -> str:
     """A box-drawn table, one row per budget, exceeded rows red when styled."""
-    if not report.results:
-        return summary(report) + "\n"
+    if not report.results:  # only errors: they are on stderr, one located line each
+        return "" if report.errors else summary(report) + "\n"
     lines = boxed(
         "lightcost check", CHECK_HEAD, [check_cells(r) for r in report.results], CHECK_RIGHT,
         style, total=False,
@@ -202,7 +202,7 @@ def check_junit(report: Report) -> str:
         Case(
             f"lightcost.{r.model}",
             case_name(r),
-            f"{where(r)}: {headline(r)}",
+            (f"{where(r)}: {headline(r)}",),
             "" if r.passed else "failure",
             headline(r),
             "BudgetExceeded",
@@ -210,7 +210,7 @@ def check_junit(report: Report) -> str:
         for r in report.results
     ]
     cases += [
-        Case("lightcost.check", error_name(e), str(e.error), "error", str(e.error), "SpecError")
+        Case("lightcost.check", error_name(e), (str(e.error),), "error", str(e.error), "SpecError")
         for e in report.errors
     ]
     return junit_xml("lightcost check", cases)
