@@ -235,3 +235,23 @@ def test_text_fits_80_columns(spec: str) -> None:
     result = runner.invoke(cli, ["lint", spec])
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
     assert len(result.stdout.splitlines()) <= 20  # grouped, not one row per layer
+
+
+def test_the_spec_schema_knows_the_lint_section() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    from lightcost.analysis.schema import spec_schema
+
+    spec = {"input": [3, 8, 8], "layers": [{"op": "conv", "k": 1, "out": 8}]}
+    jsonschema.validate({**spec, "lint": {"ignore": ["G2", "G3"]}}, spec_schema())
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**spec, "lint": {"ignore": ["G7"]}}, spec_schema())
+
+
+def test_github_format_is_workflow_commands_only(invoke: Invoke) -> None:
+    clean = invoke("lint", "shufflenet_v2", "--format", "github")
+    assert (clean.exit_code, clean.stdout) == (0, "")
+    assert clean.stderr.startswith("lint shufflenet_v2: no findings")
+    found = invoke("lint", "shufflenet_v1", "--format", "github")
+    assert found.exit_code == 1
+    assert all(line.startswith("::error file=") for line in found.stdout.splitlines())
+    assert found.stderr.startswith("lint shufflenet_v1: 50 finding(s)")

@@ -13,7 +13,14 @@ from lightcost.analysis.lint import RULES, Limits, check_rules, lint, spec_ignor
 from lightcost.api import Config
 from lightcost.cli.options import execution_option, format_option, pass_config, spec_options
 from lightcost.core.errors import SpecError
-from lightcost.render.lint import findings_github, findings_json, findings_junit, findings_text
+from lightcost.render.escape import terminal
+from lightcost.render.lint import (
+    SOURCE,
+    findings_github,
+    findings_json,
+    findings_junit,
+    findings_text,
+)
 
 EXIT_FINDINGS = 1
 DEFAULTS = Limits()
@@ -136,7 +143,11 @@ def lint_command(
         text = findings_github(findings)
     else:
         text = findings_text(cost, findings, shutil.get_terminal_size().columns)
-    click.echo(text, nl=not text.endswith("\n"))
+    if text:  # github: workflow commands only, none when clean; the verdict goes to stderr
+        click.echo(text, nl=not text.endswith("\n"))
+    if fmt == "github":
+        count = f"{len(findings)} finding(s)" if findings else "no findings"
+        click.echo(f"lint {terminal(cost.graph.name)}: {count}; {SOURCE}", err=True)
     if findings:
         ctx.exit(EXIT_FINDINGS)
 
