@@ -734,14 +734,14 @@ def classify(case: Case, code: int, stderr: str, timed_out: bool) -> str:
 
 
 def clean_error(case: Case, stderr: str) -> bool:
-    """A click usage error, or one non-empty ``error:`` line naming the fuzzed file."""
+    """A click usage error, or non-empty ``error:`` lines (one per failed budget of `check`,
+    one otherwise), the first naming the fuzzed file."""
     lines = stderr.splitlines()
     if any(line.startswith("Error: ") for line in lines) and "Usage: " in stderr:
         return True
     return (
-        len(lines) == 1
-        and len(lines[0]) > len("error: ")
-        and lines[0].startswith("error: ")
+        bool(lines)
+        and all(line.startswith("error: ") and len(line) > len("error: ") for line in lines)
         and (case.named is None or case.named in lines[0])
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -16,9 +17,9 @@ from lightcost.analysis.budgets import (
     check,
     collect,
     limit_for,
-    parse_limit,
     project_budgets,
 )
+from lightcost.analysis.limits import parse_limit
 from lightcost.core.errors import Loc, SpecError
 from lightcost.cost.figures import FIGURES, Figure
 
@@ -144,6 +145,13 @@ def test_a_figure_where_higher_is_better_is_a_lower_bound(monkeypatch: pytest.Mo
     assert not result(0.7, 0.75, lower_is_better=False).passed
 
 
+def first_error(specs: list[str], project: str | None = None) -> str:
+    """The first error of a check (each failing budget is an error of the report)."""
+    report = check(specs, project)
+    assert report.errors and not report.passed
+    return str(report.errors[0].error)
+
+
 def write(folder: Path, name: str, text: str) -> Path:
     path = folder / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -223,8 +231,7 @@ def test_a_spec_without_budgets_is_still_validated(
 ) -> None:
     write(tmp_path, "specs/broken.yaml", "input: [3, 32, 32]\nlayers:\n  - {op: cnv}\n")
     path = project("budgets:\n  - spec: specs/*.yaml\n")
-    with pytest.raises(SpecError, match=r"specs/broken.yaml:3:.*unknown op 'cnv'"):
-        check([], path)
+    assert re.search(r"specs/broken.yaml:3:.*unknown op 'cnv'", first_error([], path))
     report = check(["specs/tiny.yaml"], None)
     assert report.results == ()
     assert report.specs == ("specs/tiny.yaml",)
@@ -279,9 +286,7 @@ def test_bad_budgets_are_located(
     project: Callable[[str], str], text: str, where: str, problem: str
 ) -> None:
     path = project(text)
-    with pytest.raises(SpecError) as caught:
-        check([], path)
-    message = str(caught.value)
+    message = first_error([], path)
     assert message.startswith("budgets.yaml" + where), message
     assert problem in message
 
@@ -289,11 +294,9 @@ def test_bad_budgets_are_located(
 def test_bad_budget_in_a_spec_is_located(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     write(tmp_path, "net.yaml", TINY.format(budget="budget: {params: 4.3 M, madds: 6OOM}\n"))
-    with pytest.raises(SpecError, match=r"^net.yaml:3:32: budget.madds: bad limit '6OOM'"):
-        check(["net.yaml"], None)
+    assert re.match(r"net.yaml:3:32: budget.madds: bad limit '6OOM'", first_error(["net.yaml"]))
     write(tmp_path, "net.yaml", TINY.format(budget="budget: 600M\n"))
-    with pytest.raises(SpecError, match=r"^net.yaml:3:9: .*a budget must be a mapping"):
-        check(["net.yaml"], None)
+    assert re.match(r"net.yaml:3:9: .*a budget must be a mapping", first_error(["net.yaml"]))
 
 
 def test_new_figures_plug_in(

@@ -153,11 +153,13 @@ def test_junit_names_each_budget_as_a_testcase(invoke: Invoke, here: Path) -> No
         "mobilenet_v2: madds <= 320M",
         "mobilenet_v2 (width 0.75): madds <= 200M",
     ]
-    assert [(c.get("file"), c.get("line")) for c in cases] == [
-        ("budgets.yaml", "3"),
-        ("budgets.yaml", "4"),
-        ("budgets.yaml", "7"),
+    # junit-10.xsd has no file or line attribute: the location leads the case's system-out
+    assert [c.findtext("system-out", "").split(": ")[0] for c in cases] == [
+        "budgets.yaml:3",
+        "budgets.yaml:4",
+        "budgets.yaml:7",
     ]
+    assert all(c.get("file") is None and c.get("line") is None for c in cases)
     assert [c.find("failure") is not None for c in cases] == [False, False, True]
     failure = cases[2].find("failure")
     assert failure is not None
@@ -227,36 +229,69 @@ def fenced_yaml(section: str) -> list[str]:
     return re.findall(r"^```yaml\n(.*?)^```", section, re.S | re.M)
 
 
+def run_script(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
 def test_readme_use_in_ci_example_runs(tmp_path: Path) -> None:
-    """Write the README's budgets.yaml, then run the workflow's steps as GitHub would."""
-    budgets_text, workflow_text = fenced_yaml(readme_section())
-    (tmp_path / "budgets.yaml").write_text(budgets_text, encoding="utf-8")
+    """The README's CI recipe as written, in a fresh git repository: its budgets.yaml, then
+    every `run:` step of the workflow in order, lightcost installed by the recipe's own
+    `pip install "$LIGHTCOST"` from this checkout (a path, as the recipe allows; no index,
+    no network), then the pre-commit hook's entry."""
+    budgets_text, workflow_text, hooks_text = fenced_yaml(readme_section())
+    repo, site = tmp_path / "repo", tmp_path / "site"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / "budgets.yaml").write_text(budgets_text, encoding="utf-8")
     workflow = yaml.safe_load(workflow_text)
-    steps = [s for job in workflow["jobs"].values() for s in job["steps"] if "run" in s]
-    scripts = [s["run"] for s in steps if not s["run"].startswith("pip install")]
-    assert scripts, "the example runs lightcost"
+    (job,) = workflow["jobs"].values()
+    assert job["env"]["LIGHTCOST"].startswith("git+https://")  # a git URL, or a path
+    scripts = [s["run"] for s in job["steps"] if "run" in s]
+    assert scripts[0] == 'pip install "$LIGHTCOST"'
+    assert not any("pip install lightcost" in s for s in scripts)
     summary = tmp_path / "summary.md"
-    bin_dir = Path(sys.executable).parent
     env = {
         **os.environ,
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "LIGHTCOST": str(ROOT),
+        "PIP_TARGET": str(site),  # the runner's own environment, kept apart from this one
+        "PIP_NO_INDEX": "1",
+        "PIP_NO_DEPS": "1",
+        "PIP_NO_BUILD_ISOLATION": "0",  # builds with this environment's hatchling
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "PYTHONPATH": str(site),
+        "PATH": f"{site / 'bin'}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}"
+        f"{os.environ['PATH']}",
         "GITHUB_STEP_SUMMARY": str(summary),
         "NO_COLOR": "1",
     }
     for script in scripts:
-        done = subprocess.run(
-            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        done = run_script(script, repo, env)
         assert done.returncode == 0, done.stdout + done.stderr
-        assert "all 3 budgets hold" in done.stdout + done.stderr  # the job log shows both
+    installed = run_script(
+        "command -v lightcost; python -c 'import lightcost as l; print(l.__file__)'", repo, env
+    )
+    assert installed.stdout.splitlines() == [
+        str(site / "bin" / "lightcost"),
+        str(site / "lightcost" / "__init__.py"),
+    ]
     assert summary.read_text(encoding="utf-8").startswith(
         "### :white_check_mark: lightcost check: all 3 budgets hold"
     )
+    (hook,) = yaml.safe_load(hooks_text)["repos"][0]["hooks"]
+    assert "rev" not in yaml.safe_load(hooks_text)["repos"][0]  # no tag needed
+    assert re.search(hook["files"], "budgets.yaml") and hook["pass_filenames"] is False
+    (repo / "specs").mkdir()
+    done = run_script(hook["entry"], repo / "specs", env)  # budgets.yaml found above
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "all 3 budgets hold" in done.stdout
 
 
 def test_pre_commit_hook_runs_lightcost_check() -> None:

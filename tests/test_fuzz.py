@@ -86,7 +86,8 @@ def case(*argv: str, named: str | None = None) -> object:
         (2, "error: small.yaml:1:2: bad\n", "small.yaml", "error"),
         (2, "error: bad\n", "small.yaml", "unclean"),  # does not name the file
         (2, "error: \n", None, "unclean"),  # an empty message
-        (2, "error: a\nerror: b\n", None, "unclean"),
+        (2, "error: a\nerror: b\n", None, "error"),  # check: one line per failed budget
+        (2, "error: a\nnoise\n", None, "unclean"),
         (
             2,
             "Usage: lightcost table\nTry 'lightcost table -h'\n\nError: No such option\n",

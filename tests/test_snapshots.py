@@ -199,13 +199,16 @@ CASES = [
     Case("sweep_grid_csv.txt", f"sweep mobilenet_v1 {GRID} -o grid.csv", writes=("grid.csv",)),
     Case("sweep_grid_json.txt", f"sweep mobilenet_v1 {GRID} -o grid.json", writes=("grid.json",)),
     Case("sweep_grid_plot.txt", f"sweep mobilenet_v1 {GRID} --plot"),
-    # lint (formats: table, json): findings exit 1, clean exits 0
+    # lint (formats: table, json, junit, github): findings exit 1, clean exits 0
     Case("lint_mobilenet_v2.txt", "lint mobilenet_v2", 1),
     Case("lint_mobilenet_v2.json", "lint mobilenet_v2 -f json", 1),
-    Case("lint_shufflenet_v2.txt", "lint shufflenet_v2", 1),
-    Case("lint_shufflenet_v2.json", "lint shufflenet_v2 -f json", 1),
-    Case("lint_mobilenet_v2_clean.txt", "lint mobilenet_v2 --g1-excess 50"),
-    Case("lint_mobilenet_v2_clean.json", "lint mobilenet_v2 --g1-excess 50 -f json"),
+    Case("lint_shufflenet_v1.txt", "lint shufflenet_v1", 1),
+    Case("lint_shufflenet_v1.xml", "lint shufflenet_v1 -f junit", 1),
+    Case("lint_shufflenet_v1_github.txt", "lint shufflenet_v1 -f github", 1),
+    Case("lint_shufflenet_v2.txt", "lint shufflenet_v2"),
+    Case("lint_shufflenet_v2.json", "lint shufflenet_v2 -f json"),
+    Case("lint_mobilenet_v2_clean.txt", "lint mobilenet_v2 --ignore G1,G4"),
+    Case("lint_mobilenet_v2_clean.json", "lint mobilenet_v2 --select G2,G3 -f json"),
     # models (formats: table, json), schema (spec, the default, and budgets)
     Case("models.txt", "models"),
     Case("models.json", "models --format json"),

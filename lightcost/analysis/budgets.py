@@ -34,49 +34,23 @@ from __future__ import annotations
 import glob
 import itertools
 import os
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from fractions import Fraction
 from typing import Any, NamedTuple
 
+from lightcost.analysis.limits import LIMIT_EXAMPLES, parse_limit, unit_scale
 from lightcost.api import Config
-from lightcost.core.errors import Loc, SpecError, did_you_mean, long_number, short
+from lightcost.core.errors import Loc, SpecError, did_you_mean
 from lightcost.cost.engine import PARAM_CONVENTIONS
 from lightcost.cost.figures import FIGURES, Figure
 from lightcost.cost.latency import find_device
 from lightcost.spec.files import find_spec, read_spec, read_text
 from lightcost.spec.located import LList, LMap, check_keys, loc_of, parse_yaml
 
-PROJECT_FILE = "budgets.yaml"
 PROJECT_KEY = "budgets"
 SPEC_SECTION = "budget"
 SPEC_KEY = "spec"
-LIMIT_EXAMPLES = "e.g. 600M, 4.3M, 300k, 2MiB, 5ms"
 MAX_MATCHES = 1000  # paths one spec glob of a budgets file may match
-
-# suffix -> (dimension, factor to the dimension's base unit); dimension "" is a plain
-# number in the figure's own unit.
-SCALES: dict[str, tuple[str, Fraction]] = {
-    **{s: ("", Fraction(f)) for s, f in
-       {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}.items()},
-    **{s: ("bytes", Fraction(f)) for s, f in
-       {"B": 1, "kB": 10**3, "KB": 10**3, "MB": 10**6, "GB": 10**9,
-        "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}.items()},
-    **{s: ("seconds", Fraction(1, f)) for s, f in
-       {"s": 1, "ms": 10**3, "us": 10**6, "µs": 10**6, "ns": 10**9}.items()},
-}  # fmt: skip
-MAX_NUMBER = 1e99  # a limit written as a YAML number; text has at most a 2-digit exponent
-NUMBER = r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,2})?"  # non-negative, exponent within 99
-_LIMIT = re.compile(rf"^\s*({NUMBER})\s*([A-Za-zµ]*)\s*$")
-
-
-@dataclass(frozen=True)
-class Quantity:
-    """A parsed limit: ``value`` in the base unit of ``dimension`` (see :data:`SCALES`)."""
-
-    value: Fraction
-    dimension: str
 
 
 @dataclass(frozen=True)
@@ -98,6 +72,7 @@ class Budget:
     limits: tuple[Limit, ...]
     loc: Loc
     keys: Mapping[str, Loc] = field(default_factory=dict)  # where each config key is written
+    failed: SpecError | None = None  # the error reading it (a bad budget: section), if any
 
     def as_config(self) -> Config:
         """The configuration of the analysis, through :data:`BUDGET_KEYS`."""
@@ -143,17 +118,32 @@ class Result:
         return float(100 * sign * spare / self.limit.value)
 
 
+class CheckError(NamedTuple):
+    """A budget that could not be checked: its spec, and the error (located when possible)."""
+
+    spec: str
+    error: SpecError
+
+    @property
+    def loc(self) -> Loc | None:
+        """Where the error is: in the spec, the budget or the budgets file."""
+        return self.error.loc
+
+
 @dataclass(frozen=True)
 class Report:
-    """Every result of one check, and every spec it analyzed (with or without budgets)."""
+    """Every result of one check, every spec it analyzed (with or without budgets), and the
+    budgets whose spec or configuration failed (``errors``: each checked apart, so one bad
+    spec does not stop the others)."""
 
     results: tuple[Result, ...]
     specs: tuple[str, ...]
+    errors: tuple[CheckError, ...] = ()
 
     @property
     def passed(self) -> bool:
-        """True when every budget holds."""
-        return all(r.passed for r in self.results)
+        """True when every budget holds and none failed."""
+        return not self.errors and all(r.passed for r in self.results)
 
     @property
     def exceeded(self) -> list[Result]:
@@ -162,38 +152,6 @@ class Report:
 
 
 # -- limits ------------------------------------------------------------------------------------
-
-
-def parse_limit(raw: object, where: Loc) -> Quantity:
-    """Read a limit as people write it: ``600M``, ``4.3M``, ``300k``, ``2MiB``, ``5ms``, ``1e9``.
-
-    Pure; a bad limit raises a SpecError at ``where``.
-    """
-    if isinstance(raw, int | float) and not isinstance(raw, bool) and 0 <= raw <= MAX_NUMBER:
-        return Quantity(Fraction(raw), "")
-    match = _LIMIT.match(raw) if isinstance(raw, str) else None
-    if match is None:
-        raise SpecError(
-            f"bad limit {raw!r}: expected a non-negative number with an optional "
-            f"suffix, {LIMIT_EXAMPLES}",
-            where,
-        )
-    number, suffix = match.groups()
-    if (too_long := long_number(number)) is not None:
-        raise SpecError(f"bad limit {short(raw)}: {too_long}", where)
-    if suffix not in SCALES:
-        raise SpecError(
-            f"bad limit {raw!r}: unknown suffix '{suffix}'{did_you_mean(suffix, SCALES)} "
-            f"(suffixes: {', '.join(s for s in SCALES if s)})",
-            where,
-        )
-    dimension, factor = SCALES[suffix]
-    return Quantity(Fraction(number) * factor, dimension)
-
-
-def unit_scale(unit: str) -> tuple[str, Fraction]:
-    """The dimension and base-unit factor of a figure's unit (an unknown unit is its own)."""
-    return SCALES.get(unit, (unit, Fraction(1)))
 
 
 def limit_for(figure: Figure, raw: object, where: Loc) -> Limit:
@@ -378,7 +336,11 @@ def collect(specs: Sequence[str], project: str | None) -> list[Budget]:
             for files, budget in entries
             if key in {os.path.realpath(f) for f in files}
         ]
-        limited = [b for b in spec_budgets(file) + named if b.limits]
+        try:
+            own = spec_budgets(file)
+        except SpecError as exc:  # reported by evaluate(); the project's budgets still run
+            own = [Budget(file, {}, (), exc.loc or Loc(file, 1, 1), failed=exc)]
+        limited = [b for b in own + named if b.limits or b.failed]
         budgets += limited or [Budget(file, {}, (), Loc(file, 1, 1))]
     return budgets
 
@@ -393,6 +355,8 @@ def measure(budget: Budget) -> list[Result]:
     rejects, a figure this configuration cannot give) is located at the budget;
     one inside the spec that a configuration key causes, at that key (:func:`culprit`).
     """
+    if budget.failed is not None:
+        raise budget.failed
     try:
         cost = budget.as_config().analyze(budget.spec)
         return [
@@ -428,11 +392,26 @@ def culprit(budget: Budget, where: Loc) -> str | None:
 
 
 def evaluate(budgets: Sequence[Budget]) -> Report:
-    """Check every limit of every budget."""
-    results = [result for budget in budgets for result in measure(budget)]
-    return Report(tuple(results), tuple(dict.fromkeys(b.spec for b in budgets)))
+    """Check every limit of every budget; a budget whose analysis fails is an error of the
+    report (the same error of several budgets once), and the other budgets are still checked."""
+    results: list[Result] = []
+    errors: dict[str, CheckError] = {}
+    for budget in budgets:
+        try:
+            results += measure(budget)
+        except SpecError as exc:
+            errors.setdefault(str(exc), CheckError(budget.spec, exc))
+    specs = tuple(dict.fromkeys(b.spec for b in budgets))
+    return Report(tuple(results), specs, tuple(errors.values()))
 
 
 def check(specs: Sequence[str], project: str | None) -> Report:
-    """Collect and evaluate: what ``lightcost check`` reports."""
-    return evaluate(collect(specs, project))
+    """Collect and evaluate: what ``lightcost check`` reports.
+
+    An error that stops the collection (a bad budgets file) is a report of that one error.
+    """
+    try:
+        budgets = collect(specs, project)
+    except SpecError as exc:
+        return Report((), (), (CheckError(project or ", ".join(specs), exc),))
+    return evaluate(budgets)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lightcost.analysis import budgets
+from lightcost.analysis import budgets, limits, lint
 from lightcost.core.rounding import RULES
 from lightcost.cost.figures import FIGURES
 from lightcost.ops import ACTIVATIONS, OPS, REQUIRED, Attr, OpDef
@@ -142,8 +142,8 @@ def vars_schema() -> Schema:
 
 def limit_schema() -> Schema:
     """A limit: a non-negative number, or text such as 600M, 2MiB, 5ms."""
-    suffixes = "|".join(re.escape(s) for s in budgets.SCALES if s)
-    pattern = rf"^\s*{budgets.NUMBER}\s*(?:{suffixes})?\s*$"
+    suffixes = "|".join(re.escape(s) for s in limits.SCALES if s)
+    pattern = rf"^\s*{limits.NUMBER}\s*(?:{suffixes})?\s*$"
     return {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": pattern}]}
 
 
@@ -187,6 +187,8 @@ def spec_schema() -> Schema:
         "layers": {"type": "array", "items": REF_ITEM, "minItems": 1},
         budgets.SPEC_SECTION: {"anyOf": [{"$ref": "#/$defs/budget"},
                                          {"type": "array", "items": {"$ref": "#/$defs/budget"}}]},
+        lint.SPEC_KEY: _object({"ignore": {"type": "array", "items": {"enum": list(lint.RULES)},
+                                           "description": "guideline rules not checked"}}),
     }  # fmt: skip
     items = {f"op_{name}": op_schema(op) for name, op in OPS.items()}
     items["use"] = _object(

@@ -18,22 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 from lightcost.cost.engine import SUMMED
 from lightcost.cost.figures import FIGURES
-from lightcost.render.escape import (
-    Markup,
-    clip,
-    github_data,
-    github_property,
-    json_text,
-    markdown,
-    terminal,
-)
+from lightcost.render.ci import Case, github_error, junit_xml
+from lightcost.render.escape import Markup, clip, json_text, markdown, terminal
 from lightcost.render.table import config, layer_record, shape_text, title
 from lightcost.render.text import bold, boxed, markdown_table
 
 if TYPE_CHECKING:
-    from lightcost.analysis.budgets import Report, Result
+    from lightcost.analysis.budgets import CheckError, Report, Result
     from lightcost.analysis.diff import CostDiff, LayerDiff, TotalDiff
-    from lightcost.core.errors import Loc
 
 CHECK_HEAD = ["Status", "Model", "Configuration", "Figure", "Limit", "Actual", "Headroom", "Budget"]
 CHECK_RIGHT = [False, False, False, False, True, True, True, False]
@@ -111,14 +103,22 @@ def case_name(result: Result) -> str:
 
 def summary(report: Report) -> str:
     """``all 3 budgets hold`` or ``1 of 3 budgets exceeded`` (with the specs checked)."""
-    count, bad = len(report.results), len(report.exceeded)
+    count, bad, failed = len(report.results), len(report.exceeded), len(report.errors)
     specs = f"{len(report.specs)} spec{'s' if len(report.specs) != 1 else ''}"
+    errors = f"; {failed} error{'s' if failed != 1 else ''}" if failed else ""
     if not count:
+        if failed:
+            return f"{errors[2:]} ({specs})"
         return f"no budgets apply to the {specs} checked (each spec is valid)"
     plural = "s" if count != 1 else ""
     if bad:
-        return f"{bad} of {count} budget{plural} exceeded ({specs})"
-    return f"all {count} budget{plural} hold ({specs})"
+        return f"{bad} of {count} budget{plural} exceeded ({specs}){errors}"
+    return f"all {count} budget{plural} hold ({specs}){errors}"
+
+
+def error_name(error: CheckError) -> str:
+    """The test case name of a budget that could not be checked."""
+    return f"{error.spec or 'lightcost'}: spec and budgets are valid"
 
 
 def check_cells(result: Result) -> list[str]:
@@ -138,8 +138,8 @@ def check_cells(result: Result) -> list[str]:
 
 def check_table(report: Report, style: bool) -> str:
     """A box-drawn table, one row per budget, exceeded rows red when styled."""
-    if not report.results:
-        return summary(report) + "\n"
+    if not report.results:  # only errors: they are on stderr, one located line each
+        return "" if report.errors else summary(report) + "\n"
     lines = boxed(
         "lightcost check", CHECK_HEAD, [check_cells(r) for r in report.results], CHECK_RIGHT,
         style, total=False,
@@ -151,8 +151,20 @@ def check_table(report: Report, style: bool) -> str:
     return "\n".join([*lines, bold(summary(report), style)]) + "\n"
 
 
+def error_record(error: CheckError) -> dict[str, Any]:
+    """A failed budget for JSON: its spec, the located message, and the place when known."""
+    loc = error.loc
+    return {
+        "spec": error.spec,
+        "message": str(error.error),
+        "file": loc.file if loc else None,
+        "line": loc.line if loc else None,
+        "col": loc.col if loc else None,
+    }
+
+
 def check_json(report: Report) -> str:
-    """Every budget with its limit, actual value, headroom and location."""
+    """Every budget with its limit, actual value, headroom and location, and every error."""
     budgets = [
         {
             "spec": r.budget.spec,
@@ -178,59 +190,42 @@ def check_json(report: Report) -> str:
         "exceeded": len(report.exceeded),
         "specs": list(report.specs),
         "budgets": budgets,
+        "errors": [error_record(e) for e in report.errors],
     }
     return json_text(document) + "\n"
 
 
 def check_junit(report: Report) -> str:
-    """JUnit XML: one testcase per budget, a failure element for each exceeded one.
-
-    Text from the files is shown through :func:`~lightcost.render.escape.terminal`,
-    which leaves only printable characters (all admitted by XML 1.0) on one line;
-    ElementTree escapes ``&``, ``<``, ``>`` and quotes.
-    """
-    from xml.etree import ElementTree  # lazy: only this format needs it
-
-    counts = {"tests": str(len(report.results)), "failures": str(len(report.exceeded))}
-    root = ElementTree.Element("testsuites", {"name": "lightcost check", **counts})
-    suite = ElementTree.SubElement(
-        root, "testsuite", {"name": "lightcost budgets", "errors": "0", "skipped": "0", **counts}
-    )
-    for result in report.results:
-        case = ElementTree.SubElement(
-            suite,
-            "testcase",
-            classname=terminal(f"lightcost.{result.model}"),
-            name=terminal(case_name(result)),
-            file=terminal(display_path(result.limit.loc.file)),
-            line=str(result.limit.loc.line),
+    """JUnit XML: one test case per budget (a failure when exceeded), one error test case
+    per budget that could not be checked."""
+    cases = [
+        Case(
+            f"lightcost.{r.model}",
+            case_name(r),
+            (f"{where(r)}: {headline(r)}",),
+            "" if r.passed else "failure",
+            headline(r),
+            "BudgetExceeded",
         )
-        if not result.passed:
-            failure = ElementTree.SubElement(
-                case, "failure", message=terminal(headline(result)), type="BudgetExceeded"
-            )
-            failure.text = terminal(f"{where(result)}: {headline(result)}")
-    ElementTree.indent(root)
-    return ElementTree.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
-
-
-def github_error(loc: Loc, title: str, message: str) -> str:
-    """A ``::error file=...,line=...,col=...,title=...::message`` workflow command (escaped)."""
-    props = {"file": display_path(loc.file), "line": loc.line, "col": loc.col, "title": title}
-    fields = ",".join(f"{key}={github_property(str(value))}" for key, value in props.items())
-    return f"::error {fields}::{github_data(message)}"
+        for r in report.results
+    ]
+    cases += [
+        Case("lightcost.check", error_name(e), (str(e.error),), "error", str(e.error), "SpecError")
+        for e in report.errors
+    ]
+    return junit_xml("lightcost check", cases)
 
 
 def check_github(report: Report) -> str:
-    """GitHub workflow commands only: ``::error file=...,line=...::`` per exceeded budget.
-
-    Nothing else goes to stdout in this format: see :func:`check_github_log`.
+    """GitHub workflow commands only: ``::error file=...,line=...::`` per exceeded budget
+    and per error. Nothing else goes to stdout in this format: see :func:`check_github_log`.
     """
-    return "".join(
+    exceeded = [
         github_error(r.limit.loc, f"Budget exceeded: {r.model} {r.limit.figure}", headline(r))
-        + "\n"
         for r in report.exceeded
-    )
+    ]
+    errors = [github_error(e.loc, "lightcost spec error", str(e.error)) for e in report.errors]
+    return "".join(f"{line}\n" for line in exceeded + errors)
 
 
 def check_github_log(report: Report) -> str:
@@ -251,6 +246,9 @@ def check_markdown(report: Report) -> str:
     lines = [f"### {mark} lightcost check: {summary(report)}", ""]
     if rows:
         lines += markdown_table(CHECK_HEAD, rows, CHECK_RIGHT)
+    if report.errors:
+        errors = [f"- :x: error: {markdown(str(e.error))}" for e in report.errors]
+        lines += [""] * bool(rows) + errors
     return "\n".join(lines) + "\n"
 
 

@@ -36,6 +36,7 @@ TOP_KEYS = (
     "blocks",
     "layers",
     "budget",  # read by lightcost.analysis.budgets
+    "lint",  # read by lightcost.analysis.lint: {ignore: [G2, ...]}
 )
 MINIMUMS = {"truncate": 8, "round": 1, "fixed": 1}  # make_divisible: its divisor
 INPUT_DIMENSIONS = ("input channels", "input height", "input width")
