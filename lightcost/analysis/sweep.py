@@ -263,7 +263,7 @@ class Sweeper:
             part = pending.pop()
             try:
                 figures = stacked_figures(graphs, part, self.config, self.names)
-            except (ShapeError, SpecError):
+            except (ShapeError, SpecError, OverflowError):  # overflow: exact, one at a time
                 middle = len(part) // 2
                 pending += [part[middle:], part[:middle]] if middle else []
                 failed += [] if middle else part

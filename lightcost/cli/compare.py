@@ -36,6 +36,7 @@ from lightcost.render.tradeoffs import (
     versus_json,
     versus_text,
 )
+from lightcost.spec.sections import Resolution
 
 DEFAULT_SPEC = "mobilenet_v1"
 T = TypeVar("T")
@@ -110,6 +111,7 @@ def compare(
     """
     figures = figure_list(figures_text, config)
     widths, resolutions = sizes(width_text, res_text, max_configs, "compare")
+    squares = [r for r in resolutions if isinstance(r, int)]  # a grid's (sizes)
     names = list(specs) or [DEFAULT_SPEC]
     grid = len(widths) > 1 or len(resolutions) > 1
     if len(names) > 1:
@@ -120,7 +122,7 @@ def compare(
     name, variant = split_variant(names[0])
     config = config._replace(variant=variant or config.variant)
     if grid:
-        compare_grid(name, widths, resolutions, config, figures, fmt)
+        compare_grid(name, widths, squares, config, figures, fmt)
     else:
         compare_versus(name, at(config, widths, resolutions), figures, fmt)
 
@@ -165,7 +167,7 @@ def compare_versus(name: str, config: Config, figures: list[str], fmt: str) -> N
     click.echo(versus_json(result) if fmt == "json" else versus_text(result, style))
 
 
-def at(config: Config, widths: Sequence[float], resolutions: Sequence[int]) -> Config:
+def at(config: Config, widths: Sequence[float], resolutions: Sequence[Resolution]) -> Config:
     """``config`` at the single width and resolution given (or the spec's own)."""
     return config._replace(width=first(widths), resolution=first(resolutions))
 

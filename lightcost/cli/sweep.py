@@ -177,7 +177,8 @@ def sweep_command(
       lightcost sweep mobilenet_v2 --front madds,mac:min --plot front.png
     """
     x, x_max, y, y_max = front_axes(front_text_, config)
-    widths, resolutions = sizes(width_text, res_text, max_configs, "sweep")
+    widths, squares = sizes(width_text, res_text, max_configs, "sweep", grid=True)
+    resolutions = [r for r in squares if isinstance(r, int)]  # all of them (grid=True)
     with progress_bar(len(widths) * len(set(resolutions)), progress) as advance:
         result = sweep(spec, widths, resolutions, config, progress=advance)
     if not result.rows:

@@ -88,6 +88,12 @@ class Graph(NamedTuple):
     params_note: str = ""  # what trainable params mean for this model, when not PyTorch's count
 
     @property
+    def size(self) -> str:
+        """The input resolution as ``--res`` writes it: ``224``, or ``160x128`` (height x width)."""
+        height, width = self.input_shape[1:]
+        return str(height) if height == width else f"{height}x{width}"
+
+    @property
     def output(self) -> str:
         """Name of the tensor the network returns (the last node's)."""
         return self.nodes[-1].name if self.nodes else INPUT

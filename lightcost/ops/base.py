@@ -83,11 +83,15 @@ class Attr(NamedTuple):
 
 
 class Kernel(NamedTuple):
-    """One kernel launch: its op, its multiply-adds and its MAC in elements."""
+    """One kernel launch: its op, its multiply-adds and its MAC in elements.
+
+    ``weights`` is the part of ``mac`` that is parameters: read once whatever the batch.
+    """
 
     op: str
     madds: int
     mac: int
+    weights: int = 0
 
 
 class OpCost(NamedTuple):

@@ -15,15 +15,16 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
-from lightcost.analysis.compare import Column, Versus
+from lightcost.analysis.compare import Column, Versus, resolution_ratio
 from lightcost.analysis.sweep import SweepResult
 from lightcost.cost.figures import FIGURES
 from lightcost.render.escape import clip, json_text, terminal
+from lightcost.render.table import resolution_record
 from lightcost.render.text import boxed
 
 
-def config_label(cost_graph_width: float, resolution: int, variant: str) -> str:
-    """``(0.75, 160)`` or ``1.5x (1, 224)``."""
+def config_label(cost_graph_width: float, resolution: int | str, variant: str) -> str:
+    """``(0.75, 160)``, ``1.5x (1, 224)`` or ``(1, 160x128)``."""
     return (f"{clip(variant)} " if variant else "") + f"({cost_graph_width:g}, {resolution})"
 
 
@@ -32,8 +33,8 @@ def versus_text(result: Versus, style: bool) -> str:
     b, c = result.baseline.graph, result.config.graph
     head = [
         "Figure",
-        f"baseline {config_label(b.width, b.resolution, b.variant)}",
-        config_label(c.width, c.resolution, c.variant),
+        f"baseline {config_label(b.width, b.size, b.variant)}",
+        config_label(c.width, c.size, c.variant),
         "ratio",
         "predicted",
         "actual / predicted",
@@ -49,7 +50,7 @@ def versus_text(result: Versus, style: bool) -> str:
         ]
         for r in result.rows
     ]
-    alpha, rho = c.width / b.width, c.resolution / b.resolution
+    alpha, rho = c.width / b.width, resolution_ratio(b, c)
     title = (
         f"{clip(b.name)}: alpha = {alpha:g}, rho = {rho:.4g} "
         "(predicted: MAdds alpha^2 rho^2, params alpha^2)"
@@ -63,8 +64,13 @@ def versus_json(result: Versus) -> str:
     return json_text(
         {
             "spec": b.name,
-            "baseline": {"width": b.width, "resolution": b.resolution, "variant": b.variant},
-            "config": {"width": c.width, "resolution": c.resolution, "variant": c.variant},
+            "baseline": {
+                "width": b.width,
+                "resolution": resolution_record(b),
+                "variant": b.variant,
+            },
+            "config": {"width": c.width, "resolution": resolution_record(c), "variant": c.variant},
+            "batch": result.config.batch,
             "figures": {
                 r.figure: {
                     "baseline": r.baseline,
@@ -213,7 +219,7 @@ def side_by_side_text(columns: Sequence[Column], best: Mapping[str, list[int]], 
         cells.append(row)
     first, device_profile = columns[0].cost.graph, columns[0].cost.device
     device = f", device {device_profile.name}" if device_profile is not None else ""
-    title = f"width {first.width:g}, input {first.resolution}{device}; * = best (lowest)"
+    title = f"width {first.width:g}, input {first.size}{device}; * = best (lowest)"
     return boxed(title, head, cells, [False] + [True] * len(columns), style, total=False)
 
 
@@ -225,7 +231,8 @@ def side_by_side_json(columns: Sequence[Column], best: Mapping[str, list[int]]) 
                 {
                     "label": c.label,
                     "width": c.cost.graph.width,
-                    "resolution": c.cost.graph.resolution,
+                    "resolution": resolution_record(c.cost.graph),
+                    "batch": c.cost.batch,
                     **c.values,
                 }
                 for c in columns

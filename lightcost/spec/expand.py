@@ -31,6 +31,7 @@ from lightcost.spec.nodes import MAX_GRAPH_NODES, NODE_KEYS, Layers
 from lightcost.spec.params import PARAM_TYPES
 from lightcost.spec.sections import (
     TOP_KEYS,
+    Resolution,
     input_shape,
     read_sections,
     section,
@@ -72,11 +73,14 @@ def expand(
     data: Any,
     file: str,
     width: float | None = None,
-    resolution: int | None = None,
+    resolution: Resolution | None = None,
     overrides: Mapping[str, Value] | None = None,
     variant: str | None = None,
 ) -> Graph:
     """Build the layer graph of a loaded spec at a width multiplier and resolution.
+
+    ``resolution`` is one number (height = width; refused for a spec whose input is
+    not square) or a pair (height, width); ``res`` in expressions is the height.
 
     ``variant`` picks an entry of the spec's ``variants`` (its vars override the
     spec's ``vars``); ``overrides`` (``--set``) override both.

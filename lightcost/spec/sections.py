@@ -166,10 +166,13 @@ def variant_vars(data: LMap, variant: str | None) -> tuple[str, LMap | None]:
     return chosen, values
 
 
+Resolution = int | tuple[int, int]  # H = W, or (height, width)
+
+
 def input_shape(
-    data: LMap, env: dict[str, Value], resolution: int | None, evaluator: Evaluator
+    data: LMap, env: dict[str, Value], resolution: Resolution | None, evaluator: Evaluator
 ) -> Shape:
-    """The network input ``[channels, height, width]``; ``resolution`` sets H = W."""
+    """The network input ``[channels, height, width]`` at ``resolution`` (see :func:`sized`)."""
     raw = data.get("input")
     where = data.loc_of("input")
     if not isinstance(raw, LList) or len(raw) != 3:
@@ -181,17 +184,56 @@ def input_shape(
         )
     ]
     if resolution is not None:
-        if not whole_in(resolution, 1, MAX_SIZE):
-            raise SpecError(  # an option, not in the spec: no location
-                f"resolution must be a whole number from 1 to {MAX_SIZE}, got {short(resolution)}"
-            )
-        dims[1] = dims[2] = resolution
+        dims[1], dims[2] = sized(resolution, dims[1], dims[2])
     shape = (dims[0], dims[1], dims[2])
     try:
         check_tensor(shape, "the input")
     except ShapeError as exc:
         raise SpecError(str(exc), where) from None
     return shape
+
+
+def parse_resolution(text: str) -> Resolution:
+    """``224`` (height = width) or ``160x128`` (height x width), each 1 to MAX_SIZE: how
+    ``--res`` and budgets write a resolution.
+
+    Raises ValueError naming the text otherwise.
+    """
+    parts = text.strip().lower().split("x")
+    try:
+        if len(parts) > 2:
+            raise ValueError
+        values = [int(part) for part in parts]
+    except ValueError:
+        raise ValueError(
+            f"{short(text)} is not a resolution: N (height = width) or HxW such as 160x128"
+        ) from None
+    if not all(1 <= v <= MAX_SIZE for v in values):
+        raise ValueError(f"{short(text)}: each side must be from 1 to {MAX_SIZE}")
+    return values[0] if len(values) == 1 else (values[0], values[1])
+
+
+def sized(resolution: object, height: int, width: int) -> tuple[int, int]:
+    """The input (height, width) a resolution sets on a spec whose input is height x width.
+
+    A pair (or a list of two) is (height, width); one number sets both, and is refused
+    for a spec whose input is not square (which side would it set? the message gives the
+    pair that keeps the spec's aspect ratio). Each is a whole number from 1 to MAX_SIZE.
+    """
+    pair = tuple(resolution) if isinstance(resolution, tuple | list) else (resolution,) * 2
+    if len(pair) != 2 or not all(whole_in(v, 1, MAX_SIZE) for v in pair):
+        raise SpecError(  # an option, not in the spec: no location
+            f"resolution must be a whole number or a pair (height, width) of whole numbers "
+            f"from 1 to {MAX_SIZE}, got {short(resolution)}"
+        )
+    if not isinstance(resolution, tuple | list) and height != width:
+        keep = max(1, round(pair[0] * width / height))
+        raise SpecError(
+            f"resolution {pair[0]} is square but the spec's input is {height}x{width} "
+            f"(height x width): give both, e.g. --res {pair[0]}x{keep} or resolution=({pair[0]}, "
+            f"{keep}) keeps its aspect ratio"
+        )
+    return int(pair[0]), int(pair[1])
 
 
 def variants(data: Any) -> dict[str, str]:
