@@ -19,17 +19,67 @@ from lightcost.ops.base import square
 from lightcost.spec.expr import Value
 from lightcost.spec.located import LList, LMap, check_keys
 from lightcost.spec.names import Scope, check_length, check_name, full_name, template
-from lightcost.spec.values import Evaluator, number
+from lightcost.spec.values import Evaluator
 
 MAX_GRAPH_NODES = 20_000  # layers of the expanded network
 COMMON_KEYS = ("name", "from", "when")
 NODE_KEYS = ("op", "width", *COMMON_KEYS, "block")
 
 
+# Framework layer names (PyTorch, Keras, ONNX; compared lowercase without "_", "nn." or
+# "torch.") -> the lightcost op that writes them, with how, for unknown-op messages.
+FRAMEWORK_NAMES = {
+    **dict.fromkeys(("linear", "dense", "gemm"), "fc"),
+    **dict.fromkeys(("conv2d", "convolution"), "conv"),
+    **dict.fromkeys(("depthwiseconv2d", "depthwiseconv"), "dwconv"),
+    **dict.fromkeys(("batchnorm2d", "batchnorm", "batchnormalization"), "bn"),
+    **dict.fromkeys(("maxpool2d", "maxpooling2d", "maxpooling"), "maxpool"),
+    **dict.fromkeys(("avgpool2d", "averagepool", "averagepooling2d"), "avgpool"),
+    **dict.fromkeys(("adaptivemaxpool2d", "globalmaxpool", "globalmaxpooling2d"), "maxpool"),
+    **dict.fromkeys(
+        ("adaptiveavgpool2d", "globalavgpool", "globalaveragepool", "globalaveragepooling2d"),
+        "avgpool",
+    ),
+    **dict.fromkeys(("hardswish", "hswish"), "hswish"),
+    **dict.fromkeys(("hardsigmoid",), "hsigmoid"),
+    **dict.fromkeys(("sum",), "add"),
+    **dict.fromkeys(("cat", "concatenate"), "concat"),
+    **dict.fromkeys(("channelshuffle",), "shuffle"),
+    **dict.fromkeys(("squeezeexcite", "squeezeexcitation", "seblock", "semodule"), "se"),
+    **dict.fromkeys(("dropout2d", "droppath"), "dropout"),
+    **dict.fromkeys(("layernormalization", "layernorm2d"), "layernorm"),
+    **dict.fromkeys(("convtranspose2d", "conv2dtranspose"), "convtranspose"),
+    **dict.fromkeys(("multiheadattention", "selfattention"), "attention"),
+    **dict.fromkeys(("upsamplingnearest2d", "upsamplingbilinear2d", "interpolate"), "upsample"),
+    **dict.fromkeys(("zeropad2d", "zeropadding2d", "constantpad2d"), "pad"),
+}
+HOW = {  # how a framework op that is an attribute in lightcost is written
+    "globalavgpool": "global: true",
+    "adaptiveavgpool2d": "global: true, or out_size",
+    "globalaveragepool": "global: true",
+    "globalaveragepooling2d": "global: true",
+    "adaptivemaxpool2d": "global: true",
+    "globalmaxpool": "global: true",
+    "globalmaxpooling2d": "global: true",
+    "depthwiseconv2d": "or conv with groups",
+}
+
+
+def op_hint(op: str) -> str:
+    """``, did you mean 'fc'?`` for a framework name (:data:`FRAMEWORK_NAMES`) of an op
+    lightcost has, else the closest op name."""
+    key = op.lower().removeprefix("torch.").removeprefix("nn.").replace("_", "")
+    target = FRAMEWORK_NAMES.get(key, key)
+    if target in OPS and target != op:
+        how = f" ({HOW[key]})" if key in HOW else ""
+        return f", did you mean '{target}'{how}?"
+    return did_you_mean(op, OPS)
+
+
 def opdef(op: Any, where: Loc) -> OpDef:
     """The op named ``op``, or a SpecError at ``where`` with a did-you-mean."""
     if not isinstance(op, str) or op not in OPS:
-        raise SpecError(f"unknown op {short(op)}{did_you_mean(str(op), OPS)}", where)
+        raise SpecError(f"unknown op {short(op)}{op_hint(str(op))}", where)
     return OPS[op]
 
 
@@ -148,7 +198,7 @@ class Layers:
                 raise SpecError(f"'{key}' must be true or false, got {short(value)}", where)
             return value
         if attr.kind == "float":
-            amount = number(self.evaluator.value(raw, where, env), where)
+            amount = self.evaluator.numeric(raw, where, env)
             if amount < attr.low:
                 raise SpecError(f"'{key}' must be at least {attr.low}, got {amount}", where)
             return float(amount)

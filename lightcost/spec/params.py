@@ -15,7 +15,7 @@ from lightcost.core.errors import Loc, SpecError, describe, did_you_mean, short
 from lightcost.spec.expr import Value
 from lightcost.spec.located import LMap, check_keys
 from lightcost.spec.names import check_reserved
-from lightcost.spec.values import Evaluator, number
+from lightcost.spec.values import Evaluator
 
 PARAM_TYPES = ("channels", "stride", "int", "float", "bool", "str")
 
@@ -82,14 +82,14 @@ def param(
         if not isinstance(raw, str):
             raise SpecError(f"expected text, got {describe(raw)}", where)
         return str(env.get(raw, raw))
-    value = evaluator.value(raw, where, env)
     if kind == "bool":
+        value = evaluator.value(raw, where, env)
         if not isinstance(value, bool):
             raise SpecError(f"expected true or false, got {short(value)}", where)
         return value
     if kind == "float":
-        return float(number(value, where))
-    whole = evaluator.integer(value, where, env, f"{kind} value")
+        return float(evaluator.numeric(raw, where, env))
+    whole = evaluator.integer(raw, where, env, f"{kind} value")
     if kind == "channels" and not isinstance(raw, str):
         return evaluator.scale(whole)
     return 1 if kind == "stride" and not first else whole

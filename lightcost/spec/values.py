@@ -46,6 +46,14 @@ class Evaluator:
                 raise SpecError(str(exc), where) from None
         raise SpecError(f"expected a number or an expression, got {describe(raw)}", where)
 
+    def numeric(self, raw: Any, where: Loc, env: Mapping[str, Value]) -> int | float:
+        """A number: a literal, an expression, or a name of a text var holding an expression
+        (``x: "2 * 3"`` then ``out: x``; one level: that text is not looked up again)."""
+        value = self.value(raw, where, env)
+        if isinstance(value, str) and value != raw:
+            value = self.value(value, where, env)
+        return number(value, where)
+
     def integer(
         self,
         raw: Any,
@@ -58,7 +66,7 @@ class Evaluator:
         """A whole number from ``minimum`` to ``maximum`` (a float must be integral)."""
         if type(raw) is int and minimum <= raw <= maximum:  # the common case, kept fast
             return raw
-        value = number(self.value(raw, where, env), where)
+        value = self.numeric(raw, where, env)
         if isinstance(value, float):
             if not value.is_integer():
                 raise SpecError(f"{what} must be a whole number, got {value}", where)
