@@ -86,6 +86,7 @@ class Graph(NamedTuple):
     description: str = ""
     resolution_dependent: bool = False  # an expression read res, in_h or in_w
     params_note: str = ""  # what trainable params mean for this model, when not PyTorch's count
+    padding: str = "same"  # the spec's padding convention (spec.sections.PADDINGS)
 
     @property
     def size(self) -> str:

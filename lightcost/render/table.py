@@ -22,6 +22,7 @@ from lightcost.cost.memory import DTYPES, EXECUTIONS
 from lightcost.cost.separable import SeparablePair, separable_pairs
 from lightcost.render.escape import clip, csv_cell, json_text, markdown, terminal
 from lightcost.render.text import boxed, dim, markdown_table
+from lightcost.spec.sections import PADDINGS
 
 UNITS = {"madds": ("MAdds", 1), "flops": ("FLOPs", 2)}
 MADDS_DEFINITION = (
@@ -92,7 +93,7 @@ def conventions(cost: ModelCost, unit: str) -> dict[str, str]:
         ),
         "activations": ACTIVATIONS_DEFINITION,
         "width_rule": g.width_rule.describe(),
-        "padding": "SAME unless a layer says otherwise: out = ceil(in / stride)",
+        "padding": f"{g.padding}: {PADDINGS[g.padding]}",
     } | (
         {
             "latency": f"{LATENCY_DEFINITION.format(batch=cost.batch)}; "

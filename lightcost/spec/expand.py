@@ -103,7 +103,7 @@ def expand(
     layers = spec.data.get("layers")
     if not isinstance(layers, LList) or not layers:
         raise SpecError("'layers' must be a non-empty list", spec.data.loc_of("layers"))
-    built = Layers(evaluator, spec.defaults, shape)
+    built = Layers(evaluator, spec.defaults, shape, spec.padding)
     Walker(spec.blocks, built, globals_).items(
         layers, Scope(dict(globals_), {INPUT: INPUT}, (), INPUT), depth=0
     )
@@ -122,4 +122,5 @@ def expand(
         resolution_dependent=bool(read & RESOLUTION_NAMES),
         description=spec.texts["description"],
         params_note=spec.texts["params_note"],
+        padding=spec.padding,
     )

@@ -15,7 +15,7 @@ from typing import Any
 from lightcost.core.errors import Loc, SpecError, did_you_mean, short
 from lightcost.core.graph import INPUT, AttrValue, Node, Shape
 from lightcost.ops import ACTIVATIONS, OPS, REQUIRED, Attr, OpDef, ShapeError, check_limits
-from lightcost.ops.base import square
+from lightcost.ops.base import pair, square
 from lightcost.spec.expr import Value
 from lightcost.spec.located import LList, LMap, check_keys
 from lightcost.spec.names import Scope, check_length, check_name, full_name, template
@@ -86,11 +86,18 @@ def opdef(op: Any, where: Loc) -> OpDef:
 class Layers:
     """The layers built so far in order, with the shape of every tensor by name."""
 
-    __slots__ = ("defaults", "evaluator", "nodes", "shapes")
+    __slots__ = ("defaults", "evaluator", "nodes", "padding", "shapes")
 
-    def __init__(self, evaluator: Evaluator, defaults: dict[str, LMap], input_shape: Shape):
+    def __init__(
+        self,
+        evaluator: Evaluator,
+        defaults: dict[str, LMap],
+        input_shape: Shape,
+        padding: str = "same",
+    ):
         self.evaluator = evaluator
         self.defaults = defaults  # the spec's per-op default attributes
+        self.padding = padding  # the spec's padding convention (sections.PADDINGS)
         self.nodes: list[Node] = []
         self.shapes: dict[str, Shape] = {INPUT: input_shape}
 
@@ -104,6 +111,8 @@ class Layers:
         fixed = fixed_width(item)
         defaults = self.defaults.get(op.name)
         attrs = {key: self.op_attr(item, op, defaults, key, env, fixed) for key in op.attrs}
+        if attrs.get("padding") == "same" and not written("padding", item, defaults):
+            attrs["padding"] = convention_padding(self.padding, attrs)
         try:
             out_shape = op.shape(attrs, in_shapes)
             check_limits(op, attrs, in_shapes, out_shape)
@@ -230,6 +239,22 @@ class Layers:
             raise SpecError(f"the network expands to more than {MAX_GRAPH_NODES} layers", item.loc)
         self.nodes.append(node)
         self.shapes[node.name] = node.out_shape
+
+
+def written(key: str, item: LMap, defaults: LMap | None) -> bool:
+    """Whether a layer or the spec's ``defaults`` for its op give attribute ``key``."""
+    return key in item or (defaults is not None and key in defaults)
+
+
+def convention_padding(convention: str, attrs: dict[str, AttrValue]) -> AttrValue:
+    """The padding an unwritten SAME padding becomes under the spec's ``padding`` convention:
+    SAME, 0 (``pytorch``), or ``dilation * (k - 1) // 2`` per axis (``symmetric``)."""
+    if convention == "pytorch":
+        return 0
+    if convention == "symmetric" and "k" in attrs:
+        (kh, kw), (dh, dw) = pair(attrs["k"]), pair(attrs.get("dilation", 1))
+        return square(dh * (kh - 1) // 2, dw * (kw - 1) // 2)
+    return "same"
 
 
 def fixed_width(item: LMap) -> bool:

@@ -29,6 +29,7 @@ TOP_KEYS = (
     "params_note",  # written by the ONNX import: what the file's params are (docs/onnx.md)
     "input",
     "width",
+    "padding",
     "vars",
     "variants",
     "variant",
@@ -39,6 +40,12 @@ TOP_KEYS = (
 )
 MINIMUMS = {"truncate": 8, "round": 1, "fixed": 1}  # make_divisible: its divisor
 INPUT_DIMENSIONS = ("input channels", "input height", "input width")
+PADDINGS = {  # the spec's padding convention: what an op's unwritten SAME padding becomes
+    "same": "SAME unless a layer says otherwise: out = ceil(in / stride) (TensorFlow)",
+    "pytorch": "0 unless a layer says otherwise, as nn.Conv2d and the pools (PyTorch)",
+    "symmetric": "dilation * (k - 1) // 2 per side unless a layer says otherwise "
+    "(PyTorch as torchvision and timm write it)",
+}
 
 
 class Sections(NamedTuple):
@@ -50,6 +57,7 @@ class Sections(NamedTuple):
     width_rule: WidthRule
     blocks: LMap
     defaults: dict[str, LMap]  # op name -> its default attributes
+    padding: str = "same"  # the padding convention, a key of PADDINGS
 
 
 def read_sections(data: Any, file: str) -> Sections:
@@ -68,7 +76,15 @@ def read_sections(data: Any, file: str) -> Sections:
         )
     texts = {key: _text(data, key) for key in ("name", "description", "source", "params_note")}
     check_length(texts["name"], "the spec's name", data.loc_of("name"))
-    return Sections(data, file, texts, _width_rule(data), _blocks(data), _defaults(data))
+    padding = data.get("padding", "same")
+    if not isinstance(padding, str) or padding not in PADDINGS:
+        raise SpecError(
+            f"unknown padding convention {short(padding)}{did_you_mean(str(padding), PADDINGS)} "
+            f"(conventions: {', '.join(PADDINGS)})",
+            data.loc_of("padding"),
+        )
+    blocks, defaults = _blocks(data), _defaults(data)
+    return Sections(data, file, texts, _width_rule(data), blocks, defaults, padding)
 
 
 def section(data: LMap, key: str) -> LMap:
