@@ -40,16 +40,14 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any, NamedTuple
 
+from lightcost.analysis.sizes import BATCH_SCHEMA, RESOLUTION_SCHEMA, batch, resolution
 from lightcost.api import Config
 from lightcost.core.errors import Loc, SpecError, did_you_mean, long_number, short
-from lightcost.cost.engine import MAX_BATCH, PARAM_CONVENTIONS
+from lightcost.cost.engine import PARAM_CONVENTIONS
 from lightcost.cost.figures import FIGURES, Figure
 from lightcost.cost.latency import find_device
-from lightcost.ops import MAX_SIZE
 from lightcost.spec.files import find_spec, read_spec, read_text
 from lightcost.spec.located import LList, LMap, check_keys, loc_of, parse_yaml
-from lightcost.spec.sections import Resolution, parse_resolution
-from lightcost.spec.values import whole_in
 
 PROJECT_FILE = "budgets.yaml"
 PROJECT_KEY = "budgets"
@@ -248,28 +246,6 @@ def spec_vars(key: str, value: Any, where: Loc) -> dict[str, Any]:
     return dict(value)
 
 
-def resolution(key: str, value: Any, where: Loc) -> Resolution:
-    """One number (height = width), ``HxW`` text or a list ``[height, width]``."""
-    pair = isinstance(value, LList) and len(value) == 2
-    if pair and all(whole_in(v, 1, MAX_SIZE) for v in value):
-        return (value[0], value[1])
-    if isinstance(value, str):
-        try:
-            return parse_resolution(value)
-        except ValueError as exc:
-            raise SpecError(f"'{key}': {exc}", where) from None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value  # its range is checked by the analysis
-    raise SpecError(f"'{key}' must be a number, HxW (e.g. 160x128) or [height, width]", where)
-
-
-def batch(key: str, value: Any, where: Loc) -> int:
-    """A whole number of inputs per batch, 1 to MAX_BATCH."""
-    if not whole_in(value, 1, MAX_BATCH):
-        raise SpecError(f"'{key}' must be a whole number from 1 to {MAX_BATCH}", where)
-    return int(value)
-
-
 class BudgetKey(NamedTuple):
     """A configuration key of a budget entry: the field of :class:`Config` it sets."""
 
@@ -279,14 +255,6 @@ class BudgetKey(NamedTuple):
 
 
 TEXT_SCHEMA = {"type": ["string", "number"]}
-RESOLUTION_SCHEMA = {
-    "oneOf": [
-        {"type": "integer", "minimum": 1},
-        {"type": "string", "pattern": "^[0-9]+[xX][0-9]+$"},
-        {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 2, "maxItems": 2},
-    ]
-}
-BATCH_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_BATCH}
 VARS_SCHEMA = {"type": "object", "additionalProperties": {"type": ["number", "string", "boolean"]}}
 # key as written -> the Config field it sets; errors and the schema list them in this order.
 # ``params`` is a figure, so the convention is written ``convention``; ``overrides`` is ``set``.
