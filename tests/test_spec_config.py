@@ -232,3 +232,23 @@ def test_the_padding_convention_is_stated_and_checked(invoke: Any, tmp_path: Pat
 def test_defaults_and_layers_win_over_the_convention() -> None:
     spec = PADDED.format(convention="pytorch") + "defaults: {maxpool: {padding: same}}\n"
     assert build("p.yaml", text=spec).nodes[1].out_shape[1:] == (56, 56)
+
+
+DEPTH = """\
+input: [3, 32, 32]
+vars: {depth: 1.1}
+blocks:
+  b:
+    params: {c: channels}
+    nodes: [{op: conv, k: 3, out: c}]
+layers:
+  - {repeat: b, n: "ceil(2 * depth)", with: {c: 8}}
+  - repeat: b
+    columns: [c, n]
+    rows: [[16, "ceil(3 * depth)"]]
+"""
+
+
+def test_the_repeat_count_takes_expressions() -> None:
+    """EfficientNet's depth scaling: ceil(2 * 1.1) = 3 and ceil(3 * 1.1) = 4 repeats."""
+    assert len(build("d.yaml", text=DEPTH).nodes) == 3 + 4
