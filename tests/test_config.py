@@ -58,7 +58,8 @@ def test_config_fields_are_the_keywords_of_analyze() -> None:
 
 def test_budget_keys_keep_the_documented_spelling() -> None:
     assert list(BUDGET_KEYS) == [
-        "width", "resolution", "batch", "convention", "set", "variant", "execution", "dtype", "device",
+        "width", "resolution", "batch", "convention", "set", "variant", "execution", "dtype",
+        "device",
     ]  # fmt: skip
     assert (KEY_OF["params"], KEY_OF["overrides"]) == ("convention", "set")
 

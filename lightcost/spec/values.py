@@ -51,7 +51,12 @@ class Evaluator:
         (``x: "2 * 3"`` then ``out: x``; one level: that text is not looked up again)."""
         value = self.value(raw, where, env)
         if isinstance(value, str) and value != raw:
-            value = self.value(value, where, env)
+            try:
+                value = self.value(value, where, env)
+            except SpecError as exc:
+                raise SpecError(
+                    f"expected a number, got {short(value)} ({exc.message})", where
+                ) from None
         return number(value, where)
 
     def integer(
