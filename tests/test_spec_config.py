@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lightcost.analysis.budgets import parse_entry
+from lightcost.analysis.sweep import row_sides, sweep
 from lightcost.api import Config, analyze, build
 from lightcost.core.errors import Loc, SpecError
 from lightcost.cost.engine import cost_graph
@@ -65,8 +66,8 @@ def test_res_hxw_on_the_command_line(invoke: Any, tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "HxW" in bad.stderr
     versus = invoke("compare", str(spec), "--res", "64x128")
     assert versus.exit_code == 0 and "(1, 64x128)" in versus.stdout and "rho = 0.5" in versus.stdout
-    grid = invoke("sweep", str(spec), "--res", "64x128")
-    assert grid.exit_code == 2 and "square resolutions" in grid.stderr
+    ranged = invoke("sweep", str(spec), "--res", "64x128:128x256:32x64")
+    assert ranged.exit_code == 2 and "not a list" in ranged.stderr
     diff = invoke("diff", str(spec), "--old-res", "64x128", "--new-res", "128x256")
     assert diff.exit_code == 0
 
@@ -252,3 +253,29 @@ layers:
 def test_the_repeat_count_takes_expressions() -> None:
     """EfficientNet's depth scaling: ceil(2 * 1.1) = 3 and ceil(3 * 1.1) = 4 repeats."""
     assert len(build("d.yaml", text=DEPTH).nodes) == 3 + 4
+
+
+def test_sweeps_of_hxw_equal_the_scalar_path() -> None:
+    resolutions: list[Any] = [224, (160, 128), (96, 320), (128, 160)]
+    result = sweep("mobilenet_v2", [1.0, 0.5], resolutions)
+    assert not result.errors and len(result.rows) == 8
+    for row in result.rows:
+        pair = row_sides(row)
+        res = pair[0] if pair[0] == pair[1] else pair
+        cost = analyze("mobilenet_v2", width=row["width"], resolution=res)
+        assert (row["madds"], row["params"]) == (cost.total().madds, cost.total().params)
+        assert row["peak_activation"] == cost.activations.peak
+
+
+def test_grids_of_a_non_square_spec(invoke: Any, tmp_path: Path) -> None:
+    spec = tmp_path / "wide.yaml"
+    spec.write_text(WIDE)
+    own = invoke("compare", str(spec), "--width", "1,0.5", "--figures", "madds")
+    assert own.exit_code == 0 and "128x256" in own.stdout and "error" not in own.stdout
+    out = tmp_path / "rows.json"
+    listed = invoke("sweep", str(spec), "-w", "1,0.5", "-r", "64x128,128x256", "-o", str(out))
+    assert listed.exit_code == 0
+    rows = json.loads(out.read_text())["configurations"]
+    assert {(r["resolution"], r["resolution_w"]) for r in rows} == {(64, 128), (128, 256)}
+    square = invoke("sweep", str(spec), "--width", "1", "--res", "64")
+    assert square.exit_code == 2 and "--res 64x128" in square.stderr

@@ -111,7 +111,6 @@ def compare(
     """
     figures = figure_list(figures_text, config)
     widths, resolutions = sizes(width_text, res_text, max_configs, "compare")
-    squares = [r for r in resolutions if isinstance(r, int)]  # a grid's (sizes)
     names = list(specs) or [DEFAULT_SPEC]
     grid = len(widths) > 1 or len(resolutions) > 1
     if len(names) > 1:
@@ -122,7 +121,7 @@ def compare(
     name, variant = split_variant(names[0])
     config = config._replace(variant=variant or config.variant)
     if grid:
-        compare_grid(name, widths, squares, config, figures, fmt)
+        compare_grid(name, widths, resolutions, config, figures, fmt)
     else:
         compare_versus(name, at(config, widths, resolutions), figures, fmt)
 
@@ -143,18 +142,15 @@ def compare_specs(names: list[str], config: Config, figures: list[str], fmt: str
 def compare_grid(
     name: str,
     widths: list[float],
-    resolutions: list[int],
+    resolutions: list[Resolution],
     config: Config,
     figures: list[str],
     fmt: str,
 ) -> None:
     """A grid of widths x resolutions (missing ones: width 1.0, the spec's input)."""
-    grid = sweep(
-        name,
-        widths or [1.0],
-        resolutions or [config.analyze(name).graph.resolution],
-        config,
-    )
+    height, width = config.analyze(name).graph.input_shape[1:]
+    own: Resolution = height if height == width else (height, width)
+    grid = sweep(name, widths or [1.0], resolutions or [own], config)
     style = use_style()
     click.echo(rows_json(grid) if fmt == "json" else grid_text(grid, figures, style))
 

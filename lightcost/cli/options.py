@@ -84,12 +84,11 @@ def size_list(text: str | None, integer: bool, hint: str) -> list[float]:
 
 
 def sizes(
-    width_text: str | None, res_text: str | None, limit: int, command: str, grid: bool = False
+    width_text: str | None, res_text: str | None, limit: int, command: str
 ) -> tuple[list[float], list[Resolution]]:
     """The widths and resolutions of --width and --res lists or ranges (see size_list).
 
-    One ``HxW`` resolution (a non-square input) is one configuration; grids take
-    square resolutions (N), and ``grid`` (a sweep) is always one.
+    Resolutions are N or ``HxW`` items of a list; a range (``start:stop:step``) is of N.
 
     Counted before any is built: at most :data:`~lightcost.analysis.sweep.MAX_WIDTHS`
     widths (each is one expansion of the spec), and at most ``limit`` configurations
@@ -97,22 +96,10 @@ def sizes(
     """
     from lightcost.analysis.sweep import MAX_WIDTHS, many, range_count
 
-    if res_text is not None and "x" in res_text.lower():
-        widths, _ = sizes(width_text, None, limit, command)
-        if grid or "," in res_text or ":" in res_text or len(widths) > 1:
-            raise click.BadParameter(
-                f"{short(res_text)}: a grid takes square resolutions (N); give one HxW "
-                "for a non-square input",
-                param_hint="--res",
-            )
-        try:
-            return widths, [parse_resolution(res_text)]
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--res") from None
     counts = []
     for text, integer, hint in ((width_text, False, "--width"), (res_text, True, "--res")):
         try:
-            counts.append(1 if text is None else range_count(text, integer))
+            counts.append(1 if text is None else range_count(text, integer, pairs=integer))
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint=hint) from None
     if counts[0] > MAX_WIDTHS:
@@ -128,6 +115,11 @@ def sizes(
             param_hint="--width/--res",
         )
     widths = size_list(width_text, False, "--width")
+    if res_text is not None and "x" in res_text.lower():  # a list with HxW items
+        try:
+            return widths, [parse_resolution(p) for p in res_text.split(",") if p.strip()]
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--res") from None
     return widths, [int(r) for r in size_list(res_text, True, "--res")]
 
 

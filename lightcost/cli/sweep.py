@@ -177,8 +177,7 @@ def sweep_command(
       lightcost sweep mobilenet_v2 --front madds,mac:min --plot front.png
     """
     x, x_max, y, y_max = front_axes(front_text_, config)
-    widths, squares = sizes(width_text, res_text, max_configs, "sweep", grid=True)
-    resolutions = [r for r in squares if isinstance(r, int)]  # all of them (grid=True)
+    widths, resolutions = sizes(width_text, res_text, max_configs, "sweep")
     with progress_bar(len(widths) * len(set(resolutions)), progress) as advance:
         result = sweep(spec, widths, resolutions, config, progress=advance)
     if not result.rows:

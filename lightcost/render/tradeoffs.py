@@ -16,11 +16,12 @@ from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
 from lightcost.analysis.compare import Column, Versus, resolution_ratio
-from lightcost.analysis.sweep import SweepResult
+from lightcost.analysis.sweep import SweepResult, row_sides
 from lightcost.cost.figures import FIGURES
 from lightcost.render.escape import clip, json_text, terminal
 from lightcost.render.table import resolution_record
 from lightcost.render.text import boxed
+from lightcost.spec.sections import Resolution, resolution_text, sides
 
 
 def config_label(cost_graph_width: float, resolution: int | str, variant: str) -> str:
@@ -89,10 +90,10 @@ def grid_text(result: SweepResult, figures: Sequence[str], style: bool) -> str:
 
     Counts are shown in millions (the papers' unit), latency in milliseconds.
     """
-    cells_by = {(r["width"], r["resolution"]): r for r in result.rows}
-    failed = {(w, res) for w, res, _ in result.errors}
+    cells_by = {(r["width"], row_sides(r)): r for r in result.rows}
+    failed = {(w, sides(res)) for w, res, _ in result.errors}
     variant = f" {result.variant}" if result.variant else ""
-    head = ["width \\ res", *(str(res) for res in result.resolutions)]
+    head = ["width \\ res", *(resolution_text(res) for res in result.resolutions)]
     right = [False] + [True] * len(result.resolutions)
     parts = []
     for name in figures:
@@ -100,8 +101,8 @@ def grid_text(result: SweepResult, figures: Sequence[str], style: bool) -> str:
         cells = [
             [f"{w:g}"]
             + [
-                "error" if (w, res) in failed else scale.text(cells_by[(w, res)][name])
-                for res in result.resolutions
+                "error" if (w, sides(r)) in failed else scale.text(cells_by[(w, sides(r))][name])
+                for r in result.resolutions
             ]
             for w in result.widths
         ]
@@ -111,9 +112,9 @@ def grid_text(result: SweepResult, figures: Sequence[str], style: bool) -> str:
     return "\n\n".join(parts)
 
 
-def failure(width: float, resolution: int, message: str) -> str:
+def failure(width: float, resolution: Resolution, message: str) -> str:
     """``width 0.5, resolution 4: <why the configuration is invalid>``."""
-    return f"width {width:g}, resolution {resolution}: {message}"
+    return f"width {width:g}, resolution {resolution_text(resolution)}: {message}"
 
 
 def sweep_summary(result: SweepResult, output: str | None) -> str:
@@ -194,7 +195,12 @@ def front_text(front: Sequence[Mapping[str, Any]], x: str, y: str, style: bool) 
     """The Pareto front as a table, ordered along x."""
     head = ["width", "res", FIGURES[x].label, FIGURES[y].label]
     cells = [
-        [f"{r['width']:g}", str(r["resolution"]), FIGURES[x].text(r[x]), FIGURES[y].text(r[y])]
+        [
+            f"{r['width']:g}",
+            resolution_text(row_sides(r)),
+            FIGURES[x].text(r[x]),
+            FIGURES[y].text(r[y]),
+        ]
         for r in front
     ]
     return boxed(

@@ -229,6 +229,17 @@ def parse_resolution(text: str) -> Resolution:
     return values[0] if len(values) == 1 else (values[0], values[1])
 
 
+def sides(resolution: Resolution) -> tuple[int, int]:
+    """(height, width) of a resolution (one number: both)."""
+    return resolution if isinstance(resolution, tuple) else (resolution, resolution)
+
+
+def resolution_text(resolution: Resolution) -> str:
+    """``224``, or ``160x128`` (height x width), as ``--res`` writes it."""
+    height, width = sides(resolution)
+    return str(height) if height == width else f"{height}x{width}"
+
+
 def sized(resolution: object, height: int, width: int) -> tuple[int, int]:
     """The input (height, width) a resolution sets on a spec whose input is height x width.
 
