@@ -279,3 +279,14 @@ def test_grids_of_a_non_square_spec(invoke: Any, tmp_path: Path) -> None:
     assert {(r["resolution"], r["resolution_w"]) for r in rows} == {(64, 128), (128, 256)}
     square = invoke("sweep", str(spec), "--width", "1", "--res", "64")
     assert square.exit_code == 2 and "--res 64x128" in square.stderr
+
+
+def test_a_batched_sweep_equals_the_scalar_path() -> None:
+    result = sweep("mobilenet_v3_small", [1.0, 0.75], [224, (192, 160)], Config(batch=4))
+    assert result.batch == 4 and len(result.rows) == 4
+    for row in result.rows:
+        pair = row_sides(row)
+        res = pair[0] if pair[0] == pair[1] else pair
+        cost = analyze("mobilenet_v3_small", width=row["width"], resolution=res, batch=4)
+        assert (row["madds"], row["mac"]) == (cost.total().madds, cost.total().mac)
+        assert row["peak_activation"] == cost.activations.peak

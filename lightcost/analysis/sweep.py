@@ -67,6 +67,7 @@ class SweepResult:
     rows: Rows  # width, resolution (resolution_w) and one key per figure, held as columns
     errors: tuple[tuple[float, Resolution, str], ...]
     seconds: float
+    batch: int = 1  # inputs per batch of every configuration
 
     @property
     def count(self) -> int:
@@ -178,6 +179,7 @@ def sweep(
         rows=run.rows.build(),
         errors=tuple(run.errors),
         seconds=time.perf_counter() - start,
+        batch=config.batch,
     )
 
 

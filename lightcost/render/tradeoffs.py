@@ -166,7 +166,12 @@ def write_rows_json(
     without its configurations is dumped, and they are written in its ``[]``.
     """
     errors = [{"width": w, "resolution": r, "error": e} for w, r, e in result.errors]
-    document = {"spec": result.spec, "variant": result.variant, "configurations": []}
+    document = {
+        "spec": result.spec,
+        "variant": result.variant,
+        "batch": result.batch,
+        "configurations": [],
+    }
     text = json_text({**document, "errors": errors, **(extra or {})})
     empty = '\n  "configurations": []'  # unique: a string's quotes and newlines are escaped
     head, _, tail = text.partition(empty)
