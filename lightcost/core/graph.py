@@ -79,7 +79,7 @@ class Graph(NamedTuple):
     input_shape: Shape
     nodes: tuple[Node, ...]
     width: float
-    resolution: int
+    resolution: int  # the input height (`res`); `size` and input_shape give both sides
     width_rule: WidthRule
     variables: Mapping[str, AttrValue]
     variant: str = ""

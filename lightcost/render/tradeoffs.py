@@ -52,8 +52,9 @@ def versus_text(result: Versus, style: bool) -> str:
         for r in result.rows
     ]
     alpha, rho = c.width / b.width, resolution_ratio(b, c)
+    batch = f", batch {result.config.batch}" if result.config.batch != 1 else ""
     title = (
-        f"{clip(b.name)}: alpha = {alpha:g}, rho = {rho:.4g} "
+        f"{clip(b.name)}: alpha = {alpha:g}, rho = {rho:.4g}{batch} "
         "(predicted: MAdds alpha^2 rho^2, params alpha^2)"
     )
     return boxed(title, head, cells, [False, True, True, True, True, True], style, total=False)
@@ -230,6 +231,7 @@ def side_by_side_text(columns: Sequence[Column], best: Mapping[str, list[int]], 
         cells.append(row)
     first, device_profile = columns[0].cost.graph, columns[0].cost.device
     device = f", device {device_profile.name}" if device_profile is not None else ""
+    device += f", batch {columns[0].cost.batch}" if columns[0].cost.batch != 1 else ""
     title = f"width {first.width:g}, input {first.size}{device}; * = best (lowest)"
     return boxed(title, head, cells, [False] + [True] * len(columns), style, total=False)
 
