@@ -21,7 +21,8 @@ Limits (:func:`check_limits`, applied by the expander to every layer): at most
 products times a small constant (other ops per element, bytes per element,
 kernels per layer), below 64 * MAX_WORK = 2**46, so every total of at most
 ``expand.MAX_GRAPH_NODES`` (20,000) layers stays below 2**61: sums and the
-int64 arrays of a vectorized sweep cannot overflow.
+int64 arrays of a vectorized sweep cannot overflow at batch 1 (a ``--batch``
+pass that would overflow is detected and costed in exact Python integers).
 """
 
 from __future__ import annotations
