@@ -290,3 +290,18 @@ def test_a_batched_sweep_equals_the_scalar_path() -> None:
         cost = analyze("mobilenet_v3_small", width=row["width"], resolution=res, batch=4)
         assert (row["madds"], row["mac"]) == (cost.total().madds, cost.total().mac)
         assert row["peak_activation"] == cost.activations.peak
+
+
+def test_an_int_block_parameter_may_be_zero() -> None:
+    """MobileNetV4's UIB: a start depthwise of kernel 0 is no layer."""
+    spec = """\
+input: [8, 16, 16]
+blocks:
+  uib:
+    params: {k: int}
+    nodes: [{op: dwconv, k: k, when: "k > 0"}, {op: conv, k: 1, out: 8}]
+layers: [{use: uib, with: {k: 0}}, {use: uib, with: {k: 3}}]
+"""
+    assert [n.op for n in build("u.yaml", text=spec).nodes] == ["conv", "dwconv", "conv"]
+    with pytest.raises(SpecError, match="at least 0"):
+        build("u.yaml", text=spec.replace("k: 0", "k: -1"))

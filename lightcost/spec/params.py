@@ -4,7 +4,8 @@ A declaration is a type, or ``{type, default}``; the types are
 :data:`PARAM_TYPES`. Values are checked by type: ``channels`` written as a
 number is scaled by the width rule (an expression is taken as written),
 ``stride`` is the value on the first repeat of a table row and 1 on the others,
-``str`` may name a var holding text.
+``int`` may be 0 (channels and stride are at least 1), ``str`` may name a var
+holding text.
 """
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ def param(
         return value
     if kind == "float":
         return float(evaluator.numeric(raw, where, env))
-    whole = evaluator.integer(raw, where, env, f"{kind} value")
+    low = 0 if kind == "int" else 1  # an int may be 0 ("none": no kernel); channels, stride >= 1
+    whole = evaluator.integer(raw, where, env, f"{kind} value", minimum=low)
     if kind == "channels" and not isinstance(raw, str):
         return evaluator.scale(whole)
     return 1 if kind == "stride" and not first else whole
