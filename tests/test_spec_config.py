@@ -305,3 +305,18 @@ layers: [{use: uib, with: {k: 0}}, {use: uib, with: {k: 3}}]
     assert [n.op for n in build("u.yaml", text=spec).nodes] == ["conv", "dwconv", "conv"]
     with pytest.raises(SpecError, match="at least 0"):
         build("u.yaml", text=spec.replace("k: 0", "k: -1"))
+
+
+def test_check_reads_batch_and_hxw(invoke: Any, tmp_path: Path) -> None:
+    (tmp_path / "wide.yaml").write_text(WIDE)
+    budgets = tmp_path / "budgets.yaml"
+    budgets.write_text(
+        "budgets:\n  - {spec: wide.yaml, resolution: 160x128, batch: 4, madds: 1G}\n"
+        "  - {spec: wide.yaml, resolution: [64, 128], madds: 1k}\n"
+    )
+    result = invoke("check", "--budgets", str(budgets))
+    assert result.exit_code == 1
+    assert "resolution 160x128, batch 4" in result.stdout
+    assert "resolution 64x128" in result.stdout
+    eight = analyze("wide.yaml", text=WIDE, resolution=(160, 128), batch=4).total().madds
+    assert f"{eight:,}" in result.stdout

@@ -29,6 +29,7 @@ from lightcost.render.escape import (
 )
 from lightcost.render.table import config, layer_record, shape_text, title
 from lightcost.render.text import bold, boxed, markdown_table
+from lightcost.spec.sections import resolution_text
 
 if TYPE_CHECKING:
     from lightcost.analysis.budgets import Report, Result
@@ -75,6 +76,8 @@ def config_text(result: Result) -> str:
         shown = (
             " ".join(f"{clip(k)}={clip(str(v))}" for k, v in value.items())
             if key == "set"
+            else resolution_text(value)
+            if key == "resolution"
             else clip(str(value))
         )
         parts.append(f"{key} {shown}")
