@@ -24,7 +24,8 @@ class Config(NamedTuple):
     """Everything an analysis takes besides the spec: what options and budget keys set.
 
     The fields are the keywords of :func:`analyze` (which see); None width and
-    resolution are the spec's own.
+    resolution are the spec's own (its ``alpha`` var, else 1; its input). A
+    resolution is N or ``(height, width)``; ``batch`` inputs are costed at once.
     """
 
     width: float | None = None
