@@ -320,3 +320,18 @@ def test_check_reads_batch_and_hxw(invoke: Any, tmp_path: Path) -> None:
     assert "resolution 64x128" in result.stdout
     eight = analyze("wide.yaml", text=WIDE, resolution=(160, 128), batch=4).total().madds
     assert f"{eight:,}" in result.stdout
+
+
+def test_text_vars_in_when_and_booleans() -> None:
+    spec = """\
+input: [3, 32, 32]
+vars: {wide: "in >= 3", narrow: "in < 3", biased: "res > 100"}
+layers:
+  - {op: conv, out: 8, k: 3, when: wide}
+  - {op: conv, out: 4, k: 1, bias: biased, when: narrow}
+  - {op: conv, out: 4, k: 1, bias: biased}
+"""
+    nodes = build("b.yaml", text=spec).nodes
+    assert [n.out_shape[0] for n in nodes] == [8, 4] and nodes[1].attrs["bias"] is False
+    with pytest.raises(SpecError, match="expected true or false, got 'nope"):
+        build("b.yaml", text=spec.replace('"in >= 3"', "nope"))

@@ -202,7 +202,7 @@ class Layers:
                 return str(value)
             return self.evaluator.integer(value, where, env, "padding", minimum=0)
         if attr.kind == "bool":
-            value = raw if type(raw) is bool else self.evaluator.value(raw, where, env)
+            value = raw if type(raw) is bool else self.evaluator.resolved(raw, where, env, "a bool")
             if not isinstance(value, bool):
                 raise SpecError(f"'{key}' must be true or false, got {short(value)}", where)
             return value

@@ -84,7 +84,7 @@ def param(
             raise SpecError(f"expected text, got {describe(raw)}", where)
         return str(env.get(raw, raw))
     if kind == "bool":
-        value = evaluator.value(raw, where, env)
+        value = evaluator.resolved(raw, where, env, "true or false")
         if not isinstance(value, bool):
             raise SpecError(f"expected true or false, got {short(value)}", where)
         return value

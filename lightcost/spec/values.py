@@ -46,18 +46,25 @@ class Evaluator:
                 raise SpecError(str(exc), where) from None
         raise SpecError(f"expected a number or an expression, got {describe(raw)}", where)
 
-    def numeric(self, raw: Any, where: Loc, env: Mapping[str, Value]) -> int | float:
-        """A number: a literal, an expression, or a name of a text var holding an expression
-        (``x: "2 * 3"`` then ``out: x``; one level: that text is not looked up again)."""
+    def resolved(
+        self, raw: Any, where: Loc, env: Mapping[str, Value], wanted: str = "a number"
+    ) -> Value:
+        """:meth:`value`, where the name of a text var written alone gives the value of the
+        expression it holds (``x: "2 * 3"`` then ``out: x``; one level: that text is not
+        looked up again). For places that take no text: numbers and booleans."""
         value = self.value(raw, where, env)
-        if isinstance(value, str) and value != raw:
+        if isinstance(raw, str) and isinstance(env.get(raw.strip()), str):  # a text var, alone
             try:
                 value = self.value(value, where, env)
             except SpecError as exc:
                 raise SpecError(
-                    f"expected a number, got {short(value)} ({exc.message})", where
+                    f"expected {wanted}, got {short(value)} ({exc.message})", where
                 ) from None
-        return number(value, where)
+        return value
+
+    def numeric(self, raw: Any, where: Loc, env: Mapping[str, Value]) -> int | float:
+        """A number: a literal, an expression or a text var holding one (:meth:`resolved`)."""
+        return number(self.resolved(raw, where, env), where)
 
     def integer(
         self,
