@@ -12,6 +12,7 @@ from lightcost.spec import expand as expansion
 from lightcost.spec.expr import Value
 from lightcost.spec.files import read_spec
 from lightcost.spec.located import parse_yaml
+from lightcost.spec.sections import Resolution
 
 if TYPE_CHECKING:
     from lightcost.cost.latency import Device
@@ -23,17 +24,19 @@ class Config(NamedTuple):
     """Everything an analysis takes besides the spec: what options and budget keys set.
 
     The fields are the keywords of :func:`analyze` (which see); None width and
-    resolution are the spec's own.
+    resolution are the spec's own (its ``alpha`` var, else 1; its input). A
+    resolution is N or ``(height, width)``; ``batch`` inputs are costed at once.
     """
 
     width: float | None = None
-    resolution: int | None = None
+    resolution: Resolution | None = None
     params: str = "trainable"
     overrides: Mapping[str, Value] = NO_OVERRIDES
     variant: str | None = None
     execution: str = "fused"
     dtype: str = "fp32"
     device: Device | str | None = None
+    batch: int = 1
 
     def build(self, spec: str, text: str | None = None) -> Graph:
         """The layer graph of ``spec`` (a path or bundled name; or YAML ``text`` named ``spec``)."""
@@ -47,9 +50,8 @@ class Config(NamedTuple):
 
     def cost(self, graph: Graph) -> ModelCost:
         """Cost a graph under this configuration's conventions (its size is the graph's)."""
-        return cost_graph(
-            graph, self.params, self.execution, self.dtype, profile(self.device, self.dtype)
-        )
+        device = profile(self.device, self.dtype)
+        return cost_graph(graph, self.params, self.execution, self.dtype, device, self.batch)
 
     def analyze(self, spec: str, text: str | None = None) -> ModelCost:
         """Build and cost ``spec``: the one path every command and :func:`analyze` take."""
@@ -59,7 +61,7 @@ class Config(NamedTuple):
 def build(
     spec: str,
     width: float | None = None,
-    resolution: int | None = None,
+    resolution: Resolution | None = None,
     overrides: Mapping[str, Value] | None = None,
     text: str | None = None,
     variant: str | None = None,
@@ -72,7 +74,7 @@ def build(
 def analyze(
     spec: str,
     width: float | None = None,
-    resolution: int | None = None,
+    resolution: Resolution | None = None,
     params: str = "trainable",
     overrides: Mapping[str, Value] | None = None,
     text: str | None = None,
@@ -80,6 +82,7 @@ def analyze(
     execution: str = "fused",
     dtype: str = "fp32",
     device: Device | str | None = None,
+    batch: int = 1,
 ) -> ModelCost:
     """Cost a spec: ``lightcost.analyze("mobilenet_v1", width=0.75, resolution=160)``.
 
@@ -90,10 +93,12 @@ def analyze(
     or ``unfused``) and ``dtype`` (``fp32``, ``fp16``, ``int8``) set the memory
     access cost and activation memory; ``device`` (a :class:`Device`, a bundled
     profile name such as ``"gtx1080ti"`` or a YAML file) adds estimated latency.
+    ``resolution`` is one number (height = width) or a pair ``(height, width)``;
+    ``batch`` multiplies the work and activation figures, not the params.
     The same as ``Config(width, resolution, ...).analyze(spec, text)``.
     """
     overrides = overrides or NO_OVERRIDES
-    config = Config(width, resolution, params, overrides, variant, execution, dtype, device)
+    config = Config(width, resolution, params, overrides, variant, execution, dtype, device, batch)
     return config.analyze(spec, text)
 
 

@@ -168,7 +168,13 @@ def test_streamed_json_and_csv_equal_the_whole_documents() -> None:
     result = sweep("mobilenet_v1", [0.25 + 0.25 * i for i in range(4)], list(range(32, 5032)))
     assert len(result.rows) == 20_000
     dicts = list(result.rows)
-    document = {"spec": "mobilenet_v1", "variant": "", "configurations": dicts, "errors": []}
+    document = {
+        "spec": "mobilenet_v1",
+        "variant": "",
+        "batch": 1,
+        "configurations": dicts,
+        "errors": [],
+    }
     assert rows_json(result) == json.dumps(document, indent=2)
     lines = rows_csv(result).splitlines()
     assert lines[0] == ",".join(["width", "resolution", *result.figures])

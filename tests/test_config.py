@@ -27,6 +27,7 @@ SAMPLES: dict[str, Any] = {
     "execution": "unfused",
     "dtype": "fp16",
     "device": "gtx1080ti",
+    "batch": 4,
 }
 # A spec and a figure that each field changes, for a budget written with its key.
 EFFECTS: dict[str, tuple[str, str]] = {
@@ -38,6 +39,7 @@ EFFECTS: dict[str, tuple[str, str]] = {
     "execution": ("mobilenet_v2", "mac"),
     "dtype": ("mobilenet_v2", "mac_bytes"),
     "device": ("mobilenet_v2", "latency"),
+    "batch": ("mobilenet_v2", "madds"),
 }
 KEY_OF = {entry.field: key for key, entry in BUDGET_KEYS.items()}
 
@@ -56,7 +58,8 @@ def test_config_fields_are_the_keywords_of_analyze() -> None:
 
 def test_budget_keys_keep_the_documented_spelling() -> None:
     assert list(BUDGET_KEYS) == [
-        "width", "resolution", "convention", "set", "variant", "execution", "dtype", "device",
+        "width", "resolution", "batch", "convention", "set", "variant", "execution", "dtype",
+        "device",
     ]  # fmt: skip
     assert (KEY_OF["params"], KEY_OF["overrides"]) == ("convention", "set")
 

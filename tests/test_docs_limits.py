@@ -9,7 +9,7 @@ import pytest
 from lightcost.analysis import budgets, compare, diff, repository, sweep
 from lightcost.cli import calibrate, options
 from lightcost.core import errors, graph
-from lightcost.cost import latency
+from lightcost.cost import engine, latency
 from lightcost.render import escape
 from lightcost.spec import located
 
@@ -38,6 +38,7 @@ DOC = (Path(__file__).resolve().parent.parent / "docs" / "limits.md").read_text(
         (escape.NAME_LIMIT, 48, "cut to 48 characters"),
         (budgets.MAX_MATCHES, 1000, "a glob matching more than 1,000 paths"),
         (repository.MAX_PARENTS, 64, "at most 64 levels, looking for `.git`"),
+        (engine.MAX_BATCH, 2**16, "`--batch N` | 1 to 65,536"),
     ],
 )
 def test_docs_state_each_limit(value: object, expected: object, phrase: str) -> None:

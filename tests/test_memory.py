@@ -103,12 +103,14 @@ def test_fused_runs_each_layer_as_one_kernel() -> None:
     k = kernels_of("fused")
     x, y = 16 * 64, 32 * 64  # input and output elements
     w = 9 * 16 * 32
-    assert k["conv"] == (Kernel("conv", w * 64, x + y + w + 32),)  # + BN folded into a bias
-    assert k["biased"] == (Kernel("conv", 32 * 32 * 64, 2 * y + 32 * 32 + 32),)
-    assert k["fc"] == (Kernel("fc", x * 10, x + 10 + x * 10 + 10),)
+    # the last field: the part of MAC that is parameters (read once per batch)
+    assert k["conv"] == (Kernel("conv", w * 64, x + y + w + 32, w + 32),)  # + BN folded: a bias
+    assert k["biased"] == (Kernel("conv", 32 * 32 * 64, 2 * y + 32 * 32 + 32, 32 * 32 + 32),)
+    assert k["fc"] == (Kernel("fc", x * 10, x + 10 + x * 10 + 10, x * 10 + 10),)
     assert k["add"] == (Kernel("add", 0, 3 * y),)
-    assert k["se"] == (Kernel("se", 2 * 32 * 8, 2 * y + 2 * 32 * 8 + 8 + 32),)
-    assert k["bn"] == (Kernel("bn", 0, 2 * y + 2 * 32),)
+    se = 2 * 32 * 8 + 8 + 32
+    assert k["se"] == (Kernel("se", 2 * 32 * 8, 2 * y + se, se),)
+    assert k["bn"] == (Kernel("bn", 0, 2 * y + 2 * 32, 2 * 32),)
     assert k["flat"] == ()  # a view
 
 
@@ -117,26 +119,26 @@ def test_unfused_runs_bn_and_activations_as_separate_passes() -> None:
     x, y = 16 * 64, 32 * 64
     w = 9 * 16 * 32
     assert k["conv"] == (
-        Kernel("conv", w * 64, x + y + w),
-        Kernel("bn", 0, 2 * y + 2 * 32),  # scale and shift per channel
+        Kernel("conv", w * 64, x + y + w, w),
+        Kernel("bn", 0, 2 * y + 2 * 32, 2 * 32),  # scale and shift per channel
         Kernel("relu6", 0, 2 * y),
     )
     assert k["biased"] == (
-        Kernel("conv", 32 * 32 * 64, 2 * y + 32 * 32 + 32),
+        Kernel("conv", 32 * 32 * 64, 2 * y + 32 * 32 + 32, 32 * 32 + 32),
         Kernel("relu", 0, 2 * y),
     )
-    assert k["fc"] == (Kernel("fc", x * 10, x + 10 + x * 10 + 10),)
+    assert k["fc"] == (Kernel("fc", x * 10, x + 10 + x * 10 + 10, x * 10 + 10),)
     assert k["add"] == (Kernel("add", 0, 3 * y), Kernel("relu", 0, 2 * y))
     c, s = 32, 8
     assert k["se"] == (
         Kernel("avgpool", 0, y + c),
-        Kernel("conv", c * s, c + s + c * s + s),
+        Kernel("conv", c * s, c + s + c * s + s, c * s + s),
         Kernel("relu", 0, 2 * s),
-        Kernel("conv", c * s, s + c + c * s + c),
+        Kernel("conv", c * s, s + c + c * s + c, c * s + c),
         Kernel("sigmoid", 0, 2 * c),
         Kernel("mul", 0, 2 * y + c),
     )
-    assert k["bn"] == (Kernel("bn", 0, 2 * y + 2 * 32),)
+    assert k["bn"] == (Kernel("bn", 0, 2 * y + 2 * 32, 2 * 32),)
     assert k["flat"] == ()
 
 

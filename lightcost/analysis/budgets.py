@@ -39,6 +39,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from lightcost.analysis.limits import LIMIT_EXAMPLES, parse_limit, unit_scale
+from lightcost.analysis.sizes import BATCH_SCHEMA, RESOLUTION_SCHEMA, batch, resolution
 from lightcost.api import Config
 from lightcost.core.errors import Loc, SpecError, did_you_mean
 from lightcost.cost.engine import PARAM_CONVENTIONS
@@ -217,7 +218,8 @@ VARS_SCHEMA = {"type": "object", "additionalProperties": {"type": ["number", "st
 # ``params`` is a figure, so the convention is written ``convention``; ``overrides`` is ``set``.
 BUDGET_KEYS: dict[str, BudgetKey] = {
     "width":      BudgetKey("width", scalar, {"type": "number", "exclusiveMinimum": 0}),
-    "resolution": BudgetKey("resolution", scalar, {"type": "integer", "minimum": 1}),
+    "resolution": BudgetKey("resolution", resolution, RESOLUTION_SCHEMA),
+    "batch":      BudgetKey("batch", batch, BATCH_SCHEMA),
     "convention": BudgetKey("params", scalar, {"enum": list(PARAM_CONVENTIONS)}),
     "set":        BudgetKey("overrides", spec_vars, VARS_SCHEMA),
     "variant":    BudgetKey("variant", text, TEXT_SCHEMA),

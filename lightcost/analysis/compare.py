@@ -9,11 +9,13 @@ Grids of widths x resolutions are sweeps (:mod:`lightcost.analysis.sweep`).
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from lightcost.api import Config
+from lightcost.core.graph import Graph
 from lightcost.cost.engine import ModelCost
 from lightcost.cost.figures import FIGURES
 
@@ -61,12 +63,18 @@ def predicted_ratio(figure: str, alpha: float, rho: float) -> float | None:
     return None
 
 
+def resolution_ratio(base: Graph, graph: Graph) -> float:
+    """MobileNetV1's rho: the input side over the baseline's (non-square: sqrt of the areas)."""
+    (h0, w0), (h, w) = base.input_shape[1:], graph.input_shape[1:]
+    return float(math.sqrt(h * w / (h0 * w0)))
+
+
 def versus(spec: str, config: Config, figures: Sequence[str] = COMPARED) -> Versus:
     """The spec at ``config`` against itself at width 1.0 and its own input."""
     base = config._replace(width=None, resolution=None).analyze(spec)
     cost = config.analyze(spec)
     alpha = cost.graph.width / base.graph.width
-    rho = cost.graph.resolution / base.graph.resolution
+    rho = resolution_ratio(base.graph, cost.graph)
     rows = tuple(
         Ratio(
             name,

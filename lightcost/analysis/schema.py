@@ -23,7 +23,8 @@ from lightcost.ops import ACTIVATIONS, OPS, REQUIRED, Attr, OpDef
 from lightcost.ops.base import MAX_LIST
 from lightcost.spec import expand
 from lightcost.spec.names import RESERVED
-from lightcost.spec.variables import NUMERIC, VAR_KEYS, VAR_TYPES
+from lightcost.spec.sections import PADDINGS
+from lightcost.spec.variables import DEFAULT_WIDTH, NUMERIC, VAR_KEYS, VAR_TYPES
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 Schema = dict[str, Any]
@@ -87,7 +88,10 @@ VAR_VALUES: dict[str, Schema] = {  # variables.VAR_TYPES: a value of each type
     "bool": {"type": "boolean"},
     "str": {"type": "string"},
 }
-VAR_NAMES = {"not": {"enum": list(RESERVED)}, "description": "not a reserved name"}
+VAR_NAMES = {
+    "not": {"enum": [name for name in RESERVED if name != DEFAULT_WIDTH]},
+    "description": "not a reserved name (alpha: the spec's default width multiplier)",
+}
 
 
 def _object(properties: dict[str, Schema], **extra: Any) -> Schema:
@@ -173,6 +177,8 @@ def spec_schema() -> Schema:
             _object({"rule": {"enum": list(RULES)}, "divisor": {"type": "integer", "minimum": 1},
                      "min": {"type": "integer", "minimum": 1}}),
         ]},
+        "padding": {"enum": list(PADDINGS),
+                    "description": "what an unwritten SAME padding means (docs/spec-language.md)"},
         "vars": vars_schema(),
         "variants": {"type": "object", "additionalProperties": _object(
             {"description": {"type": "string"},

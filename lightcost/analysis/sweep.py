@@ -10,7 +10,9 @@ and the ops' own shape and cost rules (:mod:`lightcost.ops`) run once over
 the broadcast arrays. Results equal the scalar path exactly (tests compare
 them on samples of every bundled spec); int64 overflow is detected by
 repeating the pass in float64 and comparing.
-A spec whose expressions read the resolution (``res``, ``in_h``, ``in_w``), a
+A resolution is N (height = width) or a pair (height, width); a sweep with pairs
+records ``resolution`` (the height) and ``resolution_w`` (the width), ordered
+by area. A spec whose expressions read the resolution (``res``, ``in_h``, ``in_w``), a
 width that expands at no resolution, resolutions above a width's largest valid
 one, and resolutions at which a pass fails (found by halving the pass) fall back
 to one scalar expansion per configuration; invalid configurations are reported
@@ -39,6 +41,7 @@ from lightcost.core.graph import INPUT, Graph, Shape
 from lightcost.cost.engine import ModelCost
 from lightcost.cost.figures import FIGURES
 from lightcost.ops import OPS, ShapeError
+from lightcost.spec.sections import Resolution, sides
 
 if TYPE_CHECKING:
     import numpy as np
@@ -60,10 +63,11 @@ class SweepResult:
         str, ...
     ]  # recorded figure names, the keys of every row besides width, resolution
     widths: tuple[float, ...]
-    resolutions: tuple[int, ...]
-    rows: Rows  # width, resolution and one key per figure, held as columns
-    errors: tuple[tuple[float, int, str], ...]
+    resolutions: tuple[Resolution, ...]
+    rows: Rows  # width, resolution (resolution_w) and one key per figure, held as columns
+    errors: tuple[tuple[float, Resolution, str], ...]
     seconds: float
+    batch: int = 1  # inputs per batch of every configuration
 
     @property
     def count(self) -> int:
@@ -71,17 +75,18 @@ class SweepResult:
         return len(self.rows) + len(self.errors)
 
 
-def range_count(text: str, integer: bool = False) -> float:
+def range_count(text: str, integer: bool = False, pairs: bool = False) -> float:
     """How many values :func:`parse_range` gives for ``text``, found without building them.
 
     A whole number (an exact int for an integer range), or inf when a float range has
     more steps than a float holds. Raises ValueError for text that is not a list or a
-    range of finite numbers.
+    range of finite numbers. With ``pairs``, a list may hold ``HxW`` items.
     """
     kind: Callable[[str], float] = int if integer else float
     try:
         if ":" not in text:
-            return len([kind(part) for part in text.split(",") if part.strip()])
+            items = [part.lower().split("x") if pairs else [part] for part in text.split(",")]
+            return len([[kind(n) for n in item] for item in items if item[0].strip()])
         parts = [kind(p) for p in text.split(":")]
         if len(parts) != 3 or not (integer or all(map(math.isfinite, parts))):
             raise ValueError
@@ -117,6 +122,17 @@ def parse_range(text: str, integer: bool = False, limit: int = MAX_CONFIGS) -> l
     return [int(v) if integer else round(v, 10) for v in values]
 
 
+def area(resolution: Resolution) -> int:
+    """Height x width of a resolution."""
+    height, width = sides(resolution)
+    return height * width
+
+
+def row_sides(row: Mapping[str, Any]) -> tuple[int, int]:
+    """(height, width) of a sweep row (``resolution_w`` is in rows of HxW sweeps only)."""
+    return int(row["resolution"]), int(row.get("resolution_w", row["resolution"]))
+
+
 def many(count: float) -> str:
     """A count as messages show it: ``1,234,567``, or ``over 10^15``."""
     return f"{count:,.0f}" if count < 1e15 else "over 10^15"
@@ -130,7 +146,7 @@ def recorded(config: Config) -> tuple[str, ...]:
 def sweep(
     spec: str,
     widths: Sequence[float],
-    resolutions: Sequence[int],
+    resolutions: Sequence[Resolution],
     config: Config | None = None,
     text: str | None = None,
     progress: Callable[[int], None] | None = None,
@@ -150,7 +166,8 @@ def sweep(
     config = config._replace(width=None, resolution=None, device=device)
     data, file = load(spec, text)
     config.expand(data, file)  # the spec itself
-    run = Sweeper(data, file, config, sorted(set(resolutions)), widths, progress)
+    ordered = sorted(set(resolutions), key=lambda r: (area(r), sides(r), isinstance(r, tuple)))
+    run = Sweeper(data, file, config, ordered, widths, progress)
     for first in range(0, len(widths), WIDTH_BATCH):
         run.batch(widths[first : first + WIDTH_BATCH])
     return SweepResult(
@@ -162,6 +179,7 @@ def sweep(
         rows=run.rows.build(),
         errors=tuple(run.errors),
         seconds=time.perf_counter() - start,
+        batch=config.batch,
     )
 
 
@@ -176,7 +194,7 @@ class Sweeper:
         data: Any,
         file: str,
         config: Config,
-        ordered: Sequence[int],
+        ordered: Sequence[Resolution],
         widths: Sequence[float],
         progress: Callable[[int], None] | None,
     ) -> None:
@@ -184,8 +202,11 @@ class Sweeper:
         self.names = recorded(config)
         position = {w: i for i, w in enumerate(widths)}  # a repeated width: its last place
         capacity = len(widths) * len(ordered)
-        self.rows = RowsBuilder(("width", "resolution", *self.names), position, capacity)
-        self.errors: list[tuple[float, int, str]] = []
+        self.sizes = ("resolution", "resolution_w")[
+            : 1 + any(isinstance(r, tuple) for r in ordered)
+        ]
+        self.rows = RowsBuilder(("width", *self.sizes, *self.names), position, capacity)
+        self.errors: list[tuple[float, Resolution, str]] = []
         self.chosen = ""  # the variant the spec chose
         self.advance = progress or (lambda n: None)
 
@@ -198,7 +219,9 @@ class Sweeper:
         for width, resolutions in scalar:
             self.scalar([width], resolutions)
 
-    def grouped(self, widths: Sequence[float]) -> tuple[Groups, list[tuple[float, list[int]]]]:
+    def grouped(
+        self, widths: Sequence[float]
+    ) -> tuple[Groups, list[tuple[float, list[Resolution]]]]:
         """Widths expanded at their largest valid resolution, grouped by :func:`structure`.
 
         A group's key is also how many resolutions (the smallest) it stacks. Also the
@@ -207,7 +230,7 @@ class Sweeper:
         or one that fails even at the smallest resolution.
         """
         groups: Groups = {}
-        scalar: list[tuple[float, list[int]]] = []
+        scalar: list[tuple[float, list[Resolution]]] = []
         for width in widths:
             graph, count = self.largest(width)
             if graph is None or graph.resolution_dependent:
@@ -236,7 +259,7 @@ class Sweeper:
             low, high, graph = (middle, high, found) if found is not None else (low, middle, graph)
         return graph, low + 1 if graph is not None else 0
 
-    def expanded(self, width: float, resolution: int) -> Graph | None:
+    def expanded(self, width: float, resolution: Resolution) -> Graph | None:
         """The graph at (width, resolution), or None when it does not expand."""
         try:
             graph = self.config._replace(width=width, resolution=resolution).expand(
@@ -247,7 +270,9 @@ class Sweeper:
         self.chosen = graph.variant
         return graph
 
-    def stacked(self, members: Sequence[tuple[float, Graph]], ordered: Sequence[int]) -> list[int]:
+    def stacked(
+        self, members: Sequence[tuple[float, Graph]], ordered: Sequence[Resolution]
+    ) -> list[Resolution]:
         """Cost a group at ``ordered`` in vectorized passes of at most :data:`CHUNK` configurations.
 
         A pass that fails is split in halves until the failing resolutions stand
@@ -258,25 +283,25 @@ class Sweeper:
         graphs, widths = [g for _, g in members], [w for w, _ in members]
         step = max(1, CHUNK // len(members))
         pending = [ordered[i : i + step] for i in range(0, len(ordered), step)][::-1]
-        failed: list[int] = []
+        failed: list[Resolution] = []
         while pending:
             part = pending.pop()
             try:
                 figures = stacked_figures(graphs, part, self.config, self.names)
-            except (ShapeError, SpecError):
+            except (ShapeError, SpecError, OverflowError):  # overflow: exact, one at a time
                 middle = len(part) // 2
                 pending += [part[middle:], part[:middle]] if middle else []
                 failed += [] if middle else part
                 continue
-            block = {
-                "width": np.repeat(widths, len(part)),
-                "resolution": np.tile(part, len(widths)),
-            }
+            heights_widths = np.asarray([sides(r) for r in part]).T
+            block = {"width": np.repeat(widths, len(part))}
+            for name, values in zip(self.sizes, heights_widths, strict=False):
+                block[name] = np.tile(values, len(widths))
             self.rows.add({**block, **figures})
             self.advance(len(widths) * len(part))
         return failed
 
-    def scalar(self, widths: Sequence[float], resolutions: Sequence[int]) -> None:
+    def scalar(self, widths: Sequence[float], resolutions: Sequence[Resolution]) -> None:
         """Cost each configuration on its own (expand, then cost); failures go to ``errors``."""
         for width in widths:
             rows: list[dict[str, Any]] = []
@@ -284,9 +309,8 @@ class Sweeper:
                 try:
                     sized = self.config._replace(width=width, resolution=res)
                     cost = sized.cost(sized.expand(self.data, self.file))
-                    rows.append(
-                        {"width": width, "resolution": res, **scalar_figures(cost, self.names)}
-                    )
+                    size = dict(zip(self.sizes, sides(res), strict=False))
+                    rows.append({"width": width, **size, **scalar_figures(cost, self.names)})
                 except SpecError as exc:
                     self.errors.append((width, res, str(exc)))
             if rows:
@@ -312,7 +336,7 @@ def structure(graph: Graph) -> tuple[object, ...]:
     )
 
 
-def spatial_sizes(graph: Graph, resolutions: Sequence[int]) -> dict[str, tuple[Any, Any]]:
+def spatial_sizes(graph: Graph, resolutions: Sequence[Resolution]) -> dict[str, tuple[Any, Any]]:
     """Heights and widths of every tensor as int64 arrays over ``resolutions``.
 
     Runs the op shape rules (which accept arrays) once; a ShapeError means some
@@ -320,8 +344,8 @@ def spatial_sizes(graph: Graph, resolutions: Sequence[int]) -> dict[str, tuple[A
     """
     import numpy as np
 
-    size = np.asarray(resolutions, dtype=np.int64)
-    shapes: dict[str, Any] = {INPUT: (graph.input_shape[0], size, size)}
+    heights, widths = np.asarray([sides(r) for r in resolutions], dtype=np.int64).T
+    shapes: dict[str, Any] = {INPUT: (graph.input_shape[0], heights, widths)}
     for node in graph.nodes:
         shapes[node.name] = OPS[node.op].shape(node.attrs, [shapes[t] for t in node.inputs])
     return {name: (shape[1], shape[2]) for name, shape in shapes.items()}
@@ -360,7 +384,10 @@ def stacked(graphs: Sequence[Graph], spatial: Mapping[str, tuple[Any, Any]], dty
 
 
 def stacked_figures(
-    graphs: Sequence[Graph], resolutions: Sequence[int], config: Config, names: Sequence[str]
+    graphs: Sequence[Graph],
+    resolutions: Sequence[Resolution],
+    config: Config,
+    names: Sequence[str],
 ) -> dict[str, np.ndarray]:
     """Figures of every graph at every resolution: (widths x resolutions) arrays.
 

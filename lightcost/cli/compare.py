@@ -36,6 +36,7 @@ from lightcost.render.tradeoffs import (
     versus_json,
     versus_text,
 )
+from lightcost.spec.sections import Resolution
 
 DEFAULT_SPEC = "mobilenet_v1"
 T = TypeVar("T")
@@ -141,18 +142,15 @@ def compare_specs(names: list[str], config: Config, figures: list[str], fmt: str
 def compare_grid(
     name: str,
     widths: list[float],
-    resolutions: list[int],
+    resolutions: list[Resolution],
     config: Config,
     figures: list[str],
     fmt: str,
 ) -> None:
     """A grid of widths x resolutions (missing ones: width 1.0, the spec's input)."""
-    grid = sweep(
-        name,
-        widths or [1.0],
-        resolutions or [config.analyze(name).graph.resolution],
-        config,
-    )
+    height, width = config.analyze(name).graph.input_shape[1:]
+    own: Resolution = height if height == width else (height, width)
+    grid = sweep(name, widths or [1.0], resolutions or [own], config)
     style = use_style()
     click.echo(rows_json(grid) if fmt == "json" else grid_text(grid, figures, style))
 
@@ -165,7 +163,7 @@ def compare_versus(name: str, config: Config, figures: list[str], fmt: str) -> N
     click.echo(versus_json(result) if fmt == "json" else versus_text(result, style))
 
 
-def at(config: Config, widths: Sequence[float], resolutions: Sequence[int]) -> Config:
+def at(config: Config, widths: Sequence[float], resolutions: Sequence[Resolution]) -> Config:
     """``config`` at the single width and resolution given (or the spec's own)."""
     return config._replace(width=first(widths), resolution=first(resolutions))
 

@@ -9,6 +9,7 @@ import click
 
 from lightcost.api import Config
 from lightcost.cli.options import (
+    RESOLUTION,
     device_option,
     dtype_option,
     execution_option,
@@ -45,7 +46,7 @@ def side_options(side: str) -> Callable[[F], F]:
         for decorator in reversed([
             click.option(f"--{side}-width", type=float, default=None, metavar="ALPHA",
                          help=f"Width multiplier of {side.upper()} (overrides --width)."),
-            click.option(f"--{side}-res", type=int, default=None, metavar="PIXELS",
+            click.option(f"--{side}-res", type=RESOLUTION, default=None, metavar="N|HxW",
                          help=f"Input resolution of {side.upper()} (overrides --res)."),
             click.option(f"--{side}-variant", default=None, metavar="NAME",
                          help=f"Variant of {side.upper()} (overrides --variant)."),

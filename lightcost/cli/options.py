@@ -11,13 +11,14 @@ import click
 
 from lightcost.api import Config
 from lightcost.core.errors import SpecError, short
-from lightcost.cost.engine import PARAM_CONVENTIONS, ModelCost
+from lightcost.cost.engine import MAX_BATCH, PARAM_CONVENTIONS, ModelCost
 from lightcost.cost.memory import DTYPES, EXECUTIONS
 from lightcost.ops import MAX_SIZE
 from lightcost.render.escape import terminal
 from lightcost.spec.expand import MAX_WIDTH
 from lightcost.spec.expr import Value
 from lightcost.spec.located import parse_yaml
+from lightcost.spec.sections import Resolution, parse_resolution
 
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_CONFIGS_CEILING = 10**8  # the most --max-configs allows: its rows alone take 8 GB
@@ -45,6 +46,23 @@ def parse_sets(pairs: tuple[str, ...]) -> dict[str, Value]:
     return out
 
 
+class ResolutionType(click.ParamType):  # type: ignore[type-arg]
+    """A ``--res`` value: ``224`` or ``160x128`` (:func:`parse_resolution`)."""
+
+    name = "N|HxW"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return parse_resolution(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+RESOLUTION = ResolutionType()
+
+
 def size_list(text: str | None, integer: bool, hint: str) -> list[float]:
     """The values of a --width/--res list or range, or [] when not given (counted by ``sizes``).
 
@@ -67,8 +85,10 @@ def size_list(text: str | None, integer: bool, hint: str) -> list[float]:
 
 def sizes(
     width_text: str | None, res_text: str | None, limit: int, command: str
-) -> tuple[list[float], list[int]]:
+) -> tuple[list[float], list[Resolution]]:
     """The widths and resolutions of --width and --res lists or ranges (see size_list).
+
+    Resolutions are N or ``HxW`` items of a list; a range (``start:stop:step``) is of N.
 
     Counted before any is built: at most :data:`~lightcost.analysis.sweep.MAX_WIDTHS`
     widths (each is one expansion of the spec), and at most ``limit`` configurations
@@ -79,7 +99,7 @@ def sizes(
     counts = []
     for text, integer, hint in ((width_text, False, "--width"), (res_text, True, "--res")):
         try:
-            counts.append(1 if text is None else range_count(text, integer))
+            counts.append(1 if text is None else range_count(text, integer, pairs=integer))
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint=hint) from None
     if counts[0] > MAX_WIDTHS:
@@ -95,6 +115,11 @@ def sizes(
             param_hint="--width/--res",
         )
     widths = size_list(width_text, False, "--width")
+    if res_text is not None and "x" in res_text.lower():  # a list with HxW items
+        try:
+            return widths, [parse_resolution(p) for p in res_text.split(",") if p.strip()]
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--res") from None
     return widths, [int(r) for r in size_list(res_text, True, "--res")]
 
 
@@ -132,16 +157,17 @@ def size_options(func: F) -> F:
         click.option(
             "--res",
             "-r",
-            type=click.IntRange(1, MAX_SIZE),
+            type=RESOLUTION,
             default=None,
-            help="Input resolution (height = width); default: the spec's input.",
+            help="Input resolution: N (height = width; a spec whose input is not square "
+            "needs both) or HxW, e.g. 160x128; default: the spec's input.",
         ),
     ]
     return apply(decorators, func)
 
 
 def config_options(func: F) -> F:
-    """--variant, --set, --params, --fold-bn."""
+    """--variant, --set, --params, --fold-bn, --batch."""
     decorators: list[Callable[[Any], Any]] = [
         click.option(
             "--variant",
@@ -170,6 +196,14 @@ def config_options(func: F) -> F:
             "--fold-bn",
             is_flag=True,
             help="Count parameters with BN folded into the conv (= --params deployed).",
+        ),
+        click.option(
+            "--batch",
+            type=click.IntRange(1, MAX_BATCH),
+            default=None,
+            metavar="N",
+            help="Inputs per batch (default 1): MAdds, other ops, activation traffic and "
+            "memory x N; params and weight traffic once.",
         ),
     ]
     return apply(decorators, func)
@@ -304,6 +338,7 @@ def read_config(options: dict[str, Any]) -> Config:
         ),
         "overrides": parse_sets(options.pop("sets", ())),
         "variant": options.pop("variant", None),
+        "batch": options.pop("batch", None),
         **{name: options.pop(name, None) for name in MODEL_OPTIONS},
     }
     return Config(**{field: value for field, value in fields.items() if value is not None})
@@ -329,7 +364,7 @@ def model_options_given() -> bool:
 
 
 def spec_options(func: F) -> F:
-    """--width, --res, --variant, --set, --params, --fold-bn."""
+    """--width, --res, --variant, --set, --params, --fold-bn, --batch."""
     return size_options(config_options(func))
 
 

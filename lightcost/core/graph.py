@@ -88,13 +88,20 @@ class Graph(NamedTuple):
     input_shape: Shape
     nodes: tuple[Node, ...]
     width: float
-    resolution: int
+    resolution: int  # the input height (`res`); `size` and input_shape give both sides
     width_rule: WidthRule
     variables: Mapping[str, AttrValue]
     variant: str = ""
     description: str = ""
     resolution_dependent: bool = False  # an expression read res, in_h or in_w
     params_note: str = ""  # what trainable params mean for this model, when not PyTorch's count
+    padding: str = "same"  # the spec's padding convention (spec.sections.PADDINGS)
+
+    @property
+    def size(self) -> str:
+        """The input resolution as ``--res`` writes it: ``224``, or ``160x128`` (height x width)."""
+        height, width = self.input_shape[1:]
+        return str(height) if height == width else f"{height}x{width}"
 
     @property
     def output(self) -> str:

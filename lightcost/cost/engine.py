@@ -4,7 +4,9 @@ Conventions (every figure lightcost prints follows these; see README "Convention
 
 * **MAdds**: multiply-adds of convolutions, fully connected layers and the two
   1x1 convs inside squeeze-excite; one multiply plus one add = 1; bias adds are
-  not MAdds. FLOPs = 2 x MAdds. Batch 1.
+  not MAdds. FLOPs = 2 x MAdds. Batch 1 unless a ``batch`` N is given: then
+  MAdds, other ops, the activation part of MAC and activation memory are N
+  times batch 1's, params and weight traffic unchanged, latency follows.
 * **Other ops**: element-wise operations, per output element: BN 2 (scale,
   shift), bias 1, each activation its own (:mod:`lightcost.ops.activations`),
   add 1 per extra input, mul 1, pooling k*k per output element (global: h*w per
@@ -37,6 +39,7 @@ from lightcost.ops import OPS, Kernel
 if TYPE_CHECKING:
     from lightcost.cost.latency import Device
 
+MAX_BATCH = 2**16  # inputs per batch (work figures are exact Python ints at any batch)
 PARAM_CONVENTIONS = {
     "trainable": "all trainable parameters as PyTorch counts them (weights, biases, BN gamma+beta)",
     "weights": "conv and FC weights only, no bias, no BN (TF-slim and paper tables)",
@@ -124,6 +127,7 @@ class ModelCost:
         execution: str = "fused",
         dtype: str = "fp32",
         device: Device | None = None,
+        batch: int = 1,
     ) -> None:
         self.graph = graph
         self.layers = layers
@@ -131,11 +135,13 @@ class ModelCost:
         self.execution = execution
         self.dtype = dtype
         self.device = device
+        self.batch = batch
 
     @cached_property
     def activations(self) -> ActivationMemory:
-        """Live activation bytes per step and their peak (:func:`memory.activation_memory`)."""
-        return activation_memory(self.graph, DTYPES[self.dtype])
+        """Live activation bytes per step and their peak (:func:`memory.activation_memory`),
+        for the whole batch."""
+        return activation_memory(self.graph, DTYPES[self.dtype] * self.batch)
 
     def total(self) -> Summary:
         """All layers summed."""
@@ -188,11 +194,13 @@ def cost_layer(
     execution: str = "fused",
     dtype: str = "fp32",
     device: Device | None = None,
+    batch: int = 1,
 ) -> LayerCost:
-    """Apply the op's cost rule to one node; its kernels under ``execution``; its latency."""
+    """Apply the op's cost rule to one node; its kernels under ``execution``; its latency;
+    work on ``batch`` inputs (params once)."""
     op = OPS[node.op]
     cost = op.cost(node)
-    run = kernels(node, cost, execution)
+    run = kernels(node, cost, execution, batch)
     mac = sum((k.mac for k in run), 0)
     latency = None
     if device is not None:
@@ -211,8 +219,8 @@ def cost_layer(
         weights=cost.weights,
         biases=cost.biases,
         bn=cost.bn,
-        madds=cost.madds,
-        other_ops=cost.other_ops,
+        madds=cost.madds * batch,
+        other_ops=cost.other_ops * batch,
         mac=mac,
         mac_bytes=mac * DTYPES[dtype],
         kernels=run,
@@ -226,12 +234,16 @@ def cost_graph(
     execution: str = "fused",
     dtype: str = "fp32",
     device: Device | None = None,
+    batch: int = 1,
 ) -> ModelCost:
     """Cost every node of ``graph`` under a parameter convention and an execution model.
 
     ``dtype`` sets the bytes per element of MAC and activation memory; with a
-    ``device`` profile every layer also gets an estimated latency.
+    ``device`` profile every layer also gets an estimated latency. ``batch`` (1 to
+    :data:`MAX_BATCH`) inputs at once: see the module's conventions.
     """
+    if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= MAX_BATCH:
+        raise ValueError(f"batch must be a whole number from 1 to {MAX_BATCH}, got {batch!r}")
     for value, known, what in (
         (convention, PARAM_CONVENTIONS, "parameter convention"),
         (execution, EXECUTIONS, "execution model"),
@@ -241,5 +253,7 @@ def cost_graph(
             raise ValueError(f"unknown {what} '{value}' (known: {', '.join(known)})")
     if device is not None:
         device.flops(dtype)  # fail early when the profile has no peak for this dtype
-    layers = tuple(cost_layer(node, convention, execution, dtype, device) for node in graph.nodes)
-    return ModelCost(graph, layers, convention, execution, dtype, device)
+    layers = tuple(
+        cost_layer(node, convention, execution, dtype, device, batch) for node in graph.nodes
+    )
+    return ModelCost(graph, layers, convention, execution, dtype, device, batch)

@@ -3,6 +3,8 @@
 MAC (ShuffleNetV2, arXiv 1807.11164 Sec. 2) is what a kernel reads and writes:
 input feature maps + output feature map + weights, in elements (x bytes per
 element of the dtype, :data:`DTYPES`; activations and weights share the dtype).
+On a batch of N inputs a kernel moves N times its activations and its weights
+once (:func:`batched`); activation memory is N times batch 1's.
 
 Execution models (:data:`EXECUTIONS`), stated in every output:
 
@@ -44,17 +46,29 @@ def maximum(a: Any, b: Any) -> Any:
     return max(a, b)
 
 
-def kernels(node: Node, cost: OpCost, execution: str) -> tuple[Kernel, ...]:
-    """The kernels that run ``node`` under an execution model (:data:`EXECUTIONS`)."""
+def kernels(node: Node, cost: OpCost, execution: str, batch: int = 1) -> tuple[Kernel, ...]:
+    """The kernels that run ``node`` on ``batch`` inputs under an execution model
+    (:data:`EXECUTIONS`; :func:`batched`)."""
     if OPS[node.op].kind == "view":
         return ()
     reads = sum(elements(s) for s in node.in_shapes) if cost.reads is None else cost.reads
-    return EXECUTIONS[execution].kernels(node, cost, reads, elements(node.out_shape))
+    run = EXECUTIONS[execution].kernels(node, cost, reads, elements(node.out_shape))
+    return tuple(batched(k, batch) for k in run) if batch != 1 else run
+
+
+def batched(kernel: Kernel, batch: int) -> Kernel:
+    """``kernel`` run on a batch: its MAdds and activation traffic x ``batch``, its
+    parameters read once."""
+    if batch == 1:
+        return kernel
+    activations = kernel.mac - kernel.weights
+    return kernel._replace(madds=kernel.madds * batch, mac=activations * batch + kernel.weights)
 
 
 def _fused(node: Node, cost: OpCost, reads: int, out: int) -> tuple[Kernel, ...]:
     """One kernel: inputs + output + deployed params (BN folded into a bias)."""
-    return (Kernel(node.op, cost.madds, reads + out + cost.params("deployed")),)
+    params = cost.params("deployed")
+    return (Kernel(node.op, cost.madds, reads + out + params, params),)
 
 
 def _unfused(node: Node, cost: OpCost, reads: int, out: int) -> tuple[Kernel, ...]:
@@ -67,9 +81,9 @@ def _unfused(node: Node, cost: OpCost, reads: int, out: int) -> tuple[Kernel, ..
         return own(node)
     has_bn = bool(node.attrs.get("bn", False))
     own_params = cost.weights + cost.biases + (0 if has_bn else cost.bn_folded)
-    passes = [Kernel(node.op, cost.madds, reads + out + own_params)]
+    passes = [Kernel(node.op, cost.madds, reads + out + own_params, own_params)]
     if has_bn:
-        passes.append(Kernel("bn", 0, 2 * out + cost.bn))
+        passes.append(Kernel("bn", 0, 2 * out + cost.bn, cost.bn))
     act = str(node.attrs.get("act", "none"))
     if act != "none":
         passes.append(Kernel(act, 0, 2 * out))

@@ -23,7 +23,8 @@ Limits (:func:`check_limits`, applied by the expander to every layer): at most
 products times a small constant (other ops per element, bytes per element,
 kernels per layer), below 64 * MAX_WORK = 2**46, so every total of at most
 ``expand.MAX_GRAPH_NODES`` (20,000) layers stays below 2**61: sums and the
-int64 arrays of a vectorized sweep cannot overflow.
+int64 arrays of a vectorized sweep cannot overflow at batch 1 (a ``--batch``
+pass that would overflow is detected and costed in exact Python integers).
 """
 
 from __future__ import annotations
@@ -88,11 +89,15 @@ class Attr(NamedTuple):
 
 
 class Kernel(NamedTuple):
-    """One kernel launch: its op, its multiply-adds and its MAC in elements."""
+    """One kernel launch: its op, its multiply-adds and its MAC in elements.
+
+    ``weights`` is the part of ``mac`` that is parameters: read once whatever the batch.
+    """
 
     op: str
     madds: int
     mac: int
+    weights: int = 0
 
 
 class OpCost(NamedTuple):

@@ -36,11 +36,13 @@ def _unfused(node: Node) -> tuple[Kernel, ...]:
     x = elements(node.out_shape)
     c, squeeze = node.out_shape[0], count(node.attrs["squeeze"])
     bias = bool(node.attrs["bias"])
+    reduce = c * squeeze + (squeeze if bias else 0)  # weights and bias of each 1x1 conv
+    expand = c * squeeze + (c if bias else 0)
     return (
         Kernel("avgpool", 0, x + c),
-        Kernel("conv", c * squeeze, c + squeeze + c * squeeze + (squeeze if bias else 0)),
+        Kernel("conv", c * squeeze, c + squeeze + reduce, reduce),
         Kernel(str(node.attrs["act"]), 0, 2 * squeeze),
-        Kernel("conv", c * squeeze, squeeze + c + c * squeeze + (c if bias else 0)),
+        Kernel("conv", c * squeeze, squeeze + c + expand, expand),
         Kernel(str(node.attrs["gate"]), 0, 2 * c),
         Kernel("mul", 0, 2 * x + c),
     )

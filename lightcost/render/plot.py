@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from lightcost.analysis.sweep import row_sides
 from lightcost.cost.figures import FIGURES
 from lightcost.render.escape import mathtext
+from lightcost.spec.sections import resolution_text
 
 Row = Mapping[str, Any]
 PLOT_FORMATS = (".png", ".svg", ".pdf")
@@ -85,7 +87,7 @@ def save_plot(
     step = max(1, len(ordered) // 10)  # label about ten front points with width/resolution
     for row in ordered[::step]:
         axes.annotate(
-            f"{row['width']:g}/{row['resolution']}",
+            f"{row['width']:g}/{resolution_text(row_sides(row))}",
             (x_scale.of(row[x]), y_scale.of(row[y])),
             fontsize=7,
             xytext=(4, -8),

@@ -22,6 +22,7 @@ from lightcost.render.ci import Case, github_error, junit_xml
 from lightcost.render.escape import Markup, clip, json_text, markdown, terminal
 from lightcost.render.table import config, layer_record, shape_text, title
 from lightcost.render.text import bold, boxed, markdown_table
+from lightcost.spec.sections import resolution_text
 
 if TYPE_CHECKING:
     from lightcost.analysis.budgets import CheckError, Report, Result
@@ -67,6 +68,8 @@ def config_text(result: Result) -> str:
         shown = (
             " ".join(f"{clip(k)}={clip(str(v))}" for k, v in value.items())
             if key == "set"
+            else resolution_text(value)
+            if key == "resolution"
             else clip(str(value))
         )
         parts.append(f"{key} {shown}")

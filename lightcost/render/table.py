@@ -15,17 +15,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from lightcost.core.graph import Shape
+from lightcost.core.graph import Graph, Shape
 from lightcost.cost.engine import PARAM_CONVENTIONS, LayerCost, ModelCost, Summary
 from lightcost.cost.figures import BYTES, MICROSECONDS, value_text
 from lightcost.cost.memory import DTYPES, EXECUTIONS
 from lightcost.cost.separable import SeparablePair, separable_pairs
 from lightcost.render.escape import clip, csv_cell, json_text, markdown, terminal
 from lightcost.render.text import boxed, dim, markdown_table
+from lightcost.spec.sections import PADDINGS
 
 UNITS = {"madds": ("MAdds", 1), "flops": ("FLOPs", 2)}
 MADDS_DEFINITION = (
-    "multiply-adds of conv, FC and SE 1x1 convs (1 multiply + 1 add = 1), batch 1; "
+    "multiply-adds of conv, FC and SE 1x1 convs (1 multiply + 1 add = 1), batch {batch}; "
     "bias, BN, activations, pooling and adds are counted separately as other ops"
 )
 ACTIVATIONS_DEFINITION = (
@@ -35,7 +36,7 @@ ACTIVATIONS_DEFINITION = (
 )
 LATENCY_DEFINITION = (
     "roofline per kernel, max(2 x MAdds / peak FLOP/s, MAC bytes / bandwidth) + kernel "
-    "overhead, kernels in sequence, batch 1"
+    "overhead, kernels in sequence, batch {batch}"
 )
 LEFT = {"Layer", "Op", "Output", "Layer type"}  # left-aligned columns
 LAYER_FIELDS = (
@@ -83,7 +84,7 @@ def conventions(cost: ModelCost, unit: str) -> dict[str, str]:
     g = cost.graph
     return {
         "unit": UNITS[unit][0] + (" (= 2 x MAdds)" if unit == "flops" else ""),
-        "madds": MADDS_DEFINITION,
+        "madds": MADDS_DEFINITION.format(batch=batch_text(cost)),
         "params": f"{cost.params_convention}: {params_definition(cost)}",
         "mac": (
             f"memory access cost: inputs + output + weights of every kernel, in elements; "
@@ -92,12 +93,27 @@ def conventions(cost: ModelCost, unit: str) -> dict[str, str]:
         ),
         "activations": ACTIVATIONS_DEFINITION,
         "width_rule": g.width_rule.describe(),
-        "padding": "SAME unless a layer says otherwise: out = ceil(in / stride)",
+        "padding": f"{g.padding}: {PADDINGS[g.padding]}",
     } | (
-        {"latency": f"{LATENCY_DEFINITION}; {cost.device.describe(cost.dtype)}"}
+        {
+            "latency": f"{LATENCY_DEFINITION.format(batch=cost.batch)}; "
+            f"{cost.device.describe(cost.dtype)}"
+        }
         if cost.device
         else {}
     )
+
+
+def batch_text(cost: ModelCost) -> str:
+    """``1``, or ``8 (params and weight traffic once, the rest x 8)``."""
+    n = cost.batch
+    return "1" if n == 1 else f"{n} (params and weight traffic once, the rest x {n})"
+
+
+def resolution_record(g: Graph) -> int | list[int]:
+    """The input resolution in JSON: one number when square, else ``[height, width]``."""
+    height, width = g.input_shape[1:]
+    return height if height == width else [height, width]
 
 
 def config(cost: ModelCost) -> dict[str, Any]:
@@ -108,8 +124,9 @@ def config(cost: ModelCost) -> dict[str, Any]:
         "file": g.file,
         "variant": g.variant,
         "width": g.width,
-        "resolution": g.resolution,
+        "resolution": resolution_record(g),
         "input": list(g.input_shape),
+        "batch": cost.batch,
         "vars": dict(g.variables),
         "execution": cost.execution,
         "dtype": cost.dtype,
@@ -226,7 +243,8 @@ def title(cost: ModelCost) -> str:
     """``mobilenet_v2 1.0x  width 1  input 3x224x224`` (name and variant cut: ``clip``)."""
     g = cost.graph
     variant = f" {clip(g.variant)}" if g.variant else ""
-    return f"{clip(g.name)}{variant}  width {g.width:g}  input {shape_text(g.input_shape)}"
+    batch = f"  batch {cost.batch}" if cost.batch != 1 else ""
+    return f"{clip(g.name)}{variant}  width {g.width:g}  input {shape_text(g.input_shape)}{batch}"
 
 
 def rows_for(cost: ModelCost, by: str, depth: int | None) -> list[Summary]:

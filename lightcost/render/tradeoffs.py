@@ -15,15 +15,17 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
-from lightcost.analysis.compare import Column, Versus
-from lightcost.analysis.sweep import SweepResult
+from lightcost.analysis.compare import Column, Versus, resolution_ratio
+from lightcost.analysis.sweep import SweepResult, row_sides
 from lightcost.cost.figures import FIGURES
 from lightcost.render.escape import clip, json_text, terminal
+from lightcost.render.table import resolution_record
 from lightcost.render.text import boxed
+from lightcost.spec.sections import Resolution, resolution_text, sides
 
 
-def config_label(cost_graph_width: float, resolution: int, variant: str) -> str:
-    """``(0.75, 160)`` or ``1.5x (1, 224)``."""
+def config_label(cost_graph_width: float, resolution: int | str, variant: str) -> str:
+    """``(0.75, 160)``, ``1.5x (1, 224)`` or ``(1, 160x128)``."""
     return (f"{clip(variant)} " if variant else "") + f"({cost_graph_width:g}, {resolution})"
 
 
@@ -32,8 +34,8 @@ def versus_text(result: Versus, style: bool) -> str:
     b, c = result.baseline.graph, result.config.graph
     head = [
         "Figure",
-        f"baseline {config_label(b.width, b.resolution, b.variant)}",
-        config_label(c.width, c.resolution, c.variant),
+        f"baseline {config_label(b.width, b.size, b.variant)}",
+        config_label(c.width, c.size, c.variant),
         "ratio",
         "predicted",
         "actual / predicted",
@@ -49,9 +51,10 @@ def versus_text(result: Versus, style: bool) -> str:
         ]
         for r in result.rows
     ]
-    alpha, rho = c.width / b.width, c.resolution / b.resolution
+    alpha, rho = c.width / b.width, resolution_ratio(b, c)
+    batch = f", batch {result.config.batch}" if result.config.batch != 1 else ""
     title = (
-        f"{clip(b.name)}: alpha = {alpha:g}, rho = {rho:.4g} "
+        f"{clip(b.name)}: alpha = {alpha:g}, rho = {rho:.4g}{batch} "
         "(predicted: MAdds alpha^2 rho^2, params alpha^2)"
     )
     return boxed(title, head, cells, [False, True, True, True, True, True], style, total=False)
@@ -63,8 +66,13 @@ def versus_json(result: Versus) -> str:
     return json_text(
         {
             "spec": b.name,
-            "baseline": {"width": b.width, "resolution": b.resolution, "variant": b.variant},
-            "config": {"width": c.width, "resolution": c.resolution, "variant": c.variant},
+            "baseline": {
+                "width": b.width,
+                "resolution": resolution_record(b),
+                "variant": b.variant,
+            },
+            "config": {"width": c.width, "resolution": resolution_record(c), "variant": c.variant},
+            "batch": result.config.batch,
             "figures": {
                 r.figure: {
                     "baseline": r.baseline,
@@ -83,10 +91,10 @@ def grid_text(result: SweepResult, figures: Sequence[str], style: bool) -> str:
 
     Counts are shown in millions (the papers' unit), latency in milliseconds.
     """
-    cells_by = {(r["width"], r["resolution"]): r for r in result.rows}
-    failed = {(w, res) for w, res, _ in result.errors}
+    cells_by = {(r["width"], row_sides(r)): r for r in result.rows}
+    failed = {(w, sides(res)) for w, res, _ in result.errors}
     variant = f" {result.variant}" if result.variant else ""
-    head = ["width \\ res", *(str(res) for res in result.resolutions)]
+    head = ["width \\ res", *(resolution_text(res) for res in result.resolutions)]
     right = [False] + [True] * len(result.resolutions)
     parts = []
     for name in figures:
@@ -94,8 +102,8 @@ def grid_text(result: SweepResult, figures: Sequence[str], style: bool) -> str:
         cells = [
             [f"{w:g}"]
             + [
-                "error" if (w, res) in failed else scale.text(cells_by[(w, res)][name])
-                for res in result.resolutions
+                "error" if (w, sides(r)) in failed else scale.text(cells_by[(w, sides(r))][name])
+                for r in result.resolutions
             ]
             for w in result.widths
         ]
@@ -105,9 +113,9 @@ def grid_text(result: SweepResult, figures: Sequence[str], style: bool) -> str:
     return "\n\n".join(parts)
 
 
-def failure(width: float, resolution: int, message: str) -> str:
+def failure(width: float, resolution: Resolution, message: str) -> str:
     """``width 0.5, resolution 4: <why the configuration is invalid>``."""
-    return f"width {width:g}, resolution {resolution}: {message}"
+    return f"width {width:g}, resolution {resolution_text(resolution)}: {message}"
 
 
 def sweep_summary(result: SweepResult, output: str | None) -> str:
@@ -159,7 +167,12 @@ def write_rows_json(
     without its configurations is dumped, and they are written in its ``[]``.
     """
     errors = [{"width": w, "resolution": r, "error": e} for w, r, e in result.errors]
-    document = {"spec": result.spec, "variant": result.variant, "configurations": []}
+    document = {
+        "spec": result.spec,
+        "variant": result.variant,
+        "batch": result.batch,
+        "configurations": [],
+    }
     text = json_text({**document, "errors": errors, **(extra or {})})
     empty = '\n  "configurations": []'  # unique: a string's quotes and newlines are escaped
     head, _, tail = text.partition(empty)
@@ -188,7 +201,12 @@ def front_text(front: Sequence[Mapping[str, Any]], x: str, y: str, style: bool) 
     """The Pareto front as a table, ordered along x."""
     head = ["width", "res", FIGURES[x].label, FIGURES[y].label]
     cells = [
-        [f"{r['width']:g}", str(r["resolution"]), FIGURES[x].text(r[x]), FIGURES[y].text(r[y])]
+        [
+            f"{r['width']:g}",
+            resolution_text(row_sides(r)),
+            FIGURES[x].text(r[x]),
+            FIGURES[y].text(r[y]),
+        ]
         for r in front
     ]
     return boxed(
@@ -213,7 +231,8 @@ def side_by_side_text(columns: Sequence[Column], best: Mapping[str, list[int]], 
         cells.append(row)
     first, device_profile = columns[0].cost.graph, columns[0].cost.device
     device = f", device {device_profile.name}" if device_profile is not None else ""
-    title = f"width {first.width:g}, input {first.resolution}{device}; * = best (lowest)"
+    device += f", batch {columns[0].cost.batch}" if columns[0].cost.batch != 1 else ""
+    title = f"width {first.width:g}, input {first.size}{device}; * = best (lowest)"
     return boxed(title, head, cells, [False] + [True] * len(columns), style, total=False)
 
 
@@ -225,7 +244,8 @@ def side_by_side_json(columns: Sequence[Column], best: Mapping[str, list[int]]) 
                 {
                     "label": c.label,
                     "width": c.cost.graph.width,
-                    "resolution": c.cost.graph.resolution,
+                    "resolution": resolution_record(c.cost.graph),
+                    "batch": c.cost.batch,
                     **c.values,
                 }
                 for c in columns

@@ -31,6 +31,7 @@ from lightcost.spec.nodes import MAX_GRAPH_NODES, NODE_KEYS, Layers
 from lightcost.spec.params import PARAM_TYPES
 from lightcost.spec.sections import (
     TOP_KEYS,
+    Resolution,
     input_shape,
     read_sections,
     section,
@@ -38,6 +39,7 @@ from lightcost.spec.sections import (
     variants,
 )
 from lightcost.spec.values import Evaluator
+from lightcost.spec.variables import DEFAULT_WIDTH, MAX_WIDTH
 from lightcost.spec.variables import variables as spec_variables
 from lightcost.spec.walk import (
     BLOCK_KEYS,
@@ -64,7 +66,6 @@ __all__ = [
     "variants",
 ]
 
-MAX_WIDTH = 16.0  # the width multiplier alpha is in (0, MAX_WIDTH]
 RESOLUTION_NAMES = {"res", "in_h", "in_w"}  # expressions reading these depend on resolution
 
 
@@ -72,31 +73,37 @@ def expand(
     data: Any,
     file: str,
     width: float | None = None,
-    resolution: int | None = None,
+    resolution: Resolution | None = None,
     overrides: Mapping[str, Value] | None = None,
     variant: str | None = None,
 ) -> Graph:
     """Build the layer graph of a loaded spec at a width multiplier and resolution.
 
+    ``width`` None is the spec's default (``alpha`` in its vars or variant, else 1).
+
+    ``resolution`` is one number (height = width; refused for a spec whose input is
+    not square) or a pair (height, width); ``res`` in expressions is the height.
+
     ``variant`` picks an entry of the spec's ``variants`` (its vars override the
     spec's ``vars``); ``overrides`` (``--set``) override both.
     """
     spec = read_sections(data, file)
-    alpha = 1.0 if width is None else width
+    variant_name, chosen = variant_vars(spec.data, variant)
+    values = spec_variables(section(spec.data, "vars"), chosen, overrides or {})
+    alpha = values.pop(DEFAULT_WIDTH, 1.0) if width is None else width
     if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha <= MAX_WIDTH:
         raise SpecError(  # an option, not in the spec: no location
             f"width multiplier must be in (0, {MAX_WIDTH:g}], got {short(alpha)}"
         )
+    values.pop(DEFAULT_WIDTH, None)
     evaluator = Evaluator(spec.width_rule, alpha)
-    variant_name, chosen = variant_vars(spec.data, variant)
-    values = spec_variables(section(spec.data, "vars"), chosen, overrides or {})
     base: dict[str, Value] = {"alpha": alpha, **values}
     shape = input_shape(spec.data, base, resolution, evaluator)
     globals_ = {**base, "res": shape[1]}
     layers = spec.data.get("layers")
     if not isinstance(layers, LList) or not layers:
         raise SpecError("'layers' must be a non-empty list", spec.data.loc_of("layers"))
-    built = Layers(evaluator, spec.defaults, shape)
+    built = Layers(evaluator, spec.defaults, shape, spec.padding)
     Walker(spec.blocks, built, globals_).items(
         layers, Scope(dict(globals_), {INPUT: INPUT}, (), INPUT), depth=0
     )
@@ -115,4 +122,5 @@ def expand(
         resolution_dependent=bool(read & RESOLUTION_NAMES),
         description=spec.texts["description"],
         params_note=spec.texts["params_note"],
+        padding=spec.padding,
     )

@@ -15,32 +15,89 @@ from typing import Any
 from lightcost.core.errors import Loc, SpecError, did_you_mean, short
 from lightcost.core.graph import INPUT, AttrValue, Ints, Node, Shape
 from lightcost.ops import ACTIVATIONS, OPS, REQUIRED, Attr, OpDef, ShapeError, check_limits
-from lightcost.ops.base import MAX_LIST, padding_sides, square
+from lightcost.ops.base import MAX_LIST, padding_sides, pair, square
 from lightcost.spec.expr import Value
 from lightcost.spec.located import LList, LMap, check_keys
 from lightcost.spec.names import Scope, check_length, check_name, full_name, template
-from lightcost.spec.values import Evaluator, number
+from lightcost.spec.values import Evaluator
 
 MAX_GRAPH_NODES = 20_000  # layers of the expanded network
 COMMON_KEYS = ("name", "from", "when")
 NODE_KEYS = ("op", "width", *COMMON_KEYS, "block")
 
 
+# Framework layer names (PyTorch, Keras, ONNX; compared lowercase without "_", "nn." or
+# "torch.") -> the lightcost op that writes them, with how, for unknown-op messages.
+FRAMEWORK_NAMES = {
+    **dict.fromkeys(("linear", "dense", "gemm"), "fc"),
+    **dict.fromkeys(("conv2d", "convolution"), "conv"),
+    **dict.fromkeys(("depthwiseconv2d", "depthwiseconv"), "dwconv"),
+    **dict.fromkeys(("batchnorm2d", "batchnorm", "batchnormalization"), "bn"),
+    **dict.fromkeys(("maxpool2d", "maxpooling2d", "maxpooling"), "maxpool"),
+    **dict.fromkeys(("avgpool2d", "averagepool", "averagepooling2d"), "avgpool"),
+    **dict.fromkeys(("adaptivemaxpool2d", "globalmaxpool", "globalmaxpooling2d"), "maxpool"),
+    **dict.fromkeys(
+        ("adaptiveavgpool2d", "globalavgpool", "globalaveragepool", "globalaveragepooling2d"),
+        "avgpool",
+    ),
+    **dict.fromkeys(("hardswish", "hswish"), "hswish"),
+    **dict.fromkeys(("hardsigmoid",), "hsigmoid"),
+    **dict.fromkeys(("sum",), "add"),
+    **dict.fromkeys(("cat", "concatenate"), "concat"),
+    **dict.fromkeys(("channelshuffle",), "shuffle"),
+    **dict.fromkeys(("squeezeexcite", "squeezeexcitation", "seblock", "semodule"), "se"),
+    **dict.fromkeys(("dropout2d", "droppath"), "dropout"),
+    **dict.fromkeys(("layernormalization", "layernorm2d"), "layernorm"),
+    **dict.fromkeys(("convtranspose2d", "conv2dtranspose"), "convtranspose"),
+    **dict.fromkeys(("multiheadattention", "selfattention"), "attention"),
+    **dict.fromkeys(("upsamplingnearest2d", "upsamplingbilinear2d", "interpolate"), "upsample"),
+    **dict.fromkeys(("zeropad2d", "zeropadding2d", "constantpad2d"), "pad"),
+}
+HOW = {  # how a framework op that is an attribute in lightcost is written
+    "globalavgpool": "global: true",
+    "adaptiveavgpool2d": "global: true, or out_size",
+    "globalaveragepool": "global: true",
+    "globalaveragepooling2d": "global: true",
+    "adaptivemaxpool2d": "global: true",
+    "globalmaxpool": "global: true",
+    "globalmaxpooling2d": "global: true",
+    "depthwiseconv2d": "or conv with groups",
+}
+
+
+def op_hint(op: str) -> str:
+    """``, did you mean 'fc'?`` for a framework name (:data:`FRAMEWORK_NAMES`) of an op
+    lightcost has, else the closest op name."""
+    key = op.lower().removeprefix("torch.").removeprefix("nn.").replace("_", "")
+    target = FRAMEWORK_NAMES.get(key, key)
+    if target in OPS and target != op:
+        how = f" ({HOW[key]})" if key in HOW else ""
+        return f", did you mean '{target}'{how}?"
+    return did_you_mean(op, OPS)
+
+
 def opdef(op: Any, where: Loc) -> OpDef:
     """The op named ``op``, or a SpecError at ``where`` with a did-you-mean."""
     if not isinstance(op, str) or op not in OPS:
-        raise SpecError(f"unknown op {short(op)}{did_you_mean(str(op), OPS)}", where)
+        raise SpecError(f"unknown op {short(op)}{op_hint(str(op))}", where)
     return OPS[op]
 
 
 class Layers:
     """The layers built so far in order, with the shape of every tensor by name."""
 
-    __slots__ = ("defaults", "evaluator", "nodes", "shapes")
+    __slots__ = ("defaults", "evaluator", "nodes", "padding", "shapes")
 
-    def __init__(self, evaluator: Evaluator, defaults: dict[str, LMap], input_shape: Shape):
+    def __init__(
+        self,
+        evaluator: Evaluator,
+        defaults: dict[str, LMap],
+        input_shape: Shape,
+        padding: str = "same",
+    ):
         self.evaluator = evaluator
         self.defaults = defaults  # the spec's per-op default attributes
+        self.padding = padding  # the spec's padding convention (sections.PADDINGS)
         self.nodes: list[Node] = []
         self.shapes: dict[str, Shape] = {INPUT: input_shape}
 
@@ -54,6 +111,8 @@ class Layers:
         fixed = fixed_width(item)
         defaults = self.defaults.get(op.name)
         attrs = {key: self.op_attr(item, op, defaults, key, env, fixed) for key in op.attrs}
+        if attrs.get("padding") == "same" and not written("padding", item, defaults):
+            attrs["padding"] = convention_padding(self.padding, attrs)
         try:
             out_shape = op.shape(attrs, in_shapes)
             check_limits(op, attrs, in_shapes, out_shape)
@@ -143,12 +202,12 @@ class Layers:
                 return str(value)
             return self.evaluator.integer(value, where, env, "padding", minimum=0)
         if attr.kind == "bool":
-            value = raw if type(raw) is bool else self.evaluator.value(raw, where, env)
+            value = raw if type(raw) is bool else self.evaluator.resolved(raw, where, env, "a bool")
             if not isinstance(value, bool):
                 raise SpecError(f"'{key}' must be true or false, got {short(value)}", where)
             return value
         if attr.kind == "float":
-            amount = number(self.evaluator.value(raw, where, env), where)
+            amount = self.evaluator.numeric(raw, where, env)
             if amount < attr.low:
                 raise SpecError(f"'{key}' must be at least {attr.low}, got {amount}", where)
             return float(amount)
@@ -190,6 +249,22 @@ class Layers:
             raise SpecError(f"the network expands to more than {MAX_GRAPH_NODES} layers", item.loc)
         self.nodes.append(node)
         self.shapes[node.name] = node.out_shape
+
+
+def written(key: str, item: LMap, defaults: LMap | None) -> bool:
+    """Whether a layer or the spec's ``defaults`` for its op give attribute ``key``."""
+    return key in item or (defaults is not None and key in defaults)
+
+
+def convention_padding(convention: str, attrs: dict[str, AttrValue]) -> AttrValue:
+    """The padding an unwritten SAME padding becomes under the spec's ``padding`` convention:
+    SAME, 0 (``pytorch``), or ``dilation * (k - 1) // 2`` per axis (``symmetric``)."""
+    if convention == "pytorch":
+        return 0
+    if convention == "symmetric" and "k" in attrs:
+        (kh, kw), (dh, dw) = pair(attrs["k"]), pair(attrs.get("dilation", 1))
+        return square(dh * (kh - 1) // 2, dw * (kw - 1) // 2)
+    return "same"
 
 
 def fixed_width(item: LMap) -> bool:

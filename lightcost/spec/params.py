@@ -4,7 +4,8 @@ A declaration is a type, or ``{type, default}``; the types are
 :data:`PARAM_TYPES`. Values are checked by type: ``channels`` written as a
 number is scaled by the width rule (an expression is taken as written),
 ``stride`` is the value on the first repeat of a table row and 1 on the others,
-``str`` may name a var holding text.
+``int`` may be 0 (channels and stride are at least 1), ``str`` may name a var
+holding text.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from lightcost.core.errors import Loc, SpecError, describe, did_you_mean, short
 from lightcost.spec.expr import Value
 from lightcost.spec.located import LMap, check_keys
 from lightcost.spec.names import check_reserved
-from lightcost.spec.values import Evaluator, number
+from lightcost.spec.values import Evaluator
 
 PARAM_TYPES = ("channels", "stride", "int", "float", "bool", "str")
 
@@ -82,14 +83,15 @@ def param(
         if not isinstance(raw, str):
             raise SpecError(f"expected text, got {describe(raw)}", where)
         return str(env.get(raw, raw))
-    value = evaluator.value(raw, where, env)
     if kind == "bool":
+        value = evaluator.resolved(raw, where, env, "true or false")
         if not isinstance(value, bool):
             raise SpecError(f"expected true or false, got {short(value)}", where)
         return value
     if kind == "float":
-        return float(number(value, where))
-    whole = evaluator.integer(value, where, env, f"{kind} value")
+        return float(evaluator.numeric(raw, where, env))
+    low = 0 if kind == "int" else 1  # an int may be 0 ("none": no kernel); channels, stride >= 1
+    whole = evaluator.integer(raw, where, env, f"{kind} value", minimum=low)
     if kind == "channels" and not isinstance(raw, str):
         return evaluator.scale(whole)
     return 1 if kind == "stride" and not first else whole

@@ -29,6 +29,7 @@ TOP_KEYS = (
     "params_note",  # written by the ONNX import: what the file's params are (docs/onnx.md)
     "input",
     "width",
+    "padding",
     "vars",
     "variants",
     "variant",
@@ -40,6 +41,12 @@ TOP_KEYS = (
 )
 MINIMUMS = {"truncate": 8, "round": 1, "fixed": 1}  # make_divisible: its divisor
 INPUT_DIMENSIONS = ("input channels", "input height", "input width")
+PADDINGS = {  # the spec's padding convention: what an op's unwritten SAME padding becomes
+    "same": "SAME unless a layer says otherwise: out = ceil(in / stride) (TensorFlow)",
+    "pytorch": "0 unless a layer says otherwise, as nn.Conv2d and the pools (PyTorch)",
+    "symmetric": "dilation * (k - 1) // 2 per side unless a layer says otherwise "
+    "(PyTorch as torchvision and timm write it)",
+}
 
 
 class Sections(NamedTuple):
@@ -51,6 +58,7 @@ class Sections(NamedTuple):
     width_rule: WidthRule
     blocks: LMap
     defaults: dict[str, LMap]  # op name -> its default attributes
+    padding: str = "same"  # the padding convention, a key of PADDINGS
 
 
 def read_sections(data: Any, file: str) -> Sections:
@@ -69,7 +77,15 @@ def read_sections(data: Any, file: str) -> Sections:
         )
     texts = {key: _text(data, key) for key in ("name", "description", "source", "params_note")}
     check_length(texts["name"], "the spec's name", data.loc_of("name"))
-    return Sections(data, file, texts, _width_rule(data), _blocks(data), _defaults(data))
+    padding = data.get("padding", "same")
+    if not isinstance(padding, str) or padding not in PADDINGS:
+        raise SpecError(
+            f"unknown padding convention {short(padding)}{did_you_mean(str(padding), PADDINGS)} "
+            f"(conventions: {', '.join(PADDINGS)})",
+            data.loc_of("padding"),
+        )
+    blocks, defaults = _blocks(data), _defaults(data)
+    return Sections(data, file, texts, _width_rule(data), blocks, defaults, padding)
 
 
 def section(data: LMap, key: str) -> LMap:
@@ -167,10 +183,13 @@ def variant_vars(data: LMap, variant: str | None) -> tuple[str, LMap | None]:
     return chosen, values
 
 
+Resolution = int | tuple[int, int]  # H = W, or (height, width)
+
+
 def input_shape(
-    data: LMap, env: dict[str, Value], resolution: int | None, evaluator: Evaluator
+    data: LMap, env: dict[str, Value], resolution: Resolution | None, evaluator: Evaluator
 ) -> Shape:
-    """The network input ``[channels, height, width]``; ``resolution`` sets H = W."""
+    """The network input ``[channels, height, width]`` at ``resolution`` (see :func:`sized`)."""
     raw = data.get("input")
     where = data.loc_of("input")
     if not isinstance(raw, LList) or len(raw) != 3:
@@ -182,17 +201,67 @@ def input_shape(
         )
     ]
     if resolution is not None:
-        if not whole_in(resolution, 1, MAX_SIZE):
-            raise SpecError(  # an option, not in the spec: no location
-                f"resolution must be a whole number from 1 to {MAX_SIZE}, got {short(resolution)}"
-            )
-        dims[1] = dims[2] = resolution
+        dims[1], dims[2] = sized(resolution, dims[1], dims[2])
     shape = (dims[0], dims[1], dims[2])
     try:
         check_tensor(shape, "the input")
     except ShapeError as exc:
         raise SpecError(str(exc), where) from None
     return shape
+
+
+def parse_resolution(text: str) -> Resolution:
+    """``224`` (height = width) or ``160x128`` (height x width), each 1 to MAX_SIZE: how
+    ``--res`` and budgets write a resolution.
+
+    Raises ValueError naming the text otherwise.
+    """
+    parts = text.strip().lower().split("x")
+    try:
+        if len(parts) > 2:
+            raise ValueError
+        values = [int(part) for part in parts]
+    except ValueError:
+        raise ValueError(
+            f"{short(text)} is not a resolution: N (height = width) or HxW such as 160x128"
+        ) from None
+    if not all(1 <= v <= MAX_SIZE for v in values):
+        raise ValueError(f"{short(text)}: each side must be from 1 to {MAX_SIZE}")
+    return values[0] if len(values) == 1 else (values[0], values[1])
+
+
+def sides(resolution: Resolution) -> tuple[int, int]:
+    """(height, width) of a resolution (one number: both)."""
+    return resolution if isinstance(resolution, tuple) else (resolution, resolution)
+
+
+def resolution_text(resolution: Resolution) -> str:
+    """``224``, or ``160x128`` (height x width), as ``--res`` writes it."""
+    height, width = sides(resolution)
+    return str(height) if height == width else f"{height}x{width}"
+
+
+def sized(resolution: object, height: int, width: int) -> tuple[int, int]:
+    """The input (height, width) a resolution sets on a spec whose input is height x width.
+
+    A pair (or a list of two) is (height, width); one number sets both, and is refused
+    for a spec whose input is not square (which side would it set? the message gives the
+    pair that keeps the spec's aspect ratio). Each is a whole number from 1 to MAX_SIZE.
+    """
+    pair = tuple(resolution) if isinstance(resolution, tuple | list) else (resolution,) * 2
+    if len(pair) != 2 or not all(whole_in(v, 1, MAX_SIZE) for v in pair):
+        raise SpecError(  # an option, not in the spec: no location
+            f"resolution must be a whole number or a pair (height, width) of whole numbers "
+            f"from 1 to {MAX_SIZE}, got {short(resolution)}"
+        )
+    if not isinstance(resolution, tuple | list) and height != width:
+        keep = max(1, round(pair[0] * width / height))
+        raise SpecError(
+            f"resolution {pair[0]} is square but the spec's input is {height}x{width} "
+            f"(height x width): give both, e.g. --res {pair[0]}x{keep} or resolution=({pair[0]}, "
+            f"{keep}) keeps its aspect ratio"
+        )
+    return int(pair[0]), int(pair[1])
 
 
 def variants(data: Any) -> dict[str, str]:

@@ -46,6 +46,26 @@ class Evaluator:
                 raise SpecError(str(exc), where) from None
         raise SpecError(f"expected a number or an expression, got {describe(raw)}", where)
 
+    def resolved(
+        self, raw: Any, where: Loc, env: Mapping[str, Value], wanted: str = "a number"
+    ) -> Value:
+        """:meth:`value`, where the name of a text var written alone gives the value of the
+        expression it holds (``x: "2 * 3"`` then ``out: x``; one level: that text is not
+        looked up again). For places that take no text: numbers and booleans."""
+        value = self.value(raw, where, env)
+        if isinstance(raw, str) and isinstance(env.get(raw.strip()), str):  # a text var, alone
+            try:
+                value = self.value(value, where, env)
+            except SpecError as exc:
+                raise SpecError(
+                    f"expected {wanted}, got {short(value)} ({exc.message})", where
+                ) from None
+        return value
+
+    def numeric(self, raw: Any, where: Loc, env: Mapping[str, Value]) -> int | float:
+        """A number: a literal, an expression or a text var holding one (:meth:`resolved`)."""
+        return number(self.resolved(raw, where, env), where)
+
     def integer(
         self,
         raw: Any,
@@ -58,7 +78,7 @@ class Evaluator:
         """A whole number from ``minimum`` to ``maximum`` (a float must be integral)."""
         if type(raw) is int and minimum <= raw <= maximum:  # the common case, kept fast
             return raw
-        value = number(self.value(raw, where, env), where)
+        value = self.numeric(raw, where, env)
         if isinstance(value, float):
             if not value.is_integer():
                 raise SpecError(f"{what} must be a whole number, got {value}", where)

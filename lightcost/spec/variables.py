@@ -8,7 +8,10 @@ of a typed var (its default, a variant's, a ``--set``) is checked against the
 declaration, and kept as written (an ``int`` var takes 3 or 3.0, a ``float``
 var any number). A variant and ``--set`` may only set vars the spec
 declares; ``--set`` wins over the variant, which wins over the spec. An error
-about a ``--set`` value points at the var and names the ``--set``.
+about a ``--set`` value points at the var and names the ``--set``. The one
+reserved name vars and variants may set is ``alpha`` (:data:`DEFAULT_WIDTH`):
+the spec's default width multiplier, which ``--width`` overrides (``--set
+alpha`` is refused).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from lightcost.spec.names import check_reserved
 from lightcost.spec.values import in_range
 
 VAR_TYPES = ("int", "float", "bool", "str")
+DEFAULT_WIDTH = "alpha"  # the reserved name vars (and a variant's) may set: the default width
+MAX_WIDTH = 16.0  # the width multiplier alpha is in (0, MAX_WIDTH]
 VAR_KEYS = ("type", "default", "values", "min", "max", "description")
 NUMERIC = ("int", "float")
 _WANTED = {  # what a value of each type must be
@@ -49,18 +54,28 @@ def variables(
     types: dict[str, VarType | None] = {}
     out: dict[str, Value] = {}
     for key, raw in section.items():
-        check_reserved(key, f"var '{key}'", section.key_loc(key))
+        if key != DEFAULT_WIDTH:
+            check_reserved(key, f"var '{key}'", section.key_loc(key))
         types[key], out[key] = declared(key, raw, section.loc_of(key))
     chosen = variant_vars if variant_vars is not None else LMap.empty(section.loc)
     for key, value in chosen.items():
-        check_reserved(key, f"var '{key}'", chosen.key_loc(key))
+        if key != DEFAULT_WIDTH:
+            check_reserved(key, f"var '{key}'", chosen.key_loc(key))
+        elif key not in out:
+            types[key] = None  # a variant may set the default width without the spec
+            out[key] = value
         if key not in out:
             raise SpecError(
                 f"variant sets '{key}', which is not in the spec's vars{did_you_mean(key, out)}",
                 chosen.key_loc(key),
             )
         out[key] = checked(types[key], f"var '{key}'", value, chosen.loc_of(key))
+    if DEFAULT_WIDTH in out:
+        setter = chosen if DEFAULT_WIDTH in chosen else section
+        check_width(out[DEFAULT_WIDTH], setter.loc_of(DEFAULT_WIDTH))
     for key, value in overrides.items():
+        if key == DEFAULT_WIDTH:
+            raise SpecError("--set alpha: set the width multiplier with --width", section.loc)
         check_reserved(key, f"--set {key}: '{key}'", section.loc)
         if key not in out:
             raise SpecError(
@@ -70,6 +85,16 @@ def variables(
             )
         out[key] = checked(types[key], f"--set {key}", value, section.loc_of(key))
     return out
+
+
+def check_width(value: object, where: Loc) -> None:
+    """Raise unless ``value`` is a width multiplier: a number in (0, MAX_WIDTH]."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= MAX_WIDTH:
+        raise SpecError(
+            f"the default width multiplier 'alpha' must be a number in (0, {MAX_WIDTH:g}], "
+            f"got {short(value)}",
+            where,
+        )
 
 
 def declared(name: str, raw: Any, where: Loc) -> tuple[VarType | None, Value]:

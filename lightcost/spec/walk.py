@@ -86,7 +86,7 @@ class Walker:
             return True
         env = {**scope.env, "in": self.layers.shapes[scope.prev][0]}
         where = item.loc_of("when")
-        holds = self.evaluator.value(item["when"], where, env)
+        holds = self.evaluator.resolved(item["when"], where, env, "true or false")
         if not isinstance(holds, bool):
             raise SpecError(f"'when' must be true or false, got {short(holds)}", where)
         return holds
