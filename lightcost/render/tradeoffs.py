@@ -1,8 +1,8 @@
 """Render comparisons and sweeps (:mod:`lightcost.analysis.compare`, `.sweep`).
 
-Text tables use :func:`lightcost.render.text.boxed` and show values with
-:meth:`lightcost.cost.figures.Figure.text` (grids in the figure's scale, unit in the
-title); JSON and CSV carry exact raw values (latency in seconds). Names from
+Text tables are fitted to the terminal (:func:`lightcost.render.text.fitted`) and
+show values with :meth:`lightcost.cost.figures.Figure.text`, exact or compact;
+JSON and CSV carry exact raw values (latency in seconds). Names from
 spec files are escaped and cut as :mod:`lightcost.render.escape` says.
 """
 
@@ -15,11 +15,12 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
-from lightcost.analysis.compare import Column, Versus
+from lightcost.analysis.compare import Column as Model
+from lightcost.analysis.compare import Versus
 from lightcost.analysis.sweep import SweepResult
 from lightcost.cost.figures import FIGURES
 from lightcost.render.escape import clip, json_text, terminal
-from lightcost.render.text import boxed
+from lightcost.render.text import UNLIMITED, Column, View, fitted
 
 
 def config_label(cost_graph_width: float, resolution: int, variant: str) -> str:
@@ -27,34 +28,43 @@ def config_label(cost_graph_width: float, resolution: int, variant: str) -> str:
     return (f"{clip(variant)} " if variant else "") + f"({cost_graph_width:g}, {resolution})"
 
 
-def versus_text(result: Versus, style: bool) -> str:
+def versus_text(result: Versus, style: bool, view: View = UNLIMITED) -> str:
     """Baseline and configuration side by side, with ratios and the alpha^2 rho^2 prediction."""
     b, c = result.baseline.graph, result.config.graph
-    head = [
-        "Figure",
-        f"baseline {config_label(b.width, b.resolution, b.variant)}",
-        config_label(c.width, c.resolution, c.variant),
-        "ratio",
-        "predicted",
-        "actual / predicted",
+    base = config_label(b.width, b.resolution, b.variant)
+    columns = [
+        Column("figure", "Figure", False),
+        Column("baseline", f"baseline {base}", short=f"base {base}"),
+        Column("config", config_label(c.width, c.resolution, c.variant)),
+        Column("ratio", "ratio"),
+        Column("predicted", "predicted"),
+        Column("actual_predicted", "actual / predicted"),
     ]
-    cells = [
-        [
-            FIGURES[r.figure].label,
-            FIGURES[r.figure].text(r.baseline),
-            FIGURES[r.figure].text(r.value),
-            f"{r.ratio:.4f}",
-            "-" if r.predicted is None else f"{r.predicted:.4f}",
-            "-" if r.predicted is None else f"{r.ratio / r.predicted:.4f}",
+
+    def cells(compact: bool) -> list[list[str]]:
+        return [
+            [
+                label(r.figure, compact),
+                FIGURES[r.figure].text(r.baseline, compact=compact),
+                FIGURES[r.figure].text(r.value, compact=compact),
+                f"{r.ratio:.4f}",
+                "-" if r.predicted is None else f"{r.predicted:.4f}",
+                "-" if r.predicted is None else f"{r.ratio / r.predicted:.4f}",
+            ]
+            for r in result.rows
         ]
-        for r in result.rows
-    ]
+
     alpha, rho = c.width / b.width, c.resolution / b.resolution
     title = (
         f"{clip(b.name)}: alpha = {alpha:g}, rho = {rho:.4g} "
         "(predicted: MAdds alpha^2 rho^2, params alpha^2)"
     )
-    return boxed(title, head, cells, [False, True, True, True, True, True], style, total=False)
+    return fitted(title, columns, cells, view, style, total=False)
+
+
+def label(figure: str, compact: bool) -> str:
+    """A figure's label, or its short label in a compact layout."""
+    return FIGURES[figure].short_label if compact else FIGURES[figure].label
 
 
 def versus_json(result: Versus) -> str:
@@ -78,29 +88,34 @@ def versus_json(result: Versus) -> str:
     )
 
 
-def grid_text(result: SweepResult, figures: Sequence[str], style: bool) -> str:
-    """One table per figure: rows are widths, columns resolutions, values in the figure's scale.
-
-    Counts are shown in millions (the papers' unit), latency in milliseconds.
-    """
+def grid_text(
+    result: SweepResult, figures: Sequence[str], style: bool, view: View = UNLIMITED
+) -> str:
+    """One table per figure: rows are widths, columns resolutions, fitted to ``view``
+    (exact values, or compact ones such as ``569M``, ``1.72 MiB``, ``302 µs``)."""
     cells_by = {(r["width"], r["resolution"]): r for r in result.rows}
     failed = {(w, res) for w, res, _ in result.errors}
     variant = f" {result.variant}" if result.variant else ""
-    head = ["width \\ res", *(str(res) for res in result.resolutions)]
-    right = [False] + [True] * len(result.resolutions)
+    columns = [Column("width", "width \\ res", False)]
+    columns += [Column(str(res), str(res)) for res in result.resolutions]
     parts = []
     for name in figures:
-        scale = FIGURES[name].scale
-        cells = [
-            [f"{w:g}"]
-            + [
-                "error" if (w, res) in failed else scale.text(cells_by[(w, res)][name])
-                for res in result.resolutions
+
+        def cells(compact: bool, name: str = name) -> list[list[str]]:
+            text = FIGURES[name].text
+            return [
+                [f"{w:g}"]
+                + [
+                    "error"
+                    if (w, res) in failed
+                    else text(cells_by[(w, res)][name], compact=compact)
+                    for res in result.resolutions
+                ]
+                for w in result.widths
             ]
-            for w in result.widths
-        ]
-        title = f"{result.spec}{variant}: {FIGURES[name].label} ({scale.short})"
-        parts.append(boxed(title, head, cells, right, style, total=False))
+
+        title = f"{result.spec}{variant}: {FIGURES[name].label}"
+        parts.append(fitted(title, columns, cells, view, style, total=False))
     parts += [terminal(f"error at {failure(*error)}") for error in result.errors]
     return "\n\n".join(parts)
 
@@ -184,40 +199,48 @@ def json_number(value: float) -> str:
     return json.dumps(value)
 
 
-def front_text(front: Sequence[Mapping[str, Any]], x: str, y: str, style: bool) -> str:
-    """The Pareto front as a table, ordered along x."""
-    head = ["width", "res", FIGURES[x].label, FIGURES[y].label]
-    cells = [
-        [f"{r['width']:g}", str(r["resolution"]), FIGURES[x].text(r[x]), FIGURES[y].text(r[y])]
-        for r in front
-    ]
-    return boxed(
-        f"Pareto front ({len(front)} configurations)",
-        head,
-        cells,
-        [False, True, True, True],
-        style,
-        total=False,
-    )
+def front_text(
+    front: Sequence[Mapping[str, Any]], x: str, y: str, style: bool, view: View = UNLIMITED
+) -> str:
+    """The Pareto front as a table, ordered along x, fitted to ``view``."""
+    columns = [Column("width", "width", False), Column("res", "res"),
+               Column(x, FIGURES[x].label, short=FIGURES[x].short_label),
+               Column(y, FIGURES[y].label, short=FIGURES[y].short_label)]  # fmt: skip
+
+    def cells(compact: bool) -> list[list[str]]:
+        return [
+            [f"{r['width']:g}", str(r["resolution"]), FIGURES[x].text(r[x], compact=compact),
+             FIGURES[y].text(r[y], compact=compact)]
+            for r in front
+        ]  # fmt: skip
+
+    return fitted(f"Pareto front ({len(front)} configurations)", columns, cells, view, style, False)
 
 
-def side_by_side_text(columns: Sequence[Column], best: Mapping[str, list[int]], style: bool) -> str:
-    """One column per model; the best value of each row is starred."""
-    head = ["Figure", *(c.label for c in columns)]
-    cells = []
-    for name, winners in best.items():
-        row = [FIGURES[name].label]
-        for index, column in enumerate(columns):
-            text = FIGURES[name].text(column.values[name])
-            row.append(text + (" *" if index in winners else "  "))
-        cells.append(row)
+def side_by_side_text(
+    columns: Sequence[Model], best: Mapping[str, list[int]], style: bool, view: View = UNLIMITED
+) -> str:
+    """One column per model, fitted to ``view``; the best value of each row is starred."""
+    heads = [Column("figure", "Figure", False)]
+    heads += [Column(str(i), c.label) for i, c in enumerate(columns)]
+
+    def cells(compact: bool) -> list[list[str]]:
+        rows = []
+        for name, winners in best.items():
+            row = [label(name, compact)]
+            for index, column in enumerate(columns):
+                text = FIGURES[name].text(column.values[name], compact=compact)
+                row.append(text + (" *" if index in winners else "  "))
+            rows.append(row)
+        return rows
+
     first, device_profile = columns[0].cost.graph, columns[0].cost.device
     device = f", device {device_profile.name}" if device_profile is not None else ""
     title = f"width {first.width:g}, input {first.resolution}{device}; * = best (lowest)"
-    return boxed(title, head, cells, [False] + [True] * len(columns), style, total=False)
+    return fitted(title, heads, cells, view, style, total=False)
 
 
-def side_by_side_json(columns: Sequence[Column], best: Mapping[str, list[int]]) -> str:
+def side_by_side_json(columns: Sequence[Model], best: Mapping[str, list[int]]) -> str:
     """The side-by-side comparison as JSON."""
     return json_text(
         {
