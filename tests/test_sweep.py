@@ -164,7 +164,7 @@ def test_cli_sweep_writes_every_configuration(invoke: Invoke, tmp_path: Path) ->
         "sweep", "mobilenet_v1", "--width", "0.25:1.0:0.25", "--res", "128:224:32", "-o", str(out)
     )
     assert result.exit_code == 0, result.output
-    assert "16 configurations (16 valid, 0 invalid)" in result.stdout
+    assert "16 configurations (0 invalid)" in result.stdout
     assert "Pareto front" in result.stdout
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == 16
@@ -202,7 +202,12 @@ def test_plot_file_is_a_valid_image(invoke: Invoke, tmp_path: Path) -> None:
         "sweep", "mobilenet_v2", "-w", "0.5:1.4:0.1", "-r", "128:224:32", "--plot", str(path)
     )
     assert result.exit_code == 0, result.output
-    assert png_size(path) == (800, 500)  # 8 x 5 inches at 100 dpi
+    assert png_size(path) == (1200, 750)  # the default --size, at any --dpi
+    sized = tmp_path / "small.png"
+    small = ["--plot", str(sized), "--size", "640x400", "--dpi", "80", "--log", "none"]
+    result = invoke("sweep", "mobilenet_v2", "-w", "0.5,1.0", "-r", "160,224", *small)
+    assert result.exit_code == 0, result.output
+    assert png_size(sized) == (640, 400)
     svg = tmp_path / "front.svg"
     invoke("sweep", "mobilenet_v2", "-w", "0.5,1.0", "-r", "160,224", "--plot", str(svg))
     assert svg.read_text().lstrip().startswith(("<?xml", "<svg"))

@@ -15,7 +15,8 @@ from lightcost.cli.options import (
     read_view,
     spec_options,
 )
-from lightcost.render.table import UNITS, render_table, table_columns
+from lightcost.cost.figures import UNITS
+from lightcost.render.table import render_table, table_columns
 from lightcost.render.text import use_style
 
 

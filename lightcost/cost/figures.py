@@ -31,6 +31,7 @@ from lightcost.core.errors import SpecError
 from lightcost.cost.engine import ModelCost
 
 COUNT, BYTES, SECONDS = "", "B", "s"
+UNITS = {"madds": ("MAdds", 1), "flops": ("FLOPs", 2)}  # compute units: name, MAdds factor
 
 
 class Scale(NamedTuple):

@@ -117,6 +117,23 @@ def labelled(points: Sequence[tuple[float, float]], logs: tuple[bool, bool]) -> 
     return chosen
 
 
+def scale_axes(axes: Any, values: tuple[list[float], list[float]], logs: tuple[bool, bool]) -> None:
+    """Linear or log axes with plain tick labels (``1,000``, not ``10^3``), margins, legend
+    and grid."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    axes.set_xscale("log" if logs[0] else "linear")
+    axes.set_yscale("log" if logs[1] else "linear")
+    plain = FuncFormatter(lambda value, _: f"{value:,.6g}")
+    for axis, shown, log in zip((axes.xaxis, axes.yaxis), values, logs, strict=True):
+        axis.set_major_formatter(plain)
+        if log:  # minor ticks labelled (2, 3, 5...) only on an axis under about two decades
+            axis.set_minor_formatter(plain if max(shown) < 70 * min(shown) else NullFormatter())
+    axes.margins(0.06)
+    axes.legend(loc="lower right", fontsize=8)
+    axes.grid(alpha=0.3, which="both" if any(logs) else "major")
+
+
 def save_plot(
     path: str,
     rows: Sequence[Row],
@@ -134,7 +151,6 @@ def save_plot(
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-        from matplotlib.ticker import FuncFormatter, NullFormatter
     except ImportError:
         raise ImportError(
             "plotting to a file needs matplotlib: pip install 'lightcost[plot]'"
@@ -170,19 +186,10 @@ def save_plot(
             textcoords="offset points",
             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
         )
-    axes.set_xscale("log" if logs[0] else "linear")
-    axes.set_yscale("log" if logs[1] else "linear")
-    plain = FuncFormatter(lambda value, _: f"{value:,.6g}")  # 1,000 rather than 10^3
-    for axis, values, log in ((axes.xaxis, xs, logs[0]), (axes.yaxis, ys, logs[1])):
-        axis.set_major_formatter(plain)
-        if log:  # minor ticks labelled (2, 3, 5...) only on an axis under about two decades
-            axis.set_minor_formatter(plain if max(values) < 70 * min(values) else NullFormatter())
-    axes.margins(0.06)
+    scale_axes(axes, (xs, ys), logs)
     axes.set_xlabel(fx.axis_label(x_scale))
     axes.set_ylabel(fy.axis_label(y_scale))
     axes.set_title(title + " (labels: width/resolution)", fontsize=10)
-    axes.legend(loc="lower right", fontsize=8)
-    axes.grid(alpha=0.3, which="both" if any(logs) else "major")
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)

@@ -364,7 +364,7 @@ def diff_table(diff: CostDiff, style: bool, view: View = UNLIMITED) -> str:
         "Totals", TOTAL_COLUMNS, lambda compact: [total_cells(t, compact) for t in diff.totals],
         view, style, total=False,
     )  # fmt: skip
-    titles = [part for line in diff_titles(diff) for part in view.wrap(terminal(line))]
+    titles = [terminal(line) for line in diff_titles(diff)]
     return "\n".join([*titles, layers, diff_counts(diff), totals]) + "\n"
 
 

@@ -15,19 +15,32 @@ Names and other text from the spec are escaped for each format
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
 from lightcost.core.graph import Shape
 from lightcost.cost.engine import PARAM_CONVENTIONS, LayerCost, ModelCost, Summary
-from lightcost.cost.figures import BYTES, MICROSECONDS, SECONDS, compact_text, value_text
+from lightcost.cost.figures import (
+    BYTES,
+    MICROSECONDS,
+    SECONDS,
+    UNITS,
+    compact_text,
+    value_text,
+)
 from lightcost.cost.memory import DTYPES, EXECUTIONS
 from lightcost.cost.separable import SeparablePair, separable_pairs
 from lightcost.render.escape import clip, csv_cell, json_text, markdown, terminal
-from lightcost.render.text import UNLIMITED, Column, View, boxed, dim, fitted, markdown_table
+from lightcost.render.notes import activation_line, conventions_line
+from lightcost.render.separable import (
+    NO_PAIRS,
+    SEPARABLE_RIGHT,
+    SEPARABLE_TITLE,
+    separable_cells,
+    separable_text,
+)
+from lightcost.render.text import UNLIMITED, Column, View, dim, fitted, markdown_table
 
-UNITS = {"madds": ("MAdds", 1), "flops": ("FLOPs", 2)}
 MADDS_DEFINITION = (
     "multiply-adds of conv, FC and SE 1x1 convs (1 multiply + 1 add = 1), batch 1; "
     "bias, BN, activations, pooling and adds are counted separately as other ops"
@@ -317,47 +330,6 @@ def headers(unit: str, by: str, memory: bool = False, timed: bool = False) -> li
     return [c.head for c in table_columns(unit, by, memory, timed)]
 
 
-def activation_line(cost: ModelCost, compact: bool = False) -> str:
-    """``peak activation memory: 4,816,896 B (4.59 MiB, fp32) while Conv2d_1 runs``;
-    ``compact``: ``peak activation memory: 4.59 MiB (fp32) while Conv2d_1 runs``."""
-    live = cost.activations
-    size = compact_text(live.peak, BYTES)
-    amount = f"{size} (" if compact else f"{value_text(live.peak, BYTES, True)} ({size}, "
-    return f"peak activation memory: {amount}{cost.dtype}) while {clip(live.peak_at)} runs"
-
-
-def conventions_line(cost: ModelCost, unit: str, view: View) -> str:
-    """The conventions in one line that fits ``view``: the short form of each entry of
-    :func:`conventions` while they fit (a new entry shows its key and first clause),
-    then where the full text is: ``MAdds, batch 1, params trainable, ... (all: --conventions)``.
-    """
-    notes = conventions(cost, unit)
-    known = {
-        "unit": UNITS[unit][0] + (" = 2 x MAdds" if unit == "flops" else ""),
-        "madds": ", ".join(re.findall(r"batch \d+", notes["madds"])),
-        "params": f"params {cost.params_convention}",
-        "mac": f"MAC {cost.execution} {cost.dtype}",
-        "activations": "",
-        "width_rule": f"width {notes['width_rule']}",
-        "padding": f"padding {notes['padding'].split(' ', 1)[0]}",
-        "latency": f"latency {cost.device.name}" if cost.device else "",
-    }
-    more = " (all: --conventions)"
-    parts: list[str] = []
-    for key, text in notes.items():
-        part = known[key] if key in known else f"{key.replace('_', ' ')} {first_clause(text)}"
-        if part and view.fits(", ".join([*parts, part]) + more):
-            parts.append(part)
-    return ", ".join(parts) + more
-
-
-def first_clause(text: str) -> str:
-    """``text`` up to its first ``:``, ``;``, ``,`` or `` (``, cut at 24 characters."""
-    for mark in (":", ";", ",", " ("):
-        text = text.split(mark, 1)[0]
-    return text if len(text) <= 24 else text[:23] + "…"
-
-
 def to_markdown(
     cost: ModelCost,
     unit: str = "madds",
@@ -413,10 +385,11 @@ def table_text(
     peak = activation_line(cost)
     lines = [text, terminal(peak if view.fits(peak) else activation_line(cost, compact=True))]
     if notes:
-        for key, line in conventions(cost, unit).items():
-            lines += [dim(part, style) for part in view.wrap(terminal(f"{key}: {line}"))]
+        full = conventions(cost, unit).items()
+        lines += [dim(terminal(f"{key}: {line}"), style) for key, line in full]
     else:
-        lines.append(dim(terminal(conventions_line(cost, unit, view)), style))
+        notes_line = conventions_line(cost, conventions(cost, unit), view)
+        lines.append(dim(terminal(notes_line), style))
     if explain:
         lines += ["", separable_text(separable_pairs(cost), unit, style)]
     return "\n".join(lines) + "\n"
@@ -446,30 +419,3 @@ def render_table(
     if fmt == "markdown":
         return to_markdown(cost, unit, by, depth, memory, explain)
     return table_text(cost, unit, by, depth, explain, memory, style, view, notes)
-
-
-def separable_cells(pairs: list[SeparablePair], unit: str) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of the depthwise-separable explanation."""
-    name, factor = UNITS[unit]
-    head = ["Depthwise", "Dk", "M", "N", "Df", f"standard {name}", f"separable {name}", "ratio",
-            "1/N + 1/Dk^2"]  # fmt: skip
-    cells = [
-        [clip(p.depthwise), str(p.kernel), str(p.channels_in), str(p.channels_out), str(p.size),
-         value_text(p.standard_madds * factor), value_text(p.separable_madds * factor),
-         f"{float(p.ratio):.6f}", f"{float(p.formula):.6f}"]
-        for p in pairs
-    ]  # fmt: skip
-    return head, cells
-
-
-SEPARABLE_TITLE = "Depthwise separable vs standard conv (MobileNetV1 eq. 5)"
-SEPARABLE_RIGHT = [False] + [True] * 8  # the Depthwise column is left-aligned
-NO_PAIRS = "no depthwise + pointwise pairs in this network"
-
-
-def separable_text(pairs: list[SeparablePair], unit: str, style: bool) -> str:
-    """Each depthwise + pointwise pair against the standard conv it replaces."""
-    if not pairs:
-        return NO_PAIRS
-    head, cells = separable_cells(pairs, unit)
-    return boxed(SEPARABLE_TITLE, head, cells, SEPARABLE_RIGHT, style, total=False)

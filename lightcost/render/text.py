@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import sys
-import textwrap
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -69,12 +68,6 @@ class View(NamedTuple):
     def fits(self, line: str) -> bool:
         """Whether ``line`` fits the width (always, without one or with ``wide``)."""
         return self.wide or self.width is None or len(line) <= self.width
-
-    def wrap(self, text: str) -> list[str]:
-        """``text`` as lines that fit, wrapped at spaces and indented by two after the first."""
-        if self.fits(text) or self.width is None:
-            return [text]
-        return textwrap.wrap(text, self.width, subsequent_indent="  ", break_on_hyphens=False)
 
 
 UNLIMITED = View()  # no width to fit: the full layout (a default argument)
@@ -132,7 +125,6 @@ def fitted(
         [columns[i].right for i in shown],
         style,
         total,
-        None if view.wide else view.width,
     )
 
 
@@ -161,11 +153,8 @@ def boxed(
     right: Sequence[bool],
     style: bool,
     total: bool = True,
-    width: int | None = None,
 ) -> str:
     """A box-drawn text table; with ``total`` the last row is ruled off and bold.
-
-    A title longer than ``width`` is wrapped at word boundaries.
 
     The title, head and cells are shown through :func:`~lightcost.render.escape.terminal`
     (callers cut long names with :func:`~lightcost.render.escape.clip`).
@@ -189,11 +178,9 @@ def boxed(
     body = [line(row) for row in cells]
     if total and body:
         body[-1:] = [rule("├", "┼", "┤"), bold(body[-1], style)]
-    title = terminal(title_text)
-    titles = textwrap.wrap(title, width, break_on_hyphens=False) if width else [title]
     return "\n".join(
         [
-            *(bold(line, style) for line in titles or [title]),
+            bold(terminal(title_text), style),
             rule("┌", "┬", "┐"),
             bold(line(head), style),
             rule("├", "┼", "┤"),

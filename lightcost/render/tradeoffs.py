@@ -55,11 +55,9 @@ def versus_text(result: Versus, style: bool, view: View = UNLIMITED) -> str:
         ]
 
     alpha, rho = c.width / b.width, c.resolution / b.resolution
-    title = (
-        f"{clip(b.name)}: alpha = {alpha:g}, rho = {rho:.4g} "
-        "(predicted: MAdds alpha^2 rho^2, params alpha^2)"
-    )
-    return fitted(title, columns, cells, view, style, total=False)
+    title = f"{clip(b.name)}: alpha = {alpha:g}, rho = {rho:.4g}"
+    table = fitted(title, columns, cells, view, style, total=False)
+    return f"{table}\npredicted: MAdds alpha^2 rho^2, params alpha^2 (other figures: -)"
 
 
 def label(figure: str, compact: bool) -> str:
@@ -126,12 +124,12 @@ def failure(width: float, resolution: int, message: str) -> str:
 
 
 def sweep_summary(result: SweepResult, output: str | None) -> str:
-    """``mobilenet_v2: 9 configurations (9 valid, 0 invalid) in 0.012 s, 750 per second``."""
+    """``mobilenet_v2: 9 configurations (0 invalid) in 0.012 s, 750 per second``."""
     rate = result.count / result.seconds if result.seconds else float("inf")
     variant = f" {result.variant}" if result.variant else ""
     return terminal(
-        f"{result.spec}{variant}: {result.count} configurations ({len(result.rows)} valid, "
-        f"{len(result.errors)} invalid) in {result.seconds:.3f} s, {rate:,.0f} per second"
+        f"{result.spec}{variant}: {result.count:,} configurations ({len(result.errors):,} "
+        f"invalid) in {result.seconds:.3f} s, {rate:,.0f} per second"
         + (f"; all written to {output}" if output else "")
     )
 
