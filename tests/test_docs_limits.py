@@ -10,7 +10,7 @@ from lightcost.analysis import budgets, compare, diff, sweep
 from lightcost.cli import calibrate, options
 from lightcost.core import errors, graph
 from lightcost.cost import latency
-from lightcost.render import escape
+from lightcost.render import escape, plot
 from lightcost.spec import located
 
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "limits.md").read_text(encoding="utf-8")
@@ -37,6 +37,11 @@ DOC = (Path(__file__).resolve().parent.parent / "docs" / "limits.md").read_text(
         ),
         (escape.NAME_LIMIT, 48, "cut to 48 characters"),
         (budgets.MAX_MATCHES, 1000, "a glob matching more than 1,000 paths"),
+        (
+            (plot.SIZE_LIMITS, plot.DPI_LIMITS),
+            ((100, 10_000), (30, 600)),
+            "`--size` 100 to 10,000 pixels a side, `--dpi` 30 to 600",
+        ),
     ],
 )
 def test_docs_state_each_limit(value: object, expected: object, phrase: str) -> None:

@@ -255,3 +255,17 @@ def test_sweep_with_nothing_valid_exits_2(invoke: Invoke) -> None:
     assert result.exit_code == 2
     assert "no valid configuration" in result.stderr
     assert "reaches 0" in result.stderr
+
+
+def test_default_front_mixes_widths_and_resolutions() -> None:
+    """The default front (most MAdds for the least MAC) is a real trade-off: a params front
+    always picks the smallest resolution, params not depending on it."""
+    from lightcost.analysis.sweep import DEVICE_FRONT, FRONT, default_front
+
+    result = sweep("mobilenet_v2", [0.5, 0.75, 1.0, 1.4], [96, 128, 160, 192, 224])
+    assert FRONT == "mac:min,madds:max" and default_front(Config()) == FRONT
+    assert default_front(Config(device="gtx1080ti")) == DEVICE_FRONT
+    front = pareto(result.rows, "mac", "madds", x_max=False, y_max=True)
+    assert len({r["width"] for r in front}) > 1 and len({r["resolution"] for r in front}) > 1
+    degenerate = pareto(result.rows, "madds", "params", x_max=False, y_max=True)
+    assert {r["resolution"] for r in degenerate} == {96}
