@@ -15,7 +15,6 @@ from lightcost.cost.engine import PARAM_CONVENTIONS, ModelCost
 from lightcost.cost.memory import DTYPES, EXECUTIONS
 from lightcost.ops import MAX_SIZE
 from lightcost.render.escape import terminal
-from lightcost.render.plot import DPI_LIMITS, LOG_CHOICES, LOG_SPAN, SIZE_LIMITS, PlotStyle
 from lightcost.render.text import View, terminal_width
 from lightcost.spec.expand import MAX_WIDTH
 from lightcost.spec.expr import Value
@@ -364,6 +363,8 @@ def layout_options(columns: bool = True, notes: bool = False) -> Callable[[F], F
 
 def plot_size(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, int]:
     """``--size WxH`` in pixels, each side within :data:`~lightcost.render.plot.SIZE_LIMITS`."""
+    from lightcost.render.plot import SIZE_LIMITS
+
     low, high = SIZE_LIMITS
     width, sep, height = value.lower().partition("x")
     if not (sep and width.strip().isdigit() and height.strip().isdigit()):
@@ -375,7 +376,12 @@ def plot_size(ctx: click.Context, param: click.Parameter, value: str) -> tuple[i
 
 
 def plot_options(func: F) -> F:
-    """``--size WxH``, ``--dpi N``, ``--log``: how a plot file is drawn (a ``plot_style``)."""
+    """``--size WxH``, ``--dpi N``, ``--log``: how a plot file is drawn (a ``plot_style``).
+
+    The plot module is imported here, not on the start-up path of every command.
+    """
+    from lightcost.render.plot import DPI_LIMITS, LOG_CHOICES, LOG_SPAN, PlotStyle
+
     default = PlotStyle()
     decorators: list[Callable[[Any], Any]] = [
         click.option(

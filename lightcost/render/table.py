@@ -391,7 +391,7 @@ def table_text(
         notes_line = conventions_line(cost, conventions(cost, unit), view)
         lines.append(dim(terminal(notes_line), style))
     if explain:
-        lines += ["", separable_text(separable_pairs(cost), unit, style)]
+        lines += ["", separable_text(separable_pairs(cost), unit, style, view)]
     return "\n".join(lines) + "\n"
 
 
