@@ -40,8 +40,8 @@ AXES = {
     "madds": (1_300_774_272, "MAdds (billions)"),
     "flops": (601_548_544, "FLOPs (millions)"),
     "other_ops": (25_000, "Other ops (thousands)"),
-    "mac": (17_647_280, "MAC (elements) (millions)"),
-    "mac_bytes": (70_589_120, "MAC (bytes) (MiB)"),
+    "mac": (17_647_280, "MAC (elements, millions)"),
+    "mac_bytes": (70_589_120, "MAC (bytes, MiB)"),
     "peak_activation": (6_021_120, "Peak activation memory (MiB)"),
     "latency": (0.00046785048741965115, "Estimated latency (µs)"),
 }

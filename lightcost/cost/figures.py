@@ -143,8 +143,13 @@ class Figure(NamedTuple):
         )
 
     def axis_label(self, scale: Scale) -> str:
-        """A plot axis in ``scale`` (:func:`axis_scale`): ``MAdds (millions)``, ``... (MiB)``."""
-        return f"{self.label} ({scale.long})" if scale.long else self.label
+        """A plot axis in ``scale`` (:func:`axis_scale`): ``MAdds (millions)``,
+        ``MAC (bytes, MiB)``."""
+        if not scale.long:
+            return self.label
+        if self.label.endswith(")"):
+            return f"{self.label[:-1]}, {scale.long})"
+        return f"{self.label} ({scale.long})"
 
 
 def latency(cost: ModelCost) -> float:
