@@ -171,3 +171,11 @@ def test_width_comes_from_columns_or_the_terminal(monkeypatch: pytest.MonkeyPatc
     assert terminal_width() == 100
     monkeypatch.setenv("COLUMNS", "junk")
     assert terminal_width() is None  # pytest's stdout is not a terminal: no limit
+
+
+def test_footer_names_a_padding_convention_by_its_first_word() -> None:
+    from lightcost.render.notes import conventions_line
+
+    cost = analyze("mobilenet_v1")
+    notes = {"unit": "MAdds", "padding": "pytorch: explicit integer padding, 0 by default"}
+    assert conventions_line(cost, notes, View()) == "MAdds, padding pytorch (all: --conventions)"

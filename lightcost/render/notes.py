@@ -36,7 +36,7 @@ def conventions_line(cost: ModelCost, notes: dict[str, str], view: View) -> str:
         "mac": lambda text: f"MAC {cost.execution} {cost.dtype}",
         "activations": lambda text: "",
         "width_rule": lambda text: f"width {text}",
-        "padding": lambda text: f"padding {text.split(' ', 1)[0]}",
+        "padding": lambda text: f"padding {first_clause(text).split(' ', 1)[0]}",
         "latency": lambda text: f"latency {cost.device.name}" if cost.device else "",
     }
     more = " (all: --conventions)"
