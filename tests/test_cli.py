@@ -17,13 +17,16 @@ from lightcost import analyze
 
 
 def test_table_shows_layers_totals_and_conventions(invoke: Invoke) -> None:
-    result = invoke("table", "mobilenet_v1", "--params", "weights")
+    result = invoke("table", "mobilenet_v1", "--params", "weights", "--conventions")
     assert result.exit_code == 0, result.output
     out = result.stdout
     for text in ("Conv2d_0", "Conv2d_13_pointwise", "Logits", "4,209,088", "568,740,352"):
         assert text in out
     assert "params: weights: conv and FC weights only" in out
     assert "width_rule: max(int(c*alpha), 8)" in out
+    brief = invoke("table", "mobilenet_v1", "--params", "weights").stdout.splitlines()[-1]
+    assert brief.startswith("MAdds, batch 1, params weights, MAC fused fp32, width max(")
+    assert brief.endswith("(all: --conventions)")
 
 
 def test_json_carries_every_layer_and_figure(invoke: Invoke) -> None:

@@ -101,8 +101,10 @@ def test_grid_reproduces_tables_6_and_7(invoke: Invoke) -> None:
     for res, madds in TABLE_7.items():
         assert abs(cells[(1.0, res)]["madds"] / 1e6 - madds) < 1
     text = invoke("compare", "--width", "1,0.75", "--res", "224,128").stdout
-    assert "MAdds (M)" in text
-    assert "568.7" in text
+    assert "mobilenet_v1: MAdds\n" in text and "568,740,352" in text  # exact when it fits
+    assert "(M)" not in text
+    narrow = invoke("compare", "--width", "1,0.75,0.5,0.25", "--res", "96:320:16")
+    assert "569M" in narrow.stdout  # 160 columns: 15 resolutions of exact counts do not fit
 
 
 def test_several_specs_side_by_side(invoke: Invoke) -> None:
@@ -153,7 +155,8 @@ def test_grid_honours_execution_and_figures(invoke: Invoke) -> None:
     assert cells[0.5]["mac"] == json.loads(single.stdout)["figures"]["mac"]["value"]
     assert cells[1.0]["mac"] == analyze("mobilenet_v1", execution="unfused").total().mac
     latency = invoke("compare", "-w", "1,0.5", "--device", "gtx1080ti", "--figures", "latency")
-    assert "Estimated latency (ms)" in latency.stdout
+    assert "mobilenet_v1: Estimated latency\n" in latency.stdout
+    assert "0.302 ms" in latency.stdout
 
 
 def test_variant_suffix_works_for_one_spec(invoke: Invoke) -> None:

@@ -10,7 +10,7 @@ from lightcost.analysis import budgets, compare, diff, repository, sweep
 from lightcost.cli import calibrate, options
 from lightcost.core import errors, graph
 from lightcost.cost import engine, latency
-from lightcost.render import escape
+from lightcost.render import escape, plot
 from lightcost.spec import located
 
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "limits.md").read_text(encoding="utf-8")
@@ -39,6 +39,11 @@ DOC = (Path(__file__).resolve().parent.parent / "docs" / "limits.md").read_text(
         (budgets.MAX_MATCHES, 1000, "a glob matching more than 1,000 paths"),
         (repository.MAX_PARENTS, 64, "at most 64 levels, looking for `.git`"),
         (engine.MAX_BATCH, 2**16, "`--batch N` | 1 to 65,536"),
+        (
+            (plot.SIZE_LIMITS, plot.DPI_LIMITS),
+            ((100, 10_000), (30, 600)),
+            "`--size` 100 to 10,000 pixels a side, `--dpi` 30 to 600",
+        ),
     ],
 )
 def test_docs_state_each_limit(value: object, expected: object, phrase: str) -> None:

@@ -9,11 +9,16 @@ import pytest
 from conftest import Invoke
 from lightcost import analyze
 from lightcost.cost.figures import (
+    BYTES,
+    COUNT,
     FIGURES,
+    LADDERS,
     MICROSECONDS,
-    MILLIONS,
     MILLISECONDS,
+    SECONDS,
     Figure,
+    axis_scale,
+    compact_text,
     value_text,
 )
 from lightcost.render.plot import terminal_scatter
@@ -29,15 +34,16 @@ SHOWN = {
     "peak_activation": (6_021_120, "6,021,120", "6,021,120 B"),
     "latency": (0.00046785048741965115, "0.468 ms", "0.468 ms"),
 }
+# figure -> (a representative raw value, its axis label in the unit that value picks)
 AXES = {
-    "params": "Params (millions)",
-    "madds": "MAdds (millions)",
-    "flops": "FLOPs (millions)",
-    "other_ops": "Other ops (millions)",
-    "mac": "MAC (elements) (millions)",
-    "mac_bytes": "MAC (bytes) (millions)",
-    "peak_activation": "Peak activation memory (millions)",
-    "latency": "Estimated latency (ms)",
+    "params": (3_504_872, "Params (millions)"),
+    "madds": (1_300_774_272, "MAdds (billions)"),
+    "flops": (601_548_544, "FLOPs (millions)"),
+    "other_ops": (25_000, "Other ops (thousands)"),
+    "mac": (17_647_280, "MAC (elements, millions)"),
+    "mac_bytes": (70_589_120, "MAC (bytes, MiB)"),
+    "peak_activation": (6_021_120, "Peak activation memory (MiB)"),
+    "latency": (0.00046785048741965115, "Estimated latency (µs)"),
 }
 
 
@@ -52,9 +58,10 @@ def test_each_figure_formats_its_values(name: str) -> None:
     assert FIGURES[name].text(value, symbol=True) == alone
 
 
-@pytest.mark.parametrize(("name", "label"), list(AXES.items()))
-def test_plot_axis_names_the_unit(name: str, label: str) -> None:
-    assert FIGURES[name].axis_label == label
+@pytest.mark.parametrize(("name", "case"), list(AXES.items()))
+def test_plot_axis_names_the_unit(name: str, case: tuple[float, str]) -> None:
+    value, label = case
+    assert FIGURES[name].axis_label(axis_scale(FIGURES[name].unit, value)) == label
 
 
 def test_units_of_the_raw_values() -> None:
@@ -101,19 +108,71 @@ def test_fractions_and_other_units() -> None:
     assert value_text(2 / 3) == "0.6667"
     assert value_text(12, "ms", symbol=True) == "12 ms"  # a figure in another unit
     figure = Figure("accuracy", "Accuracy", "", lambda c: 0.0, lower_is_better=False)
-    assert figure.text(0.75) == "0.75" and figure.scale is MILLIONS
+    assert figure.text(0.75) == "0.75" and figure.text(0.75, compact=True) == "0.75"
 
 
-def test_scales_of_tables_grids_and_axes() -> None:
-    assert MILLIONS.text(568_740_352) == "568.7"
+def test_scales_of_latency_columns_and_axes() -> None:
     assert MILLISECONDS.text(0.0003021260770941742) == "0.302"
     assert MICROSECONDS.text(0.00014413) == "144.1"
-    assert (MILLIONS.short, MILLISECONDS.short, MICROSECONDS.short) == ("M", "ms", "µs")
-    assert FIGURES["latency"].scale is MILLISECONDS and FIGURES["madds"].scale is MILLIONS
+    assert (MILLISECONDS.suffix, MICROSECONDS.suffix) == (" ms", " µs")
     for value in (0.00036908238016528924, 1e-7, 0.1 + 0.2, 3.0):
         assert MILLISECONDS.of(value) == value * 1e3  # exactly: x 1000, not / 0.001
         assert MICROSECONDS.of(value) == value * 1e6
-        assert MILLIONS.of(value * 1e9) == value * 1e9 / 1e6
+    assert axis_scale(COUNT, 568_740_352).long == "millions"
+    assert axis_scale(COUNT, 4.2e9).long == "billions"
+    assert axis_scale(BYTES, 4_816_896).long == "MiB"
+    assert axis_scale(SECONDS, 0.0123).long == "ms"
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [
+        (0, COUNT, "0"),
+        (928, COUNT, "928"),
+        (2_176, COUNT, "2.18K"),
+        (16_640, COUNT, "16.6K"),
+        (132_096, COUNT, "132K"),
+        (999_600, COUNT, "1.00M"),  # 999.6K rounds to 1000K: the next unit
+        (4_231_976, COUNT, "4.23M"),
+        (568_740_352, COUNT, "569M"),
+        (1_027_604_480, COUNT, "1.03G"),
+        (999, BYTES, "999 B"),
+        (1023, BYTES, "1.00 KiB"),  # 1023 B rounds to 1000 or more: the next unit
+        (1_806_336, BYTES, "1.72 MiB"),
+        (1_048_000, BYTES, "1.00 MiB"),
+        (1_048_500, BYTES, "1.00 MiB"),
+        (9.57e-6, SECONDS, "9.57 µs"),
+        (0.000632, SECONDS, "632 µs"),
+        (0.0123, SECONDS, "12.3 ms"),
+        (2.5, SECONDS, "2.50 s"),
+        (3e-8, SECONDS, "0.03 µs"),
+    ],
+)
+def test_compact_values(value: float, unit: str, text: str) -> None:
+    assert compact_text(value, unit) == text
+
+
+def test_compact_changes_carry_their_sign() -> None:
+    assert compact_text(-2_709_504, sign=True) == "-2.71M"
+    assert compact_text(1_024, sign=True) == "+1.02K"
+    assert compact_text(0, BYTES, sign=True) == "0"
+    assert compact_text(-232) == "-232"
+
+
+@pytest.mark.parametrize("unit", list(LADDERS))
+def test_compact_text_is_short_and_keeps_the_order(unit: str) -> None:
+    values = sorted({int(1.37**k) for k in range(80)})
+    scaled = [v * 1e-9 if unit == SECONDS else v for v in values]
+    texts = [compact_text(v, unit) for v in scaled]
+    assert max(len(t) for t in texts) <= 8  # "16.6K", "999 KiB", "999 µs"
+    ladder = [s.suffix for s in reversed(LADDERS[unit])]
+
+    def key(text: str) -> tuple[int, float]:
+        number, suffix = text.rstrip(" BKMGiµms").strip(), text[len(text.rstrip(" BKMGiµms")) :]
+        rank = next((i for i, s in enumerate(ladder) if s.strip() == suffix.strip()), 0)
+        return rank, float(number)
+
+    assert [key(t) for t in texts] == sorted(key(t) for t in texts)
 
 
 SWEEP = ["sweep", "mobilenet_v2", "-w", "0.5,1.0", "-r", "128,224", "--no-progress"]
@@ -133,8 +192,8 @@ def test_sweep_front_shows_latency_in_ms(invoke: Invoke) -> None:
 def test_terminal_plot_ticks_use_the_figure_format() -> None:
     rows = [{"latency": s, "params": p} for s, p in [(0.0003, 1_000), (0.0005, 2_000_000)]]
     text = terminal_scatter(rows, rows[:1], "latency", "params", width=30, height=3)
-    assert "2,000,000 |" in text and "1,000 |" in text
-    assert text.splitlines()[-1].split() == ["0.300", "ms", "0.500", "ms"]
+    assert "2.00M |" in text and "1.00K |" in text
+    assert text.splitlines()[-1].split() == ["300", "µs", "500", "µs"]
 
 
 def test_plot_file_axis_says_the_unit(
@@ -146,7 +205,7 @@ def test_plot_file_axis_says_the_unit(
     result = invoke(*LATENCY_FRONT, "--plot", str(path))
     assert result.exit_code == 0, result.output
     svg = path.read_text()
-    assert "Estimated latency (ms)" in svg and "Params (millions)" in svg
+    assert "Estimated latency (µs)" in svg and "Params (millions)" in svg
 
 
 def test_check_shows_latency_in_ms(

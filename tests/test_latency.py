@@ -113,7 +113,7 @@ def test_a_dumped_profile_loads_back(tmp_path: Path) -> None:
 
 
 def test_table_with_a_device_prints_latency_per_layer_and_in_total(invoke: Invoke) -> None:
-    result = invoke("table", "mobilenet_v2", "--device", "gtx1080ti")
+    result = invoke("table", "mobilenet_v2", "--device", "gtx1080ti", "--conventions")
     assert result.exit_code == 0, result.output
     out = result.stdout
     head = next(line for line in out.splitlines() if "Layer" in line)
@@ -125,8 +125,8 @@ def test_table_with_a_device_prints_latency_per_layer_and_in_total(invoke: Invok
     first = next(line for line in out.splitlines() if line.startswith(f"│ {cost.layers[0].name} "))
     assert f"{cost.layers[0].latency * 1e6:,.1f}" in first
     assert "latency: roofline per kernel" in out
-    assert "gtx1080ti: 11.34 TFLOP/s (fp32), 484 GB/s, 5 us per kernel" in out
-    assert f"peak activation memory: {cost.activations.peak:,} bytes" in out
+    assert "gtx1080ti: 11.34 TFLOP/s (fp32), 484 GB/s, 5 µs per kernel" in out
+    assert f"peak activation memory: {cost.activations.peak:,} B (5.74 MiB, fp32)" in out
 
 
 def test_machine_outputs_carry_the_new_figures(invoke: Invoke) -> None:

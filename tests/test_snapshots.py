@@ -2,7 +2,8 @@
 
 Each case runs ``lightcost COMMAND`` in-process through the CLI entry point only
 (``lightcost.cli.main.cli``, via the ``invoke`` fixture: ``NO_COLOR=1``,
-``COLUMNS=160``), in a fresh ``tmp_path`` as the current directory, and compares
+``COLUMNS=160``, or the case's ``columns``: the compact layout at 80), in a
+fresh ``tmp_path`` as the current directory, and compares
 its stdout with ``tests/snapshots/NAME``. The exit status is checked against the
 case table (``CASES``: ``Case(name, command, exit_code)``), not stored in the
 file. Optional fields: ``before``, commands run first (``export`` of an ONNX
@@ -17,7 +18,7 @@ Normalisation (``normalise`` below), the only difference between a stored file
 and the raw output:
 
 - the absolute directory of the bundled specs (printed for a spec given by name,
-  e.g. ``"file"`` in JSON, the ``old:``/``new:`` lines of ``diff``) becomes
+  e.g. ``"file"`` in JSON) becomes
   ``<bundled>``; the directory is found through the CLI itself
   (``table mobilenet_v1 --format json``), so it follows the specs wherever they move;
 - the absolute path of the working directory becomes ``<tmp>`` (a safety net:
@@ -100,6 +101,7 @@ class Case(NamedTuple):
     exit_code: int = 0
     before: tuple[str, ...] = ()  # commands run first, in the same directory (must exit 0)
     writes: tuple[str, ...] = ()  # files the command writes, stored as <name stem>.<file>
+    columns: int | None = None  # the terminal's width (COLUMNS), when not 160
 
     @property
     def argv(self) -> list[str]:
@@ -142,6 +144,24 @@ CASES = [
     Case("table_mobilenet_v1_explain.txt", "table mobilenet_v1 --explain"),
     Case("table_mobilenet_v1_explain.md", "table mobilenet_v1 --explain -f markdown"),
     Case("table_shufflenet_v2_1.5x.txt", "table shufflenet_v2 --variant 1.5x"),
+    Case("table_mobilenet_v1_conventions.txt", "table mobilenet_v1 --conventions"),
+    Case(
+        "table_mobilenet_v2_columns.txt",
+        "table mobilenet_v2 --device gtx1080ti --columns layer,latency,latency_pct",
+    ),
+    # the compact layouts of an 80-column terminal (tests/test_fit.py checks every line fits)
+    Case("table_mobilenet_v1_80.txt", "table mobilenet_v1", columns=80),
+    Case(
+        "table_mobilenet_v2_gtx1080ti_80.txt", "table mobilenet_v2 --device gtx1080ti", columns=80
+    ),
+    Case("models_80.txt", "models", columns=80),
+    Case("diff_mobilenet_v2_w075_80.txt", "diff mobilenet_v2 --new-width 0.75", columns=80),
+    Case("check_fail_80.txt", "check --budgets over_budget.yaml", 1, columns=80),
+    Case(
+        "compare_models_80.txt",
+        "compare mobilenet_v2 shufflenet_v2@1.5x mobilenet_v3_small",
+        columns=80,
+    ),
     Case(
         "table_mobilenet_v3_small_classes1001.csv",
         "table mobilenet_v3_small --set classes=1001 -f csv",
@@ -282,7 +302,11 @@ def test_snapshot(
         prepared = invoke(*shlex.split(command))
         assert prepared.exit_code == 0, f"lightcost {command}: {prepared.output}"
 
-    result = invoke(*case.argv)
+    if case.columns is None:
+        result = invoke(*case.argv)
+    else:
+        runner = CliRunner(env={"NO_COLOR": "1", "COLUMNS": str(case.columns)})
+        result = runner.invoke(cli, case.argv, catch_exceptions=False)
 
     assert result.exit_code == case.exit_code, (
         f"lightcost {case.command}: exit {result.exit_code}, expected {case.exit_code}\n"

@@ -164,7 +164,7 @@ def test_cli_sweep_writes_every_configuration(invoke: Invoke, tmp_path: Path) ->
         "sweep", "mobilenet_v1", "--width", "0.25:1.0:0.25", "--res", "128:224:32", "-o", str(out)
     )
     assert result.exit_code == 0, result.output
-    assert "16 configurations (16 valid, 0 invalid)" in result.stdout
+    assert "16 configurations (0 invalid)" in result.stdout
     assert "Pareto front" in result.stdout
     rows = list(csv.DictReader(out.open()))
     assert len(rows) == 16
@@ -202,7 +202,12 @@ def test_plot_file_is_a_valid_image(invoke: Invoke, tmp_path: Path) -> None:
         "sweep", "mobilenet_v2", "-w", "0.5:1.4:0.1", "-r", "128:224:32", "--plot", str(path)
     )
     assert result.exit_code == 0, result.output
-    assert png_size(path) == (800, 500)  # 8 x 5 inches at 100 dpi
+    assert png_size(path) == (1200, 750)  # the default --size, at any --dpi
+    sized = tmp_path / "small.png"
+    small = ["--plot", str(sized), "--size", "640x400", "--dpi", "80", "--log", "none"]
+    result = invoke("sweep", "mobilenet_v2", "-w", "0.5,1.0", "-r", "160,224", *small)
+    assert result.exit_code == 0, result.output
+    assert png_size(sized) == (640, 400)
     svg = tmp_path / "front.svg"
     invoke("sweep", "mobilenet_v2", "-w", "0.5,1.0", "-r", "160,224", "--plot", str(svg))
     assert svg.read_text().lstrip().startswith(("<?xml", "<svg"))
@@ -250,3 +255,17 @@ def test_sweep_with_nothing_valid_exits_2(invoke: Invoke) -> None:
     assert result.exit_code == 2
     assert "no valid configuration" in result.stderr
     assert "reaches 0" in result.stderr
+
+
+def test_default_front_mixes_widths_and_resolutions() -> None:
+    """The default front (most MAdds for the least MAC) is a real trade-off: a params front
+    always picks the smallest resolution, params not depending on it."""
+    from lightcost.analysis.sweep import DEVICE_FRONT, FRONT, default_front
+
+    result = sweep("mobilenet_v2", [0.5, 0.75, 1.0, 1.4], [96, 128, 160, 192, 224])
+    assert FRONT == "mac:min,madds:max" and default_front(Config()) == FRONT
+    assert default_front(Config(device="gtx1080ti")) == DEVICE_FRONT
+    front = pareto(result.rows, "mac", "madds", x_max=False, y_max=True)
+    assert len({r["width"] for r in front}) > 1 and len({r["resolution"] for r in front}) > 1
+    degenerate = pareto(result.rows, "madds", "params", x_max=False, y_max=True)
+    assert {r["resolution"] for r in degenerate} == {96}

@@ -41,7 +41,7 @@ def test_models_lists_every_spec_and_variant(invoke: Invoke) -> None:
     # https://github.com/pytorch/vision/blob/main/torchvision/models/shufflenetv2.py
     assert v2["1.5x"]["params"] == 3_503_624
     assert all(e["description"] for e in entries)
-    table = invoke("models").stdout
+    table = invoke("models", "--wide").stdout
     assert "mobilenet_v2" in table
     assert "3,504,872" in table  # torchvision mobilenet_v2
 

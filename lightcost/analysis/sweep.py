@@ -138,6 +138,24 @@ def many(count: float) -> str:
     return f"{count:,.0f}" if count < 1e15 else "over 10^15"
 
 
+FRONT = "mac:min,madds:max"
+DEVICE_FRONT = "latency:min,madds:max"
+"""The default Pareto fronts (``--front``), :data:`DEVICE_FRONT` with a device profile: for
+each memory-traffic (or latency) budget, the configuration doing the most multiply-adds.
+
+MAdds stand for capacity (the MobileNet papers' accuracy grows with them); MAC,
+ShuffleNetV2's memory access cost, and latency for speed. Both grow with width and
+resolution in different proportions (MAdds ~ alpha^2 rho^2, activation traffic
+~ alpha rho^2, weights ~ alpha^2), so the front mixes widths and resolutions. Params
+do not depend on resolution: least MAdds for most params always picks the smallest one.
+"""
+
+
+def default_front(config: Config) -> str:
+    """:data:`DEVICE_FRONT` when ``config`` has a device profile, else :data:`FRONT`."""
+    return DEVICE_FRONT if config.device is not None else FRONT
+
+
 def recorded(config: Config) -> tuple[str, ...]:
     """The figures a sweep records: every registered one, latency only with a device."""
     return tuple(n for n, f in FIGURES.items() if not f.device or config.device is not None)
@@ -416,8 +434,7 @@ def pareto(
 ) -> list[Mapping[str, Any]]:
     """Rows not dominated on (x, y); ``*_max`` says which axis is maximized.
 
-    Default: least x (e.g. MAdds) for the most y (e.g. params): for every
-    compute budget, the configuration with the largest capacity. A sweep's
+    Default: least x (e.g. MAC) for the most y (e.g. MAdds): see :data:`FRONT`. A sweep's
     :class:`~lightcost.analysis.rows.Rows` find it on their columns (same rows).
     """
     if isinstance(rows, Rows):

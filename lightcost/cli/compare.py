@@ -17,6 +17,7 @@ from lightcost.analysis.compare import (
 )
 from lightcost.analysis.sweep import sweep
 from lightcost.api import Config
+from lightcost.cli.layout import layout_options, read_view
 from lightcost.cli.options import (
     config_options,
     format_option,
@@ -27,7 +28,7 @@ from lightcost.cli.options import (
     sizes,
 )
 from lightcost.cost.figures import FIGURES
-from lightcost.render.text import use_style
+from lightcost.render.text import View, use_style
 from lightcost.render.tradeoffs import (
     grid_text,
     rows_json,
@@ -84,6 +85,7 @@ def figure_list(text: str | None, chosen: Config) -> list[str]:
 )
 @format_option("table", "json")
 @max_configs_option(MAX_GRID, "a grid")
+@layout_options(columns=False)
 @pass_config
 def compare(
     specs: tuple[str, ...],
@@ -93,14 +95,15 @@ def compare(
     figures_text: str | None,
     fmt: str,
     max_configs: int,
+    wide: bool,
 ) -> None:
     """Compare costs: SPEC at --width/--res against its baseline, a grid, or several SPECS.
 
     \b
     With no SPEC, MobileNetV1. One width and resolution: the configuration beside
     the baseline (width 1.0 at the spec's input), with ratios and the alpha^2 rho^2
-    prediction. Lists of widths or resolutions: grids of MAdds and params in
-    millions, like MobileNetV1 Tables 6 and 7. Several SPECS (NAME or NAME@VARIANT):
+    prediction. Lists of widths or resolutions: grids of MAdds and params, like
+    MobileNetV1 Tables 6 and 7. Several SPECS (NAME or NAME@VARIANT):
     one column per model, best value of each row starred.
 
     \b
@@ -111,22 +114,25 @@ def compare(
     """
     figures = figure_list(figures_text, config)
     widths, resolutions = sizes(width_text, res_text, max_configs, "compare")
+    view = read_view(wide)
     names = list(specs) or [DEFAULT_SPEC]
     grid = len(widths) > 1 or len(resolutions) > 1
     if len(names) > 1:
         if grid:
             raise click.UsageError("several specs are compared at one width and one resolution")
-        compare_specs(names, at(config, widths, resolutions), figures, fmt)
+        compare_specs(names, at(config, widths, resolutions), figures, fmt, view)
         return
     name, variant = split_variant(names[0])
     config = config._replace(variant=variant or config.variant)
     if grid:
-        compare_grid(name, widths, resolutions, config, figures, fmt)
+        compare_grid(name, widths, resolutions, config, figures, fmt, view)
     else:
-        compare_versus(name, at(config, widths, resolutions), figures, fmt)
+        compare_versus(name, at(config, widths, resolutions), figures, fmt, view)
 
 
-def compare_specs(names: list[str], config: Config, figures: list[str], fmt: str) -> None:
+def compare_specs(
+    names: list[str], config: Config, figures: list[str], fmt: str, view: View
+) -> None:
     """Several specs side by side at one configuration, the best of each figure starred."""
     columns = side_by_side(names, config, figures)
     best = winners(columns, figures)
@@ -134,7 +140,7 @@ def compare_specs(names: list[str], config: Config, figures: list[str], fmt: str
     text = (
         side_by_side_json(columns, best)
         if fmt == "json"
-        else side_by_side_text(columns, best, style)
+        else side_by_side_text(columns, best, style, view)
     )
     click.echo(text)
 
@@ -146,21 +152,22 @@ def compare_grid(
     config: Config,
     figures: list[str],
     fmt: str,
+    view: View,
 ) -> None:
     """A grid of widths x resolutions (missing ones: width 1.0, the spec's input)."""
     height, width = config.analyze(name).graph.input_shape[1:]
     own: Resolution = height if height == width else (height, width)
     grid = sweep(name, widths or [1.0], resolutions or [own], config)
     style = use_style()
-    click.echo(rows_json(grid) if fmt == "json" else grid_text(grid, figures, style))
+    click.echo(rows_json(grid) if fmt == "json" else grid_text(grid, figures, style, view))
 
 
-def compare_versus(name: str, config: Config, figures: list[str], fmt: str) -> None:
+def compare_versus(name: str, config: Config, figures: list[str], fmt: str, view: View) -> None:
     """One configuration against the spec's baseline, with the alpha^2 rho^2 prediction."""
     result = versus(name, config, figures)
     note_ignored_width(config.width, result.config)
     style = use_style()
-    click.echo(versus_json(result) if fmt == "json" else versus_text(result, style))
+    click.echo(versus_json(result) if fmt == "json" else versus_text(result, style, view))
 
 
 def at(config: Config, widths: Sequence[float], resolutions: Sequence[Resolution]) -> Config:

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import click
 
 from lightcost.api import Config
+from lightcost.cli.layout import layout_options, read_view
 from lightcost.cli.options import (
     RESOLUTION,
     device_option,
@@ -19,7 +20,7 @@ from lightcost.cli.options import (
     pass_config,
     spec_options,
 )
-from lightcost.render.report import DIFF_FORMATS
+from lightcost.render.report import DIFF_COLUMNS, DIFF_FORMATS
 from lightcost.render.text import use_style
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -104,6 +105,7 @@ def parse_percent(ctx: click.Context, param: click.Parameter, value: str | None)
     help="Exit 1 when a total grows by more than PCT, e.g. 5%.",
 )
 @format_option("table", *DIFF_FORMATS)
+@layout_options()
 @click.pass_context
 @pass_config
 def diff(
@@ -115,6 +117,8 @@ def diff(
     rev: str | None,
     fail_above: float | None,
     fmt: str,
+    wide: bool,
+    columns_text: str | None,
     **options: Any,
 ) -> None:
     """Compare the costs of OLD and NEW layer by layer (NEW defaults to OLD).
@@ -134,6 +138,7 @@ def diff(
     from lightcost.render.report import grown_text, render_diff
     from lightcost.spec.files import find_spec
 
+    view = read_view(wide, columns_text, [c.key for c in DIFF_COLUMNS])
     configs = {side: side_config(config, options, side) for side in SIDES}
     if rev is None:
         before = configs["old"].analyze(old)
@@ -142,7 +147,7 @@ def diff(
         before = configs["old"].analyze(name, text)
     after = configs["new"].analyze(new or old)
     result = compare(before, after)
-    click.echo(render_diff(result, fmt, use_style()), nl=False)
+    click.echo(render_diff(result, fmt, use_style(), view), nl=False)
     if fail_above is None:
         return
     grown = result.grown(fail_above)

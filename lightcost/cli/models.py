@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 
 from lightcost.api import Config
+from lightcost.cli.layout import layout_options, read_view
 from lightcost.cli.options import format_option
-from lightcost.render.models import Entry, models_json, models_text
+from lightcost.render.models import COLUMNS, Entry, models_json, models_text
 from lightcost.render.text import use_style
 from lightcost.spec.expand import variants
 from lightcost.spec.files import bundled_names, read_spec
@@ -34,10 +35,13 @@ def catalogue() -> list[Entry]:
 
 @click.command()
 @format_option("table", "json")
-def models(fmt: str) -> None:
+@layout_options()
+def models(fmt: str, wide: bool, columns_text: str | None) -> None:
     """List the bundled specs and their variants with params and MAdds at their defaults.
 
     Use a name with any command: lightcost table NAME [--variant V].
     """
+    view = read_view(wide, columns_text, [c.key for c in COLUMNS])
     entries = catalogue()
-    click.echo(models_json(entries) if fmt == "json" else models_text(entries, use_style()))
+    text = models_json(entries) if fmt == "json" else models_text(entries, use_style(), view)
+    click.echo(text)

@@ -9,8 +9,16 @@ from typing import Any
 
 import click
 
-from lightcost.analysis.sweep import MAX_CONFIGS, SweepResult, pareto, recorded, sweep
+from lightcost.analysis.sweep import (
+    MAX_CONFIGS,
+    SweepResult,
+    default_front,
+    pareto,
+    recorded,
+    sweep,
+)
 from lightcost.api import Config
+from lightcost.cli.layout import plot_options
 from lightcost.cli.options import (
     config_options,
     max_configs_option,
@@ -22,8 +30,14 @@ from lightcost.cli.options import (
 from lightcost.cli.output import output_file
 from lightcost.cost.figures import FIGURES
 from lightcost.render.escape import terminal
-from lightcost.render.plot import PLOT_FORMATS, plot_title, save_plot, terminal_scatter
-from lightcost.render.text import use_style
+from lightcost.render.plot import (
+    PLOT_FORMATS,
+    PlotStyle,
+    plot_title,
+    save_plot,
+    terminal_scatter,
+)
+from lightcost.render.text import View, use_style
 from lightcost.render.tradeoffs import (
     front_text,
     sweep_problems,
@@ -126,10 +140,10 @@ def progress_bar(total: int, enabled: bool) -> Iterator[Callable[[int], None]]:
 @click.option(
     "--front",
     "front_text_",
-    default="madds:min,params:max",
-    show_default=True,
+    default=None,
     metavar="X,Y",
-    help="Pareto front axes as FIGURE[:min|max] (y defaults to max).",
+    help="Pareto front axes as FIGURE[:min|max] (y defaults to max) [default: "
+    "mac:min,madds:max; latency:min,madds:max with --device].",
 )
 @click.option(
     "--plot",
@@ -142,6 +156,7 @@ def progress_bar(total: int, enabled: bool) -> Iterator[Callable[[int], None]]:
     help="Draw the sweep and its front: to FILE (.png, .svg, .pdf; needs "
     "lightcost[plot]) or, with no FILE, in the terminal.",
 )
+@plot_options
 @max_configs_option(MAX_CONFIGS, "a sweep")
 @click.option(
     "--progress/--no-progress",
@@ -156,27 +171,30 @@ def sweep_command(
     res_text: str,
     config: Config,
     output: str | None,
-    front_text_: str,
+    front_text_: str | None,
     plot: str | None,
     max_configs: int,
     progress: bool,
+    plot_style: PlotStyle,
 ) -> None:
     """Evaluate SPEC at every width x resolution and print the Pareto front.
 
     \b
     The sweep is vectorized: the spec is expanded once per width and all
     resolutions go through the cost rules as numpy arrays; results equal
-    `lightcost table` exactly. The default front is the least MAdds for the
-    most params: for each compute budget, the configuration with the largest
-    capacity.
+    `lightcost table` exactly. The default front is the most MAdds (capacity)
+    for the least memory access cost (MAC; latency with --device): for each
+    memory-traffic budget, the configuration doing the most work. Params do not
+    depend on resolution, so a params front always picks the smallest one.
 
     \b
     Examples:
       lightcost sweep mobilenet_v2
       lightcost sweep mobilenet_v1 --width 0.25:1.0:0.25 --res 128:224:32 -o grid.csv
       lightcost sweep mobilenet_v2 --front madds,mac:min --plot front.png
+      lightcost sweep mobilenet_v2 --plot front.svg --size 1600x1000 --log xy
     """
-    x, x_max, y, y_max = front_axes(front_text_, config)
+    x, x_max, y, y_max = front_axes(front_text_ or default_front(config), config)
     widths, resolutions = sizes(width_text, res_text, max_configs, "sweep")
     with progress_bar(len(widths) * len(set(resolutions)), progress) as advance:
         result = sweep(spec, widths, resolutions, config, progress=advance)
@@ -189,20 +207,27 @@ def sweep_command(
         with output_file(output) as handle:
             write(result, handle)
     click.echo(sweep_summary(result, output))
-    click.echo(front_text(front, x, y, use_style()))
+    click.echo(front_text(front, x, y, use_style(), View.auto()))
     for line in sweep_problems(result):
         click.echo(line, err=True)
     if plot:
-        draw(plot, result, front, x, y)
+        draw(plot, result, front, (x, y), plot_style)
 
 
-def draw(plot: str, result: SweepResult, front: list[Mapping[str, Any]], x: str, y: str) -> None:
+def draw(
+    plot: str,
+    result: SweepResult,
+    front: list[Mapping[str, Any]],
+    axes: tuple[str, str],
+    style: PlotStyle,
+) -> None:
     """The sweep and its front, in the terminal (``plot`` is ``-``) or to a file."""
+    x, y = axes
     if plot == "-":
         click.echo(terminal_scatter(result.rows, front, x, y))
         return
     try:
-        save_plot(plot, result.rows, front, x, y, plot_title(result.spec, x, y))
+        save_plot(plot, result.rows, front, x, y, plot_title(result.spec, x, y), style)
     except ImportError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(terminal(f"plot written to {plot}"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from lightcost.api import Config
+from lightcost.cli.layout import layout_options, read_view
 from lightcost.cli.options import (
     format_option,
     model_options,
@@ -13,7 +14,8 @@ from lightcost.cli.options import (
     pass_config,
     spec_options,
 )
-from lightcost.render.table import UNITS, render_table
+from lightcost.cost.figures import UNITS
+from lightcost.render.table import render_table, table_columns
 from lightcost.render.text import use_style
 
 
@@ -49,9 +51,19 @@ from lightcost.render.text import use_style
     "replaces (ratio 1/N + 1/Dk^2).",
 )
 @model_options
+@layout_options(notes=True)
 @pass_config
 def table(
-    spec: str, config: Config, fmt: str, unit: str, depth: int | None, by: str, explain: bool
+    spec: str,
+    config: Config,
+    fmt: str,
+    unit: str,
+    depth: int | None,
+    by: str,
+    explain: bool,
+    wide: bool,
+    columns_text: str | None,
+    notes: bool,
 ) -> None:
     """Cost table of SPEC (a YAML file, or a bundled spec name such as mobilenet_v1).
 
@@ -62,8 +74,16 @@ def table(
       lightcost table my_net.yaml --format json > costs.json
       lightcost table mobilenet_v1 --by op --params weights   # paper Table 2
       lightcost table mobilenet_v2 --device gtx1080ti --dtype fp16 --exec unfused
+      lightcost table mobilenet_v2 --columns layer,params,madds --conventions
+
+    \b
+    The text table fits the terminal: exact values when they fit (or with --wide),
+    else compact ones (4.23M, 2.11 MiB, 302 µs) and the most important columns.
     """
+    memory = model_options_given()
+    known = [c.key for c in table_columns(unit, by, memory, config.device is not None)]
+    view = read_view(wide, columns_text, known)
     cost = config.analyze(spec)
     note_ignored_width(config.width, cost)
-    memory = model_options_given()
-    click.echo(render_table(cost, fmt, unit, by, depth, explain, memory, use_style()), nl=False)
+    text = render_table(cost, fmt, unit, by, depth, explain, memory, use_style(), view, notes)
+    click.echo(text, nl=False)

@@ -82,10 +82,10 @@ class Device:
         return self.peak_flops[dtype]
 
     def describe(self, dtype: str) -> str:
-        """``gtx1080ti: 11.34 TFLOP/s, 484 GB/s, 5 us per kernel``."""
+        """``gtx1080ti: 11.34 TFLOP/s, 484 GB/s, 5 µs per kernel``."""
         return (
             f"{self.name}: {self.flops(dtype) / 1e12:.4g} TFLOP/s ({dtype}), "
-            f"{self.bandwidth / 1e9:.4g} GB/s, {self.kernel_overhead * 1e6:.3g} us per kernel"
+            f"{self.bandwidth / 1e9:.4g} GB/s, {self.kernel_overhead * 1e6:.3g} µs per kernel"
         )
 
 

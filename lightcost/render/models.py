@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypedDict
 
-from lightcost.cost.figures import value_text
+from lightcost.cost.figures import compact_text, value_text
 from lightcost.render.escape import clip, json_text
-from lightcost.render.text import boxed
+from lightcost.render.text import UNLIMITED, Column, View, fitted, table_width, widths
 
-HEAD = ["Spec", "Variant", "Params", "MAdds", "Description"]
-RIGHT = [False, False, True, True, False]
+COLUMNS = [
+    Column("spec", "Spec", False),
+    Column("variant", "Variant", False),
+    Column("params", "Params"),
+    Column("madds", "MAdds"),
+    Column("description", "Description", False),
+]
 TITLE = "Bundled specs (params: trainable, PyTorch convention; MAdds at the spec's input)"
 
 
@@ -24,19 +29,25 @@ class Entry(TypedDict):
     madds: int
 
 
-def models_text(entries: Sequence[Entry], style: bool) -> str:
-    """One row per spec and variant; counts exact with separators; names cut (``clip``)."""
-    cells = [
-        [
-            clip(e["spec"]),
-            clip(e["variant"]),
-            value_text(e["params"]),
-            value_text(e["madds"]),
-            e["description"],
-        ]
-        for e in entries
-    ]
-    return boxed(TITLE, HEAD, cells, RIGHT, style, total=False)
+def models_text(entries: Sequence[Entry], style: bool, view: View = UNLIMITED) -> str:
+    """One row per spec and variant, fitted to ``view``: counts exact with separators, or
+    compact (``3.50M``) with the description cut to the width left; names cut (``clip``)."""
+
+    def cells(compact: bool) -> list[list[str]]:
+        count = compact_text if compact else value_text
+        rows = [
+            [clip(e["spec"]), clip(e["variant"]), count(e["params"]), count(e["madds"]),
+             e["description"]]
+            for e in entries
+        ]  # fmt: skip
+        if compact and view.width:
+            heads = [c.head for c in COLUMNS]
+            room = max(12, view.width - 3 - table_width(widths(rows, heads, range(4))))
+            for row in rows:
+                row[4] = row[4] if len(row[4]) <= room else row[4][: room - 1] + "…"
+        return rows
+
+    return fitted(TITLE, COLUMNS, cells, view, style, total=False)
 
 
 def models_json(entries: Sequence[Entry]) -> str:

@@ -21,20 +21,43 @@ from lightcost.cost.figures import FIGURES
 from lightcost.render.ci import Case, github_error, junit_xml
 from lightcost.render.escape import Markup, clip, json_text, markdown, terminal
 from lightcost.render.table import config, layer_record, shape_text, title
-from lightcost.render.text import bold, boxed, markdown_table
+from lightcost.render.text import UNLIMITED, Column, View, bold, fitted, markdown_table
 from lightcost.spec.sections import resolution_text
 
 if TYPE_CHECKING:
     from lightcost.analysis.budgets import CheckError, Report, Result
     from lightcost.analysis.diff import CostDiff, LayerDiff, TotalDiff
 
-CHECK_HEAD = ["Status", "Model", "Configuration", "Figure", "Limit", "Actual", "Headroom", "Budget"]
-CHECK_RIGHT = [False, False, False, False, True, True, True, False]
-DIFF_HEAD = ["Layer", "Change", "Output (old -> new)", "Params old", "Params new", "Params +/-",
-             "MAdds old", "MAdds new", "MAdds +/-", "MAdds %"]  # fmt: skip
-DIFF_RIGHT = [i > 2 for i in range(len(DIFF_HEAD))]
-TOTAL_HEAD = ["Figure", "Old", "New", "Change", "Relative"]
-TOTAL_RIGHT = [i > 0 for i in range(len(TOTAL_HEAD))]
+CHECK_COLUMNS = [
+    Column("status", "Status", False),
+    Column("model", "Model", False),
+    Column("config", "Configuration", False),
+    Column("figure", "Figure", False),
+    Column("limit", "Limit"),
+    Column("actual", "Actual"),
+    Column("headroom", "Headroom"),
+    Column("budget", "Budget", False),
+]
+CHECK_HEAD = [c.head for c in CHECK_COLUMNS]
+CHECK_RIGHT = [c.right for c in CHECK_COLUMNS]
+CHECK_RANK = ("status", "model", "figure", "limit", "actual", "headroom", "config", "budget")
+DIFF_COLUMNS = [
+    Column("layer", "Layer", False),
+    Column("change", "Change", False),
+    Column("output", "Output (old -> new)", False, "Output"),
+    *(Column(f"{figure}_{side}", f"{label} {side}")
+      for figure, label in (("params", "Params"), ("madds", "MAdds"))
+      for side in ("old", "new", "+/-")),
+    Column("madds_pct", "MAdds %"),
+]  # fmt: skip
+DIFF_HEAD = [c.head for c in DIFF_COLUMNS]
+DIFF_RIGHT = [c.right for c in DIFF_COLUMNS]
+DIFF_RANK = ("layer", "change", "params_+/-", "madds_+/-", "madds_pct", "output", "params_new",
+             "madds_new", "params_old", "madds_old")  # fmt: skip
+TOTAL_COLUMNS = [Column("figure", "Figure", False), Column("old", "Old"), Column("new", "New"),
+                 Column("change", "Change"), Column("relative", "Relative")]  # fmt: skip
+TOTAL_HEAD = [c.head for c in TOTAL_COLUMNS]
+TOTAL_RIGHT = [c.right for c in TOTAL_COLUMNS]
 
 
 # -- numbers and places ------------------------------------------------------------------------
@@ -124,29 +147,36 @@ def error_name(error: CheckError) -> str:
     return f"{error.spec or 'lightcost'}: spec and budgets are valid"
 
 
-def check_cells(result: Result) -> list[str]:
-    """The cells of one budget's row (see :data:`CHECK_HEAD`)."""
+def check_cells(result: Result, compact: bool = False) -> list[str]:
+    """The cells of one budget's row (see :data:`CHECK_HEAD`); ``compact``: the short
+    label and value (``Peak activation``, ``1.72 MiB``)."""
     room = result.headroom
     return [
         "ok" if result.passed else "EXCEEDED",
         clip(result.model),
         config_text(result),
-        result.figure.label,
+        result.figure.short_label if compact else result.figure.label,
         result.limit.text,
-        result.figure.text(result.actual, symbol=True),
+        result.figure.text(result.actual, symbol=True, compact=compact),
         "-" if room is None else f"{room:+.1f}%",
         where(result),
     ]
 
 
-def check_table(report: Report, style: bool) -> str:
-    """A box-drawn table, one row per budget, exceeded rows red when styled."""
+def check_table(report: Report, style: bool, view: View | None = None) -> str:
+    """A box-drawn table fitted to ``view`` (default: the terminal's), one row per budget,
+    exceeded rows red when styled."""
     if not report.results:  # only errors: they are on stderr, one located line each
         return "" if report.errors else summary(report) + "\n"
-    lines = boxed(
-        "lightcost check", CHECK_HEAD, [check_cells(r) for r in report.results], CHECK_RIGHT,
-        style, total=False,
-    ).split("\n")  # fmt: skip
+    lines = fitted(
+        "lightcost check",
+        CHECK_COLUMNS,
+        lambda compact: [check_cells(r, compact) for r in report.results],
+        view or View.auto(),
+        style,
+        total=False,
+        rank=CHECK_RANK,
+    ).split("\n")
     first_row = 4  # title, top rule, header, rule
     for index, result in enumerate(report.results):
         if style and not result.passed:
@@ -271,37 +301,45 @@ def render_check(report: Report, fmt: str, style: bool) -> str:
 # -- diffs ------------------------------------------------------------------------------------
 
 
-def diff_cells(layer: LayerDiff) -> list[str]:
-    """The cells of one layer's row (see :data:`DIFF_HEAD`); ``-`` where a side is absent."""
+def diff_cells(layer: LayerDiff, compact: bool = False) -> list[str]:
+    """The cells of one layer's row (see :data:`DIFF_HEAD`); ``-`` where a side is absent;
+    ``compact``: counts as ``2.71M``."""
     shapes = [shape_text(side.out_shape) if side else "-" for side in (layer.old, layer.new)]
     cells = [clip(layer.name), layer.status, " -> ".join(dict.fromkeys(shapes))]
     for figure in ("params", "madds"):
         text = FIGURES[figure].text
         cells += [
-            text(layer.value(side, figure)) if present else "-"
+            text(layer.value(side, figure), compact=compact) if present else "-"
             for side, present in (("old", layer.old is not None), ("new", layer.new is not None))
         ]
-        cells.append(text(layer.change(figure), sign=True))
+        cells.append(text(layer.change(figure), sign=True, compact=compact))
     old_madds = layer.value("old", "madds")
     return [*cells, percent(layer.change("madds") / old_madds if old_madds else None)]
 
 
-def total_cells(total: TotalDiff) -> list[str]:
-    """The cells of one total's row (see :data:`TOTAL_HEAD`)."""
+def total_cells(total: TotalDiff, compact: bool = False) -> list[str]:
+    """The cells of one total's row (see :data:`TOTAL_HEAD`); ``compact``: as diff_cells."""
     figure = total.figure
     return [
-        figure.label,
-        figure.text(total.old, symbol=True),
-        figure.text(total.new, symbol=True),
-        figure.text(total.change, sign=True),
+        figure.short_label if compact else figure.label,
+        figure.text(total.old, symbol=True, compact=compact),
+        figure.text(total.new, symbol=True, compact=compact),
+        figure.text(total.change, sign=True, compact=compact),
         percent(total.relative),
     ]
 
 
 def diff_titles(diff: CostDiff) -> list[str]:
-    """``old: ...`` and ``new: ...`` lines naming each side's model and configuration."""
+    """``old: ...`` and ``new: ...`` lines naming each side's model and configuration, and
+    its file (``bundled`` for a bundled spec)."""
+    from lightcost.spec.files import bundled_dir  # lazy: only diffs name their files
+
+    def place(file: str) -> str:
+        inside = os.path.commonpath([os.path.abspath(file), bundled_dir()]) == bundled_dir()
+        return "bundled" if inside else display_path(file)
+
     return [
-        f"{side}: {title(cost)}  ({display_path(cost.graph.file)})"
+        f"{side}: {title(cost)}  ({place(cost.graph.file)})"
         for side, cost in (("old", diff.old), ("new", diff.new))
     ]
 
@@ -317,15 +355,15 @@ def diff_counts(diff: CostDiff) -> str:
     )
 
 
-def diff_table(diff: CostDiff, style: bool) -> str:
-    """The per-layer table and the totals table."""
-    layers = boxed(
-        "Per layer", DIFF_HEAD, [diff_cells(layer) for layer in diff.layers], DIFF_RIGHT, style,
-        total=False,
+def diff_table(diff: CostDiff, style: bool, view: View = UNLIMITED) -> str:
+    """The per-layer table and the totals table, fitted to ``view``."""
+    layers = fitted(
+        "Per layer", DIFF_COLUMNS, lambda compact: [diff_cells(x, compact) for x in diff.layers],
+        view, style, total=False, rank=DIFF_RANK,
     )  # fmt: skip
-    totals = boxed(
-        "Totals", TOTAL_HEAD, [total_cells(t) for t in diff.totals], TOTAL_RIGHT, style,
-        total=False,
+    totals = fitted(
+        "Totals", TOTAL_COLUMNS, lambda compact: [total_cells(t, compact) for t in diff.totals],
+        view, style, total=False,
     )  # fmt: skip
     titles = [terminal(line) for line in diff_titles(diff)]
     return "\n".join([*titles, layers, diff_counts(diff), totals]) + "\n"
@@ -389,6 +427,6 @@ def grown_text(total: TotalDiff, limit: float) -> str:
 DIFF_FORMATS: dict[str, Callable[[CostDiff], str]] = {"json": diff_json, "markdown": diff_markdown}
 
 
-def render_diff(diff: CostDiff, fmt: str, style: bool) -> str:
-    """A diff in one of ``table`` or :data:`DIFF_FORMATS`."""
-    return diff_table(diff, style) if fmt == "table" else DIFF_FORMATS[fmt](diff)
+def render_diff(diff: CostDiff, fmt: str, style: bool, view: View = UNLIMITED) -> str:
+    """A diff in one of ``table`` (fitted to ``view``) or :data:`DIFF_FORMATS`."""
+    return diff_table(diff, style, view) if fmt == "table" else DIFF_FORMATS[fmt](diff)

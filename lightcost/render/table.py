@@ -3,8 +3,11 @@
 Every output states its conventions: the compute unit (MAdds, or FLOPs = 2 x
 MAdds), the parameter convention, the width rule, the execution model and dtype
 of memory access cost, and the latency model. JSON and CSV carry every layer and
-every figure under stable keys (:data:`LAYER_FIELDS`), latency in seconds. Text
-shows values with :func:`lightcost.cost.figures.value_text`, per-layer latency in µs.
+every figure under stable keys (:data:`LAYER_FIELDS`), latency in seconds. The text
+table fits the terminal (:func:`lightcost.render.text.fitted`): exact values
+(:func:`lightcost.cost.figures.value_text`, per-layer latency in µs) when they fit,
+else compact ones (``4.23M``, ``302 µs``) and the columns of :data:`RANK` that fit;
+its footer states the conventions in one line (every one in full on request).
 Names and other text from the spec are escaped for each format
 (:mod:`lightcost.render.escape`); text tables cut names at
 :data:`~lightcost.render.escape.NAME_LIMIT` characters.
@@ -17,14 +20,28 @@ from typing import Any
 
 from lightcost.core.graph import Graph, Shape
 from lightcost.cost.engine import PARAM_CONVENTIONS, LayerCost, ModelCost, Summary
-from lightcost.cost.figures import BYTES, MICROSECONDS, value_text
+from lightcost.cost.figures import (
+    BYTES,
+    MICROSECONDS,
+    SECONDS,
+    UNITS,
+    compact_text,
+    value_text,
+)
 from lightcost.cost.memory import DTYPES, EXECUTIONS
 from lightcost.cost.separable import SeparablePair, separable_pairs
 from lightcost.render.escape import clip, csv_cell, json_text, markdown, terminal
-from lightcost.render.text import boxed, dim, markdown_table
+from lightcost.render.notes import activation_line, conventions_line
+from lightcost.render.separable import (
+    NO_PAIRS,
+    SEPARABLE_RIGHT,
+    SEPARABLE_TITLE,
+    separable_cells,
+    separable_text,
+)
+from lightcost.render.text import UNLIMITED, Column, View, dim, fitted, markdown_table
 from lightcost.spec.sections import PADDINGS
 
-UNITS = {"madds": ("MAdds", 1), "flops": ("FLOPs", 2)}
 MADDS_DEFINITION = (
     "multiply-adds of conv, FC and SE 1x1 convs (1 multiply + 1 add = 1), batch {batch}; "
     "bias, BN, activations, pooling and adds are counted separately as other ops"
@@ -254,29 +271,64 @@ def rows_for(cost: ModelCost, by: str, depth: int | None) -> list[Summary]:
     return cost.by_block(1 if by == "block" else depth)
 
 
+RANK = ("layer", "type", "params", "madds", "flops", "latency", "output", "layers", "op",
+        "madds_pct", "flops_pct", "mac", "latency_pct", "params_pct")  # fmt: skip
+"""The columns of :func:`table_columns` from the most to the least important (compact layout)."""
+
+
+def table_columns(unit: str, by: str, memory: bool = False, timed: bool = False) -> list[Column]:
+    """The columns of the main table (``memory``: MAC bytes; ``timed``: latency too).
+
+    Keys (for ``--columns``): ``layer op output`` (``type layers`` with ``--by op``),
+    ``params params_pct``, the unit (``madds`` or ``flops``) and ``_pct``, ``mac``,
+    ``latency latency_pct``.
+    """
+    first = (
+        [Column("type", "Layer type", False), Column("layers", "Layers")]
+        if by == "op"
+        else [Column("layer", "Layer", False), Column("op", "Op", False),
+              Column("output", "Output", False)]
+    )  # fmt: skip
+    name = UNITS[unit][0]
+    extra = [Column("mac", "MAC bytes", short="MAC")] if memory or timed else []
+    if timed:
+        extra += [
+            Column("latency", f"Latency{MICROSECONDS.suffix}", short="Latency"),
+            Column("latency_pct", "% latency"),
+        ]
+    return [*first, Column("params", "Params"), Column("params_pct", "% params"),
+            Column(unit, name), Column(f"{unit}_pct", f"% {name}"), *extra]  # fmt: skip
+
+
 def table_cells(
-    cost: ModelCost, rows: Sequence[Summary], unit: str, by: str, memory: bool = False
+    cost: ModelCost,
+    rows: Sequence[Summary],
+    unit: str,
+    by: str,
+    memory: bool = False,
+    compact: bool = False,
 ) -> list[list[str]]:
     """The text cells of the main table, one list per row plus the total row last.
 
-    ``memory`` adds MAC in bytes; a cost with a device adds latency in microseconds
-    (:data:`~lightcost.cost.figures.MICROSECONDS`).
+    ``memory`` adds MAC in bytes; a cost with a device adds latency (in microseconds,
+    :data:`~lightcost.cost.figures.MICROSECONDS`, or with its unit when ``compact``).
+    ``compact`` shows counts as :func:`~lightcost.cost.figures.compact_text`.
     """
     total = cost.total()
     factor = UNITS[unit][1]
+    count = compact_text if compact else value_text
 
     def cells(row: Summary, first: list[str]) -> list[str]:
-        extra = [value_text(row.mac_bytes, BYTES)] if memory or cost.device else []
+        extra = [count(row.mac_bytes, BYTES)] if memory or cost.device else []
         if cost.device:
-            extra += [
-                MICROSECONDS.text(row.latency or 0),
-                share(row.latency or 0, total.latency or 0),
-            ]
+            seconds = row.latency or 0
+            shown = compact_text(seconds, SECONDS) if compact else MICROSECONDS.text(seconds)
+            extra += [shown, share(seconds, total.latency or 0)]
         return [
             *first,
-            value_text(row.params),
+            count(row.params),
             share(row.params, total.params),
-            value_text(row.madds * factor),
+            count(row.madds * factor),
             share(row.madds, total.madds),
             *extra,
         ]
@@ -292,20 +344,8 @@ def table_cells(
 
 
 def headers(unit: str, by: str, memory: bool = False, timed: bool = False) -> list[str]:
-    """Column names of the main table (``memory``: MAC bytes; ``timed``: latency too)."""
-    first = ["Layer type", "Layers"] if by == "op" else ["Layer", "Op", "Output"]
-    extra = ["MAC bytes"] if memory or timed else []
-    extra += [f"Latency {MICROSECONDS.short}", "% latency"] if timed else []
-    return [*first, "Params", "% params", UNITS[unit][0], f"% {UNITS[unit][0]}", *extra]
-
-
-def activation_line(cost: ModelCost) -> str:
-    """``peak activation memory: 4,816,896 bytes (4.59 MiB, fp32) while Conv2d_1 runs``."""
-    live = cost.activations
-    return (
-        f"peak activation memory: {live.peak:,} bytes ({live.peak / 2**20:.2f} MiB, "
-        f"{cost.dtype}) while {clip(live.peak_at)} runs"
-    )
+    """Column names of the main table (:func:`table_columns`)."""
+    return [c.head for c in table_columns(unit, by, memory, timed)]
 
 
 def to_markdown(
@@ -342,24 +382,34 @@ def table_text(
     explain: bool = False,
     memory: bool = False,
     style: bool = False,
+    view: View = UNLIMITED,
+    notes: bool = False,
 ) -> str:
-    """The box-drawn table, the peak activation memory and the conventions (dim when styled).
+    """The box-drawn table fitted to ``view``, the peak activation memory and the
+    conventions (dim when styled): one line (:func:`conventions_line`), every entry
+    in full with ``notes``.
 
     ``memory`` adds a MAC bytes column; ``explain`` the separable-conv comparison.
     """
     rows = rows_for(cost, by, depth)
-    head = headers(unit, by, memory, cost.device is not None)
-    text = boxed(
+    text = fitted(
         title(cost),
-        head,
-        table_cells(cost, rows, unit, by, memory),
-        right=[name not in LEFT for name in head],
-        style=style,
+        table_columns(unit, by, memory, cost.device is not None),
+        lambda compact: table_cells(cost, rows, unit, by, memory, compact),
+        view,
+        style,
+        rank=RANK,
     )
-    notes = [f"{key}: {terminal(line)}" for key, line in conventions(cost, unit).items()]
-    lines = [text, terminal(activation_line(cost)), *(dim(note, style) for note in notes)]
+    peak = activation_line(cost)
+    lines = [text, terminal(peak if view.fits(peak) else activation_line(cost, compact=True))]
+    if notes:
+        full = conventions(cost, unit).items()
+        lines += [dim(terminal(f"{key}: {line}"), style) for key, line in full]
+    else:
+        notes_line = conventions_line(cost, conventions(cost, unit), view)
+        lines.append(dim(terminal(notes_line), style))
     if explain:
-        lines += ["", separable_text(separable_pairs(cost), unit, style)]
+        lines += ["", separable_text(separable_pairs(cost), unit, style, view)]
     return "\n".join(lines) + "\n"
 
 
@@ -372,10 +422,13 @@ def render_table(
     explain: bool = False,
     memory: bool = False,
     style: bool = False,
+    view: View = UNLIMITED,
+    notes: bool = False,
 ) -> str:
     """``lightcost table`` in ``fmt`` (table, json, csv or markdown), ending with a newline.
 
-    JSON and CSV carry every layer and figure whatever the row options.
+    JSON and CSV carry every layer and figure whatever the row options; JSON and
+    Markdown every convention; ``view`` and ``notes`` lay out the text table.
     """
     if fmt == "json":
         return to_json(cost, unit) + "\n"
@@ -383,31 +436,4 @@ def render_table(
         return to_csv(cost)
     if fmt == "markdown":
         return to_markdown(cost, unit, by, depth, memory, explain)
-    return table_text(cost, unit, by, depth, explain, memory, style)
-
-
-def separable_cells(pairs: list[SeparablePair], unit: str) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of the depthwise-separable explanation."""
-    name, factor = UNITS[unit]
-    head = ["Depthwise", "Dk", "M", "N", "Df", f"standard {name}", f"separable {name}", "ratio",
-            "1/N + 1/Dk^2"]  # fmt: skip
-    cells = [
-        [clip(p.depthwise), str(p.kernel), str(p.channels_in), str(p.channels_out), str(p.size),
-         value_text(p.standard_madds * factor), value_text(p.separable_madds * factor),
-         f"{float(p.ratio):.6f}", f"{float(p.formula):.6f}"]
-        for p in pairs
-    ]  # fmt: skip
-    return head, cells
-
-
-SEPARABLE_TITLE = "Depthwise separable vs standard conv (MobileNetV1 eq. 5)"
-SEPARABLE_RIGHT = [False] + [True] * 8  # the Depthwise column is left-aligned
-NO_PAIRS = "no depthwise + pointwise pairs in this network"
-
-
-def separable_text(pairs: list[SeparablePair], unit: str, style: bool) -> str:
-    """Each depthwise + pointwise pair against the standard conv it replaces."""
-    if not pairs:
-        return NO_PAIRS
-    head, cells = separable_cells(pairs, unit)
-    return boxed(SEPARABLE_TITLE, head, cells, SEPARABLE_RIGHT, style, total=False)
+    return table_text(cost, unit, by, depth, explain, memory, style, view, notes)

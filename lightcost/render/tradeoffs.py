@@ -1,8 +1,8 @@
 """Render comparisons and sweeps (:mod:`lightcost.analysis.compare`, `.sweep`).
 
-Text tables use :func:`lightcost.render.text.boxed` and show values with
-:meth:`lightcost.cost.figures.Figure.text` (grids in the figure's scale, unit in the
-title); JSON and CSV carry exact raw values (latency in seconds). Names from
+Text tables are fitted to the terminal (:func:`lightcost.render.text.fitted`) and
+show values with :meth:`lightcost.cost.figures.Figure.text`, exact or compact;
+JSON and CSV carry exact raw values (latency in seconds). Names from
 spec files are escaped and cut as :mod:`lightcost.render.escape` says.
 """
 
@@ -15,12 +15,13 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
-from lightcost.analysis.compare import Column, Versus, resolution_ratio
+from lightcost.analysis.compare import Column as Model
+from lightcost.analysis.compare import Versus, resolution_ratio
 from lightcost.analysis.sweep import SweepResult, row_sides
 from lightcost.cost.figures import FIGURES
 from lightcost.render.escape import clip, json_text, terminal
 from lightcost.render.table import resolution_record
-from lightcost.render.text import boxed
+from lightcost.render.text import UNLIMITED, Column, View, fitted
 from lightcost.spec.sections import Resolution, resolution_text, sides
 
 
@@ -29,35 +30,42 @@ def config_label(cost_graph_width: float, resolution: int | str, variant: str) -
     return (f"{clip(variant)} " if variant else "") + f"({cost_graph_width:g}, {resolution})"
 
 
-def versus_text(result: Versus, style: bool) -> str:
+def versus_text(result: Versus, style: bool, view: View = UNLIMITED) -> str:
     """Baseline and configuration side by side, with ratios and the alpha^2 rho^2 prediction."""
     b, c = result.baseline.graph, result.config.graph
-    head = [
-        "Figure",
-        f"baseline {config_label(b.width, b.size, b.variant)}",
-        config_label(c.width, c.size, c.variant),
-        "ratio",
-        "predicted",
-        "actual / predicted",
+    base = config_label(b.width, b.size, b.variant)
+    columns = [
+        Column("figure", "Figure", False),
+        Column("baseline", f"baseline {base}", short=f"base {base}"),
+        Column("config", config_label(c.width, c.size, c.variant)),
+        Column("ratio", "ratio"),
+        Column("predicted", "predicted"),
+        Column("actual_predicted", "actual / predicted"),
     ]
-    cells = [
-        [
-            FIGURES[r.figure].label,
-            FIGURES[r.figure].text(r.baseline),
-            FIGURES[r.figure].text(r.value),
-            f"{r.ratio:.4f}",
-            "-" if r.predicted is None else f"{r.predicted:.4f}",
-            "-" if r.predicted is None else f"{r.ratio / r.predicted:.4f}",
+
+    def cells(compact: bool) -> list[list[str]]:
+        return [
+            [
+                label(r.figure, compact),
+                FIGURES[r.figure].text(r.baseline, compact=compact),
+                FIGURES[r.figure].text(r.value, compact=compact),
+                f"{r.ratio:.4f}",
+                "-" if r.predicted is None else f"{r.predicted:.4f}",
+                "-" if r.predicted is None else f"{r.ratio / r.predicted:.4f}",
+            ]
+            for r in result.rows
         ]
-        for r in result.rows
-    ]
+
     alpha, rho = c.width / b.width, resolution_ratio(b, c)
     batch = f", batch {result.config.batch}" if result.config.batch != 1 else ""
-    title = (
-        f"{clip(b.name)}: alpha = {alpha:g}, rho = {rho:.4g}{batch} "
-        "(predicted: MAdds alpha^2 rho^2, params alpha^2)"
-    )
-    return boxed(title, head, cells, [False, True, True, True, True, True], style, total=False)
+    title = f"{clip(b.name)}: alpha = {alpha:g}, rho = {rho:.4g}{batch}"
+    table = fitted(title, columns, cells, view, style, total=False)
+    return f"{table}\npredicted: MAdds alpha^2 rho^2, params alpha^2 (other figures: -)"
+
+
+def label(figure: str, compact: bool) -> str:
+    """A figure's label, or its short label in a compact layout."""
+    return FIGURES[figure].short_label if compact else FIGURES[figure].label
 
 
 def versus_json(result: Versus) -> str:
@@ -86,29 +94,34 @@ def versus_json(result: Versus) -> str:
     )
 
 
-def grid_text(result: SweepResult, figures: Sequence[str], style: bool) -> str:
-    """One table per figure: rows are widths, columns resolutions, values in the figure's scale.
-
-    Counts are shown in millions (the papers' unit), latency in milliseconds.
-    """
+def grid_text(
+    result: SweepResult, figures: Sequence[str], style: bool, view: View = UNLIMITED
+) -> str:
+    """One table per figure: rows are widths, columns resolutions, fitted to ``view``
+    (exact values, or compact ones such as ``569M``, ``1.72 MiB``, ``302 µs``)."""
     cells_by = {(r["width"], row_sides(r)): r for r in result.rows}
     failed = {(w, sides(res)) for w, res, _ in result.errors}
     variant = f" {result.variant}" if result.variant else ""
-    head = ["width \\ res", *(resolution_text(res) for res in result.resolutions)]
-    right = [False] + [True] * len(result.resolutions)
+    columns = [Column("width", "width \\ res", False)]
+    columns += [Column(resolution_text(res), resolution_text(res)) for res in result.resolutions]
     parts = []
     for name in figures:
-        scale = FIGURES[name].scale
-        cells = [
-            [f"{w:g}"]
-            + [
-                "error" if (w, sides(r)) in failed else scale.text(cells_by[(w, sides(r))][name])
-                for r in result.resolutions
+
+        def cells(compact: bool, name: str = name) -> list[list[str]]:
+            text = FIGURES[name].text
+            return [
+                [f"{w:g}"]
+                + [
+                    "error"
+                    if (w, sides(res)) in failed
+                    else text(cells_by[(w, sides(res))][name], compact=compact)
+                    for res in result.resolutions
+                ]
+                for w in result.widths
             ]
-            for w in result.widths
-        ]
-        title = f"{result.spec}{variant}: {FIGURES[name].label} ({scale.short})"
-        parts.append(boxed(title, head, cells, right, style, total=False))
+
+        title = f"{result.spec}{variant}: {FIGURES[name].label}"
+        parts.append(fitted(title, columns, cells, view, style, total=False))
     parts += [terminal(f"error at {failure(*error)}") for error in result.errors]
     return "\n\n".join(parts)
 
@@ -119,12 +132,12 @@ def failure(width: float, resolution: Resolution, message: str) -> str:
 
 
 def sweep_summary(result: SweepResult, output: str | None) -> str:
-    """``mobilenet_v2: 9 configurations (9 valid, 0 invalid) in 0.012 s, 750 per second``."""
+    """``mobilenet_v2: 9 configurations (0 invalid) in 0.012 s, 750 per second``."""
     rate = result.count / result.seconds if result.seconds else float("inf")
     variant = f" {result.variant}" if result.variant else ""
     return terminal(
-        f"{result.spec}{variant}: {result.count} configurations ({len(result.rows)} valid, "
-        f"{len(result.errors)} invalid) in {result.seconds:.3f} s, {rate:,.0f} per second"
+        f"{result.spec}{variant}: {result.count:,} configurations ({len(result.errors):,} "
+        f"invalid) in {result.seconds:.3f} s, {rate:,.0f} per second"
         + (f"; all written to {output}" if output else "")
     )
 
@@ -197,46 +210,49 @@ def json_number(value: float) -> str:
     return json.dumps(value)
 
 
-def front_text(front: Sequence[Mapping[str, Any]], x: str, y: str, style: bool) -> str:
-    """The Pareto front as a table, ordered along x."""
-    head = ["width", "res", FIGURES[x].label, FIGURES[y].label]
-    cells = [
-        [
-            f"{r['width']:g}",
-            resolution_text(row_sides(r)),
-            FIGURES[x].text(r[x]),
-            FIGURES[y].text(r[y]),
-        ]
-        for r in front
-    ]
-    return boxed(
-        f"Pareto front ({len(front)} configurations)",
-        head,
-        cells,
-        [False, True, True, True],
-        style,
-        total=False,
-    )
+def front_text(
+    front: Sequence[Mapping[str, Any]], x: str, y: str, style: bool, view: View = UNLIMITED
+) -> str:
+    """The Pareto front as a table, ordered along x, fitted to ``view``."""
+    columns = [Column("width", "width", False), Column("res", "res"),
+               Column(x, FIGURES[x].label, short=FIGURES[x].short_label),
+               Column(y, FIGURES[y].label, short=FIGURES[y].short_label)]  # fmt: skip
+
+    def cells(compact: bool) -> list[list[str]]:
+        return [
+            [f"{r['width']:g}", resolution_text(row_sides(r)),
+             FIGURES[x].text(r[x], compact=compact), FIGURES[y].text(r[y], compact=compact)]
+            for r in front
+        ]  # fmt: skip
+
+    return fitted(f"Pareto front ({len(front)} configurations)", columns, cells, view, style, False)
 
 
-def side_by_side_text(columns: Sequence[Column], best: Mapping[str, list[int]], style: bool) -> str:
-    """One column per model; the best value of each row is starred."""
-    head = ["Figure", *(c.label for c in columns)]
-    cells = []
-    for name, winners in best.items():
-        row = [FIGURES[name].label]
-        for index, column in enumerate(columns):
-            text = FIGURES[name].text(column.values[name])
-            row.append(text + (" *" if index in winners else "  "))
-        cells.append(row)
+def side_by_side_text(
+    columns: Sequence[Model], best: Mapping[str, list[int]], style: bool, view: View = UNLIMITED
+) -> str:
+    """One column per model, fitted to ``view``; the best value of each row is starred."""
+    heads = [Column("figure", "Figure", False)]
+    heads += [Column(str(i), c.label) for i, c in enumerate(columns)]
+
+    def cells(compact: bool) -> list[list[str]]:
+        rows = []
+        for name, winners in best.items():
+            row = [label(name, compact)]
+            for index, column in enumerate(columns):
+                text = FIGURES[name].text(column.values[name], compact=compact)
+                row.append(text + (" *" if index in winners else "  "))
+            rows.append(row)
+        return rows
+
     first, device_profile = columns[0].cost.graph, columns[0].cost.device
     device = f", device {device_profile.name}" if device_profile is not None else ""
     device += f", batch {columns[0].cost.batch}" if columns[0].cost.batch != 1 else ""
     title = f"width {first.width:g}, input {first.size}{device}; * = best (lowest)"
-    return boxed(title, head, cells, [False] + [True] * len(columns), style, total=False)
+    return fitted(title, heads, cells, view, style, total=False)
 
 
-def side_by_side_json(columns: Sequence[Column], best: Mapping[str, list[int]]) -> str:
+def side_by_side_json(columns: Sequence[Model], best: Mapping[str, list[int]]) -> str:
     """The side-by-side comparison as JSON."""
     return json_text(
         {
