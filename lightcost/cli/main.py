@@ -28,6 +28,7 @@ COMMANDS = {
     "lint": "lightcost.cli.lint:lint_command",
     "check": "lightcost.cli.check:check",
     "diff": "lightcost.cli.diff:diff",
+    "view": "lightcost.cli.view:view",
     "schema": "lightcost.cli.schema:schema",
     "calibrate": "lightcost.cli.calibrate:calibrate",
     "import": "lightcost.cli.onnx:import_command",

@@ -27,6 +27,11 @@ such text through the function of its format:
 - :func:`json_text`: a JSON document; ``json.dumps`` escapes control characters
   and, with its default ``ensure_ascii``, every non-ASCII character as
   ``\\uXXXX``; ``##[`` is written ``##\\u005b`` (the same string, decoded).
+- :func:`html_text`: HTML text or a quoted attribute value: one printable line
+  (:func:`terminal`), ``& < > " '`` as character references.
+- :func:`script_json`: JSON inside an HTML ``<script>`` element: ASCII, and
+  ``< > &`` written ``\\u003c \\u003e \\u0026``, so no ``</script>`` or
+  ``<!--`` can end or bend the element (JSON.parse reads the same text).
 """
 
 from __future__ import annotations
@@ -101,6 +106,21 @@ def json_text(document: Any) -> str:
     import json  # lazy: the default text table does not need it
 
     return json.dumps(document, indent=2).replace("##[", "##\\u005b")
+
+
+def html_text(text: str) -> str:
+    """``text`` for HTML content or a quoted attribute (see the module doc)."""
+    import html  # lazy: only the graph view writes HTML
+
+    return html.escape(terminal(text), quote=True)
+
+
+def script_json(document: Any) -> str:
+    """``document`` as compact JSON safe inside a ``<script>`` element (see the module doc)."""
+    import json
+
+    text = json.dumps(document, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def csv_cell(value: object) -> object:
