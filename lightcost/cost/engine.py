@@ -187,8 +187,10 @@ class ModelCost:
 
     def to_dataframe(self) -> Any:
         """The records as a pandas DataFrame, one row per layer (needs pandas, not a dependency)."""
+        from importlib import import_module
+
         try:
-            import pandas
+            pandas = import_module("pandas")  # lazy and optional: not a dependency
         except ImportError:
             raise ImportError(
                 "ModelCost.to_dataframe needs pandas: pip install pandas "

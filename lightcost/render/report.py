@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from lightcost.cost.engine import SUMMED
+from lightcost.cost.engine import SUMMED, layer_record
 from lightcost.cost.figures import FIGURES
 from lightcost.render.escape import (
     Markup,
@@ -27,7 +27,7 @@ from lightcost.render.escape import (
     markdown,
     terminal,
 )
-from lightcost.render.table import config, layer_record, shape_text, title
+from lightcost.render.table import config, shape_text, title
 from lightcost.render.text import bold, boxed, markdown_table
 
 if TYPE_CHECKING:

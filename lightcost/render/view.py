@@ -118,8 +118,9 @@ def svg(cost: ModelCost, drawing: Layout, by: str) -> str:
     for u, v, bends in drawing.edges:
         points = [at(drawing.x[u], drawing.layer[u])]
         points[0] = (points[0][0], points[0][1] + BOX_H)
-        for x, layer in bends:
-            points += [at(x, layer), (at(x, layer)[0], at(x, layer)[1] + BOX_H)]
+        for x, depth in bends:
+            bend = at(x, depth)
+            points += [bend, (bend[0], bend[1] + BOX_H)]
         points.append(at(drawing.x[v], drawing.layer[v]))
         parts.append(f'<path class="e" d="{curve(points)}"/>')
     g = cost.graph
