@@ -10,7 +10,7 @@ from lightcost.analysis import budgets, compare, diff, sweep
 from lightcost.cli import calibrate, options
 from lightcost.core import errors, graph
 from lightcost.cost import latency
-from lightcost.render import escape
+from lightcost.render import escape, layout, view
 from lightcost.spec import located
 
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "limits.md").read_text(encoding="utf-8")
@@ -37,6 +37,8 @@ DOC = (Path(__file__).resolve().parent.parent / "docs" / "limits.md").read_text(
         ),
         (escape.NAME_LIMIT, 48, "cut to 48 characters"),
         (budgets.MAX_MATCHES, 1000, "a glob matching more than 1,000 paths"),
+        (view.MAX_VIEW_LAYERS, 5000, "at most 5,000 layers"),
+        (layout.MAX_BENDS, 50_000, "at most 50,000 in all"),
     ],
 )
 def test_docs_state_each_limit(value: object, expected: object, phrase: str) -> None:

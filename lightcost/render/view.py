@@ -52,7 +52,7 @@ def view_html(cost: ModelCost, by: str = "madds") -> str:
             f"{cost.graph.file}: {count:,} layers, more than the {MAX_VIEW_LAYERS:,} the graph "
             "view draws (lightcost table lists every layer)"
         )
-    data = {"layers": [layer_record(layer) for layer in cost.layers]}
+    data = {"by": by, "layers": [layer_record(layer) for layer in cost.layers]}
     heading = html_text(title(cost))
     return "\n".join(
         [
@@ -67,7 +67,7 @@ def view_html(cost: ModelCost, by: str = "madds") -> str:
             header(cost, by, heading),
             '<main><div id="lc-graph">',
             svg(cost, layout(cost.graph), by),
-            '</div><aside id="lc-side"><b>Hover a layer</b><div id="lc-detail"></div></aside>',
+            '</div><aside id="lc-side"><b>Hover a layer</b> <span id="lc-which"></span><div id="lc-detail"></div></aside>',
             "</main>",
             table(cost),
             f'<script type="application/json" id="lc-data">{script_json(data)}</script>',

@@ -8,8 +8,9 @@
 
   function show(i) {
     var record = data.layers[i];
-    panel.textContent = "";
     if (!record) { return; }
+    panel.textContent = "";
+    document.getElementById("lc-which").textContent = "(layer " + (i + 1) + ")";
     Object.keys(record).forEach(function (key) {
       var line = document.createElement("div");
       var name = document.createElement("b");
@@ -54,5 +55,10 @@
       head.setAttribute("data-order", up ? "up" : "down");
     });
   });
+  var heaviest = 0;  // shown until a layer is hovered: the one with the most of the figure
+  data.layers.forEach(function (record, i) {
+    if ((record[data.by] || 0) > (data.layers[heaviest][data.by] || 0)) { heaviest = i; }
+  });
+  show(heaviest);
   document.documentElement.setAttribute("data-ready", "1");
 })();
