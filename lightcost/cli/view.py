@@ -13,6 +13,7 @@ from lightcost.cli.options import (
     text_output_option,
 )
 from lightcost.cli.output import output_file
+from lightcost.render.escape import terminal
 from lightcost.render.view import FIGURES, view_html
 
 
@@ -49,3 +50,5 @@ def view(spec: str, config: Config, by: str, output: str) -> None:
     page = view_html(cost, by)
     with output_file(output) as handle:
         handle.write(page)
+    if output != "-":
+        click.echo(terminal(f"wrote {output}: {len(cost.layers)} layers, by {by}"), err=True)
