@@ -6,6 +6,7 @@ import os
 
 import click
 
+from lightcost.cli.complete import complete_spec
 from lightcost.cli.options import format_option
 from lightcost.core.errors import SpecError
 from lightcost.render.report import CHECK_FORMATS
@@ -15,7 +16,7 @@ EXIT_EXCEEDED = 1
 
 
 @click.command()
-@click.argument("specs", nargs=-1, metavar="[SPEC]...")
+@click.argument("specs", nargs=-1, metavar="[SPEC]...", shell_complete=complete_spec)
 @click.option(
     "--budgets",
     "-b",

@@ -9,6 +9,7 @@ import click
 
 from lightcost.analysis.lint import Limits, lint
 from lightcost.api import Config
+from lightcost.cli.complete import complete_spec
 from lightcost.cli.options import execution_option, format_option, pass_config, spec_options
 from lightcost.render.lint import findings_json, findings_text
 from lightcost.render.text import use_style
@@ -18,7 +19,7 @@ DEFAULTS = Limits()
 
 
 @click.command("lint")
-@click.argument("spec")
+@click.argument("spec", shell_complete=complete_spec)
 @spec_options
 @execution_option()
 @click.option(

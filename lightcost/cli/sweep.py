@@ -11,6 +11,7 @@ import click
 
 from lightcost.analysis.sweep import MAX_CONFIGS, SweepResult, pareto, recorded, sweep
 from lightcost.api import Config
+from lightcost.cli.complete import complete_spec
 from lightcost.cli.options import (
     config_options,
     max_configs_option,
@@ -96,7 +97,7 @@ def progress_bar(total: int, enabled: bool) -> Iterator[Callable[[int], None]]:
 
 
 @click.command(name="sweep")
-@click.argument("spec")
+@click.argument("spec", shell_complete=complete_spec)
 @click.option(
     "--width",
     "-w",

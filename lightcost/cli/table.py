@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from lightcost.api import Config
+from lightcost.cli.complete import complete_spec
 from lightcost.cli.options import (
     format_option,
     model_options,
@@ -18,7 +19,7 @@ from lightcost.render.text import use_style
 
 
 @click.command()
-@click.argument("spec")
+@click.argument("spec", shell_complete=complete_spec)
 @spec_options
 @format_option("table", "json", "csv", "markdown")
 @click.option(
@@ -63,6 +64,8 @@ def table(
       lightcost table mobilenet_v1 --by op --params weights   # paper Table 2
       lightcost table mobilenet_v2 --device gtx1080ti --dtype fp16 --exec unfused
     """
+    if depth is not None and by != "layer":
+        raise click.BadParameter(f"applies to --by layer only, not --by {by}", param_hint="--depth")
     cost = config.analyze(spec)
     note_ignored_width(config.width, cost)
     memory = model_options_given()

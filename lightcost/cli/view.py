@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from lightcost.api import Config
+from lightcost.cli.complete import complete_spec
 from lightcost.cli.options import (
     model_options,
     note_ignored_width,
@@ -18,7 +19,7 @@ from lightcost.render.view import FIGURES, view_html
 
 
 @click.command()
-@click.argument("spec")
+@click.argument("spec", shell_complete=complete_spec)
 @spec_options
 @click.option(
     "--by",

@@ -307,7 +307,7 @@ def diff_titles(diff: CostDiff) -> list[str]:
 
 def diff_counts(diff: CostDiff) -> str:
     """``3 layers changed, 1 added, 0 removed, 60 the same``."""
-    counts = {s: 0 for s in ("changed", "added", "removed", "same")}
+    counts = {s: 0 for s in ("changed", "added", "removed")} | {"same": diff.hidden}
     for layer in diff.layers:
         counts[layer.status] += 1
     return (
