@@ -60,5 +60,7 @@
     if ((record[data.by] || 0) > (data.layers[heaviest][data.by] || 0)) { heaviest = i; }
   });
   show(heaviest);
+  var graph = document.getElementById("lc-graph");  // the input (top centre) in view
+  graph.scrollLeft = (graph.scrollWidth - graph.clientWidth) / 2;
   document.documentElement.setAttribute("data-ready", "1");
 })();
