@@ -143,3 +143,30 @@ def test_screenshot_shows_the_graph(tmp_path: Path, invoke: Invoke) -> None:
     graph = pixels[130:800, 0:700]  # below the header, left of the details
     inked = (graph.sum(axis=2) < 3 * 235).mean()  # not white: boxes, text and edges
     assert inked > 0.05
+
+
+PROBE = """<script>
+var head = document.querySelectorAll("#lc-table th")[6];  // MAdds
+head.click();
+head.click();  // largest first
+var root = document.documentElement;
+var first = document.querySelector("#lc-table tbody tr").cells[1].textContent;
+root.setAttribute("data-first", first + "/" + head.getAttribute("data-order"));
+document.querySelector('#lc-graph g.n[data-i="3"]').dispatchEvent(new MouseEvent("mouseenter"));
+var hot = document.querySelector("#lc-table tr.hot").cells[1].textContent;
+root.setAttribute("data-hover", document.getElementById("lc-which").textContent + hot);
+</script></body>"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
+def test_table_sorts_and_hover_marks_the_row(tmp_path: Path, invoke: Invoke) -> None:
+    page = tmp_path / "page.html"
+    assert invoke("view", "mobilenet_v1", "-o", str(page)).exit_code == 0
+    page.write_text(page.read_text(encoding="utf-8").replace("</body>", PROBE), encoding="utf-8")
+    root = re.search(r"<html[^>]*>", chromium("--dump-dom", page.as_uri()))
+    assert root is not None
+    records = lightcost.analyze("mobilenet_v1").to_records()
+    heaviest = max(records, key=lambda r: r["madds"])["name"]
+    assert f'data-first="{heaviest}/down"' in root.group(0)
+    assert f'data-hover="(layer 4){records[3]["name"]}"' in root.group(0)
+    assert "data-errors" not in root.group(0)
