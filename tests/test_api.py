@@ -132,3 +132,6 @@ def test_help_shows_real_types_and_units() -> None:
     assert "name: str" in text and "latency: float | None" in text
     assert "seconds" in text and "bytes" in text
     assert "ForwardRef" not in pydoc.render_doc(lightcost.Summary)
+    assert "width: float | None = None, resolution: int | None" in pydoc.render_doc(
+        lightcost.Config
+    )
