@@ -38,7 +38,7 @@ DOC = (Path(__file__).resolve().parent.parent / "docs" / "limits.md").read_text(
         (escape.NAME_LIMIT, 48, "cut to 48 characters"),
         (budgets.MAX_MATCHES, 1000, "a glob matching more than 1,000 paths"),
         (view.MAX_VIEW_LAYERS, 5000, "at most 5,000 layers"),
-        (layout.MAX_BENDS, 50_000, "at most 50,000 in all"),
+        (layout.MAX_BENDS, 100_000, "at most 100,000 drawn over all edges"),
     ],
 )
 def test_docs_state_each_limit(value: object, expected: object, phrase: str) -> None:

@@ -2,10 +2,12 @@
 
 Layers are longest paths from the input; an edge spanning several layers gets a
 bend point in each layer it crosses (so a residual or an SE gate is drawn beside
-the branch it skips, not through it); nodes are ordered within their layer by the
-barycentre of their neighbours (:data:`SWEEPS` passes down and up) and placed at
-the mean x of their predecessors, pushed apart to keep a gap of one column (a
-merge comes back between its branches, so a deep network does not drift sideways). Coordinates
+the branch it skips, not through it), shared by the edges from the same source
+(a tensor read by many later layers, as in DenseNet, is one column, not many).
+Nodes are ordered within their layer by the barycentre of their neighbours
+(:data:`SWEEPS` passes down and up) and placed at the mean x of their
+predecessors, pushed apart to keep a gap of one column (a merge comes back
+between its branches, so a deep network does not drift sideways). Coordinates
 are in grid units: x a column (possibly fractional), y the layer.
 """
 
@@ -17,7 +19,7 @@ from typing import NamedTuple
 from lightcost.core.graph import INPUT, Graph
 
 SWEEPS = 4  # barycentre passes (down then up) per drawing
-MAX_BENDS = 50_000  # bend points in all: past this, long edges are drawn straight
+MAX_BENDS = 100_000  # bend points drawn, over all edges: past this, long edges are straight
 
 
 class Layout(NamedTuple):
@@ -62,25 +64,36 @@ def layout(graph: Graph) -> Layout:
     """The layered drawing of ``graph`` (module docstring)."""
     preds = predecessors(graph)
     layer = layered(preds)
-    spans = sum(layer[v] - layer[u] - 1 for v, sources in enumerate(preds) for u in sources)
-    bend = spans <= MAX_BENDS
-    # vertices: real ones, then one per crossed layer of each long edge
-    up: list[list[int]] = [list(p) for p in preds]
-    level = list(layer)
-    chains: list[tuple[int, int, list[int]]] = []
+    deepest: dict[int, int] = {}  # a vertex -> the layer of its deepest reader
     for v, sources in enumerate(preds):
         for u in sources:
-            chain, last = [], u
-            for depth in range(layer[u] + 1, layer[v]) if bend else ():
-                up.append([last])
-                level.append(depth)
-                last = len(up) - 1
-                chain.append(last)
-            if chain:
-                up[v] = [last if w == u else w for w in up[v]]
-            chains.append((u, v, chain))
+            deepest[u] = max(deepest.get(u, 0), layer[v])
+    spans = (layer[v] - layer[u] - 1 for v, sources in enumerate(preds) for u in sources)
+    bend = sum(spans) <= MAX_BENDS
+    # vertices: the real ones, then each source's chain of bend points (shared by its edges)
+    up: list[list[int]] = [[] for _ in preds]
+    level = list(layer)
+    chains: dict[int, list[int]] = {}
+    for u, bottom in deepest.items():
+        chain, last = [], u
+        for depth in range(layer[u] + 1, bottom) if bend else ():
+            up.append([last])
+            level.append(depth)
+            last = len(up) - 1
+            chain.append(last)
+        chains[u] = chain
+
+    def route(u: int, v: int) -> list[int]:
+        return chains[u][: layer[v] - layer[u] - 1]
+
+    for v, sources in enumerate(preds):
+        up[v] = [(route(u, v) or [u])[-1] for u in sources]
     x = place(up, level)
-    edges = tuple((u, v, tuple((x[w], level[w]) for w in chain)) for u, v, chain in chains)
+    edges = tuple(
+        (u, v, tuple((x[w], level[w]) for w in route(u, v)))
+        for v, sources in enumerate(preds)
+        for u in sources
+    )
     return Layout(tuple(x[: len(preds)]), tuple(layer), edges)
 
 
