@@ -16,6 +16,7 @@ import pytest
 import lightcost
 from conftest import Invoke
 from lightcost.render import view
+from lightcost.render import layout as layout_module
 from lightcost.render.layout import layout
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -53,6 +54,22 @@ def test_branches_are_drawn_side_by_side() -> None:
     drawing = layout(lightcost.build("shufflenet_v2"))
     assert max(drawing.x) - min(drawing.x) >= 1
     assert any(bends for _, _, bends in drawing.edges)
+
+
+def test_edges_from_one_source_share_their_bends() -> None:
+    """DenseNet reads each tensor from many later layers: one column per source, not per edge."""
+    pytest.importorskip("onnx")
+    drawing = layout(
+        lightcost.build(str(Path(__file__).parent / "onnx_corpus" / "densenet121.onnx"))
+    )
+    low, high = drawing.columns
+    assert high - low < 40  # 212,359 px wide before the bends were shared
+
+
+def test_too_many_bends_are_drawn_straight(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(layout_module, "MAX_BENDS", 10)
+    drawing = layout(lightcost.build("shufflenet_v2"))
+    assert not any(bends for _, _, bends in drawing.edges)
 
 
 def test_page_escapes_text_from_the_spec(tmp_path: Path, invoke: Invoke) -> None:
