@@ -15,8 +15,8 @@ import pytest
 
 import lightcost
 from conftest import Invoke
-from lightcost.render import view
 from lightcost.render import layout as layout_module
+from lightcost.render import view
 from lightcost.render.layout import layout
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
