@@ -122,6 +122,7 @@ def test_completion_of_commands_specs_variants_and_devices() -> None:
         ("compare", "mobilenet_v2", "shufflenet_v2"),
         ("diff", "mobilenet_v2", "--new-width", "0.75"),
     ],
+    ids=lambda args: args[0],
 )
 def test_every_json_output_names_the_version(invoke: Invoke, args: tuple[str, ...]) -> None:
     result = invoke(*args, "--format", "json")
