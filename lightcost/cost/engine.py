@@ -24,6 +24,7 @@ Conventions (every figure lightcost prints follows these; see README "Convention
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from lightcost.core.errors import one_line
 from lightcost.core.graph import Graph, Node, Shape
 from lightcost.cost.memory import (
     DTYPES,
@@ -156,8 +157,8 @@ class ModelCost:
         total = self.total()
         variant = f" {g.variant}" if g.variant else ""
         latency = f", {total.latency * 1e3:.3f} ms" if total.latency is not None else ""
-        return (
-            f"<ModelCost {g.name}{variant} width {g.width:g} input "
+        return (  # the spec's name on one printable line
+            f"<ModelCost {one_line(g.name + variant)} width {g.width:g} input "
             f"{'x'.join(map(str, g.input_shape))}: {len(self.layers)} layers, "
             f"{total.params:,} params ({self.params_convention}), {total.madds:,} MAdds, "
             f"{total.mac:,} MAC ({self.execution}, {self.dtype}){latency}>"
