@@ -1,7 +1,7 @@
 """The Python API: the same pipeline the CLI runs (load -> expand -> cost)."""
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: help(Config) shows real types (the device
+# profile class alone stays a forward reference: its module loads only for latency).
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -35,7 +35,7 @@ class Config(NamedTuple):
     variant: str | None = None
     execution: str = "fused"
     dtype: str = "fp32"
-    device: Device | str | None = None
+    device: "Device | str | None" = None
     batch: int = 1
 
     def build(self, spec: str, text: str | None = None) -> Graph:
@@ -81,7 +81,7 @@ def analyze(
     variant: str | None = None,
     execution: str = "fused",
     dtype: str = "fp32",
-    device: Device | str | None = None,
+    device: "Device | str | None" = None,
     batch: int = 1,
 ) -> ModelCost:
     """Cost a spec: ``lightcost.analyze("mobilenet_v1", width=0.75, resolution=160)``.
@@ -107,7 +107,7 @@ def load(spec: str, text: str | None = None) -> tuple[Any, str]:
     return (parse_yaml(text, spec), spec) if text is not None else read_spec(spec)
 
 
-def profile(device: Device | str | None, dtype: str | None = None) -> Device | None:
+def profile(device: "Device | str | None", dtype: str | None = None) -> "Device | None":
     """A device profile from a bundled name or a YAML file (loaded lazily), or as given;
     a file without a peak for ``dtype`` is an error located in it."""
     if isinstance(device, str):

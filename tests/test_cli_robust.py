@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+import lightcost
 import lightcost.analysis.sweep as sweep_module
 from conftest import Invoke
 from lightcost import analyze
@@ -175,7 +176,8 @@ def test_streamed_json_and_csv_equal_the_whole_documents() -> None:
         "configurations": dicts,
         "errors": [],
     }
-    assert rows_json(result) == json.dumps(document, indent=2)
+    version = {"lightcost_version": lightcost.__version__}
+    assert rows_json(result) == json.dumps(version | document, indent=2)
     lines = rows_csv(result).splitlines()
     assert lines[0] == ",".join(["width", "resolution", *result.figures])
     assert lines[-1] == ",".join(str(v) for v in dicts[-1].values())

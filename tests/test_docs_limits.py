@@ -10,7 +10,7 @@ from lightcost.analysis import budgets, compare, diff, repository, sweep
 from lightcost.cli import calibrate, options
 from lightcost.core import errors, graph
 from lightcost.cost import engine, latency
-from lightcost.render import escape, plot
+from lightcost.render import escape, layout, plot, view
 from lightcost.spec import located
 
 DOC = (Path(__file__).resolve().parent.parent / "docs" / "limits.md").read_text(encoding="utf-8")
@@ -44,6 +44,8 @@ DOC = (Path(__file__).resolve().parent.parent / "docs" / "limits.md").read_text(
             ((100, 10_000), (30, 600)),
             "`--size` 100 to 10,000 pixels a side, `--dpi` 30 to 600",
         ),
+        (view.MAX_VIEW_LAYERS, 5000, "at most 5,000 layers"),
+        (layout.MAX_BENDS, 100_000, "at most 100,000 drawn over all edges"),
     ],
 )
 def test_docs_state_each_limit(value: object, expected: object, phrase: str) -> None:

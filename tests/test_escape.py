@@ -390,7 +390,7 @@ def test_models_catalogue_escapes_entries(name: str, description: str) -> None:
     text = models_text([entry, entry], style=False)
     assert raw_controls(text) == []
     assert len(text.split("\n")) == 7  # title, head, 3 rules, 2 rows
-    assert json.loads(models_json([entry]))[0]["spec"] == name
+    assert json.loads(models_json([entry]))["models"][0]["spec"] == name
 
 
 @given(name=HOSTILE)

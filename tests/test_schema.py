@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from conftest import Invoke
-from lightcost import SpecError, analyze
+from lightcost import SpecError, __version__, analyze
 from lightcost.analysis.schema import budgets_schema, spec_schema
 from lightcost.cost.figures import FIGURES
 from lightcost.ops import OPS
@@ -33,7 +33,9 @@ def test_schema_command_prints_the_schema(invoke: Invoke) -> None:
     assert result.exit_code == 0
     document = json.loads(result.stdout)
     assert document["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert document.pop("lightcost_version") == __version__  # an annotation
     assert document == json.loads(json.dumps(spec_schema()))
+    VALIDATOR.check_schema(document | {"lightcost_version": __version__})
     budgets = json.loads(invoke("schema", "budgets").stdout)
     VALIDATOR.check_schema(budgets)
     assert budgets["required"] == ["budgets"]

@@ -34,7 +34,7 @@ def test_builds_everywhere_and_params_ignore_resolution(spec: str, variant: str 
 
 def test_models_lists_every_spec_and_variant(invoke: Invoke) -> None:
     result = invoke("models", "--format", "json")
-    entries = json.loads(result.stdout)
+    entries = json.loads(result.stdout)["models"]
     assert [(e["spec"], e["variant"] or None) for e in entries] == MEMBERS
     v2 = {e["variant"]: e for e in entries if e["spec"] == "shufflenet_v2"}
     # torchvision ShuffleNet_V2_X1_5_Weights "num_params": 3503624,

@@ -11,7 +11,7 @@ is ``(new - old) / old`` (None when ``old`` is 0).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lightcost.core.errors import SpecError, short
 from lightcost.cost.engine import SUMMED, LayerCost, ModelCost
@@ -86,6 +86,12 @@ class CostDiff:
     new: ModelCost
     layers: tuple[LayerDiff, ...]
     totals: tuple[TotalDiff, ...]
+    hidden: int = 0  # unchanged layers left out of ``layers`` (:meth:`changed_only`)
+
+    def changed_only(self) -> CostDiff:
+        """This diff without its unchanged layers (``diff --changed``), counted in ``hidden``."""
+        shown = tuple(layer for layer in self.layers if layer.status != "same")
+        return replace(self, layers=shown, hidden=self.hidden + len(self.layers) - len(shown))
 
     def grown(self, percent: float) -> list[TotalDiff]:
         """Totals that got worse by more than ``percent`` %."""

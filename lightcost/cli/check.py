@@ -6,6 +6,7 @@ import os
 
 import click
 
+from lightcost.cli.complete import complete_spec
 from lightcost.cli.options import format_option
 from lightcost.cli.output import cannot_write
 from lightcost.render.escape import terminal
@@ -18,7 +19,7 @@ STEP_SUMMARY = "GITHUB_STEP_SUMMARY"  # the job summary file GitHub Actions prov
 
 
 @click.command()
-@click.argument("specs", nargs=-1, metavar="[SPEC]...")
+@click.argument("specs", nargs=-1, metavar="[SPEC]...", shell_complete=complete_spec)
 @click.option(
     "--budgets",
     "-b",

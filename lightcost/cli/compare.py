@@ -17,6 +17,7 @@ from lightcost.analysis.compare import (
 )
 from lightcost.analysis.sweep import sweep
 from lightcost.api import Config
+from lightcost.cli.complete import complete_spec
 from lightcost.cli.layout import layout_options, read_view
 from lightcost.cli.options import (
     config_options,
@@ -59,7 +60,7 @@ def figure_list(text: str | None, chosen: Config) -> list[str]:
 
 
 @click.command()
-@click.argument("specs", nargs=-1)
+@click.argument("specs", nargs=-1, shell_complete=complete_spec)
 @click.option(
     "--width",
     "-w",

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import click
 
 from lightcost.api import Config
+from lightcost.cli.complete import complete_spec
 from lightcost.cli.layout import layout_options, read_view
 from lightcost.cli.options import (
     RESOLUTION,
@@ -85,8 +86,8 @@ def parse_percent(ctx: click.Context, param: click.Parameter, value: str | None)
 
 
 @click.command("diff")
-@click.argument("old")
-@click.argument("new", required=False)
+@click.argument("old", shell_complete=complete_spec)
+@click.argument("new", required=False, shell_complete=complete_spec)
 @spec_options
 @model_options
 @side_options("old")
@@ -104,6 +105,11 @@ def parse_percent(ctx: click.Context, param: click.Parameter, value: str | None)
     metavar="PCT",
     help="Exit 1 when a total grows by more than PCT, e.g. 5%.",
 )
+@click.option(
+    "--changed",
+    is_flag=True,
+    help="Show only added, removed and changed layers (the totals still cover every layer).",
+)
 @format_option("table", *DIFF_FORMATS)
 @layout_options()
 @click.pass_context
@@ -116,6 +122,7 @@ def diff(
     config: Config,
     rev: str | None,
     fail_above: float | None,
+    changed: bool,
     fmt: str,
     wide: bool,
     columns_text: str | None,
@@ -130,6 +137,7 @@ def diff(
     \b
     Examples:
       lightcost diff mobilenet_v2 --new-width 0.75
+      lightcost diff mobilenet_v2 --new-res 192 --changed
       lightcost diff mobilenet_v1 mobilenet_v2 --format markdown
       lightcost diff specs/net.yaml --rev HEAD~1 --fail-above 5%
       lightcost diff mobilenet_v2 --device gtx1080ti --new-dtype fp16
@@ -147,7 +155,8 @@ def diff(
         before = configs["old"].analyze(name, text)
     after = configs["new"].analyze(new or old)
     result = compare(before, after)
-    click.echo(render_diff(result, fmt, use_style(), view), nl=False)
+    shown = result.changed_only() if changed else result
+    click.echo(render_diff(shown, fmt, use_style(), view), nl=False)
     if fail_above is None:
         return
     grown = result.grown(fail_above)

@@ -11,6 +11,7 @@ import click
 
 from lightcost.analysis.lint import RULES, Limits, check_rules, lint, spec_ignores
 from lightcost.api import Config
+from lightcost.cli.complete import complete_spec
 from lightcost.cli.options import execution_option, format_option, pass_config, spec_options
 from lightcost.core.errors import SpecError
 from lightcost.render.escape import terminal
@@ -27,7 +28,7 @@ DEFAULTS = Limits()
 
 
 @click.command("lint")
-@click.argument("spec")
+@click.argument("spec", shell_complete=complete_spec)
 @spec_options
 @execution_option()
 @click.option(

@@ -17,6 +17,7 @@ from lightcost.render.escape import terminal
 
 EXIT_SPEC_ERROR = 2
 EXIT_INTERNAL_ERROR = 3
+COMPLETE_VAR = "_LIGHTCOST_COMPLETE"  # click's shell completion variable for `lightcost`
 
 # name -> "module:attribute"; a command's module is imported only when it runs (or for --help),
 # so `lightcost table` does not pay for the imports of sweep, lint or check.
@@ -28,6 +29,7 @@ COMMANDS = {
     "lint": "lightcost.cli.lint:lint_command",
     "check": "lightcost.cli.check:check",
     "diff": "lightcost.cli.diff:diff",
+    "view": "lightcost.cli.view:view",
     "schema": "lightcost.cli.schema:schema",
     "calibrate": "lightcost.cli.calibrate:calibrate",
     "import": "lightcost.cli.onnx:import_command",
@@ -54,6 +56,17 @@ class Group(click.Group):
         module, _, attribute = target.partition(":")
         command: click.Command = getattr(importlib.import_module(module), attribute)
         return command
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """The command ``args`` name; an unknown one is a usage error with a did-you-mean."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            from lightcost.core.errors import did_you_mean, short
+
+            ctx.fail(f"no command {short(name)}{did_you_mean(name, COMMANDS)}")
+        return super().resolve_command(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -101,7 +114,10 @@ def main() -> None:
     """Console-script entry point: quiet Ctrl-C (exit 130), guarded standard streams, the group.
 
     ``lightcost.__main__`` installs the Ctrl-C handler earlier, before these imports.
+    Shell completion (:data:`COMPLETE_VAR` set by the shell's script) writes bytes to
+    the plain standard output, which the guarded streams do not take.
     """
     install()
-    setup_streams()
+    if COMPLETE_VAR not in os.environ:
+        setup_streams()
     sys.exit(cli.main(prog_name="lightcost"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from lightcost.api import Config
+from lightcost.cli.complete import complete_spec
 from lightcost.cli.options import pass_config, size_options, text_output_option, writable_file
 from lightcost.cli.output import output_file
 from lightcost.core.errors import SpecError
@@ -39,7 +40,7 @@ def import_command(model: str, output: str) -> None:
 
 
 @click.command("export")
-@click.argument("spec")
+@click.argument("spec", shell_complete=complete_spec)
 @click.option(
     "--output",
     "-o",

@@ -10,6 +10,7 @@ from typing import Any, TypeVar, cast
 import click
 
 from lightcost.api import Config
+from lightcost.cli.complete import complete_device, complete_variant
 from lightcost.core.errors import SpecError, short
 from lightcost.cost.engine import MAX_BATCH, PARAM_CONVENTIONS, ModelCost
 from lightcost.cost.memory import DTYPES, EXECUTIONS
@@ -174,6 +175,7 @@ def config_options(func: F) -> F:
             "-V",
             default=None,
             metavar="NAME",
+            shell_complete=complete_variant,
             help="Family member of the spec, e.g. --variant 1.5x (see lightcost models).",
         ),
         click.option(
@@ -262,6 +264,7 @@ def device_option(side: str = "") -> Callable[[F], F]:
         "lightcost calibrate): adds estimated latency per layer and in total.",
         metavar="NAME|FILE",
         default=None,
+        shell_complete=complete_device,
     )
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 
@@ -20,5 +18,6 @@ def schema(kind: str) -> None:
       # yaml-language-server: $schema=./lightcost.analysis.schema.json
     """
     from lightcost.analysis.schema import SCHEMAS
+    from lightcost.render.escape import json_text  # the version first, as every JSON output
 
-    click.echo(json.dumps(SCHEMAS[kind](), indent=2))
+    click.echo(json_text(SCHEMAS[kind]()))

@@ -18,6 +18,7 @@ from lightcost.analysis.sweep import (
     sweep,
 )
 from lightcost.api import Config
+from lightcost.cli.complete import complete_spec
 from lightcost.cli.layout import plot_options
 from lightcost.cli.options import (
     config_options,
@@ -110,7 +111,7 @@ def progress_bar(total: int, enabled: bool) -> Iterator[Callable[[int], None]]:
 
 
 @click.command(name="sweep")
-@click.argument("spec")
+@click.argument("spec", shell_complete=complete_spec)
 @click.option(
     "--width",
     "-w",

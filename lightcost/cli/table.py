@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from lightcost.api import Config
+from lightcost.cli.complete import complete_spec
 from lightcost.cli.layout import layout_options, read_view
 from lightcost.cli.options import (
     format_option,
@@ -20,7 +21,7 @@ from lightcost.render.text import use_style
 
 
 @click.command()
-@click.argument("spec")
+@click.argument("spec", shell_complete=complete_spec)
 @spec_options
 @format_option("table", "json", "csv", "markdown")
 @click.option(
@@ -80,6 +81,8 @@ def table(
     The text table fits the terminal: exact values when they fit (or with --wide),
     else compact ones (4.23M, 2.11 MiB, 302 µs) and the most important columns.
     """
+    if depth is not None and by != "layer":
+        raise click.BadParameter(f"applies to --by layer only, not --by {by}", param_hint="--depth")
     memory = model_options_given()
     known = [c.key for c in table_columns(unit, by, memory, config.device is not None)]
     view = read_view(wide, columns_text, known)

@@ -21,11 +21,12 @@ Conventions (every figure lightcost prints follows these; see README "Convention
 * **Latency**: with a device profile, a roofline per kernel (:mod:`lightcost.cost.latency`).
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: the records' field types are real
+# classes at run time, so help(LayerCost) shows ``name: str``, not ForwardRef('str').
 from functools import cached_property
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from lightcost.core.errors import one_line
 from lightcost.core.graph import Graph, Node, Shape
 from lightcost.cost.memory import (
     DTYPES,
@@ -48,7 +49,17 @@ PARAM_CONVENTIONS = {
 
 
 class LayerCost(NamedTuple):
-    """The cost of one layer under the chosen parameter convention."""
+    """The cost of one layer under the chosen parameter convention (batch 1).
+
+    ``name``, ``op``, ``label`` (``conv 3x3 s2``), ``type`` (``Conv 1x1``) and
+    ``block`` (the block instance path) name it; shapes are (channels, height,
+    width). ``params`` follows the ModelCost's convention; ``weights``,
+    ``biases``, ``bn`` (gamma + beta) are counts. ``madds``: multiply-adds
+    (FLOPs = 2 x madds); ``other_ops``: element-wise operations; ``mac``:
+    memory access cost in elements, ``mac_bytes`` in bytes; ``kernels``: the
+    kernels it runs as; ``latency``: estimated seconds on the ModelCost's device
+    (None without one). :meth:`ModelCost.to_records` gives the same as dicts.
+    """
 
     name: str
     op: str
@@ -75,7 +86,11 @@ class LayerCost(NamedTuple):
 
 
 class Summary(NamedTuple):
-    """Figures summed over a group of layers (a block, a layer type, or the model)."""
+    """Figures summed over a group of layers (a block, a layer type, or the model).
+
+    Units as :class:`LayerCost`: counts, ``mac`` in elements, ``mac_bytes`` in
+    bytes, ``latency`` in seconds (None unless every layer has one).
+    """
 
     label: str
     op: str
@@ -126,7 +141,7 @@ class ModelCost:
         params_convention: str,
         execution: str = "fused",
         dtype: str = "fp32",
-        device: Device | None = None,
+        device: "Device | None" = None,
         batch: int = 1,
     ) -> None:
         self.graph = graph
@@ -142,6 +157,53 @@ class ModelCost:
         """Live activation bytes per step and their peak (:func:`memory.activation_memory`),
         for the whole batch."""
         return activation_memory(self.graph, DTYPES[self.dtype] * self.batch)
+
+    def __repr__(self) -> str:
+        g = self.graph
+        total = self.total()
+        variant = f" {g.variant}" if g.variant else ""
+        latency = f", {total.latency * 1e3:.3f} ms" if total.latency is not None else ""
+        return (  # the spec's name on one printable line
+            f"<ModelCost {one_line(g.name + variant)} width {g.width:g} input "
+            f"{'x'.join(map(str, g.input_shape))}: {len(self.layers)} layers, "
+            f"{total.params:,} params ({self.params_convention}), {total.madds:,} MAdds, "
+            f"{total.mac:,} MAC ({self.execution}, {self.dtype}){latency}>"
+        )
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: the totals and the figures per layer type, as an HTML table."""
+        import html  # lazy: only notebooks ask
+
+        heads = ("Layer type", "Layers", "Params", "MAdds", "MAC")
+        rows = [*self.by_type(), self.total()]
+        body = "".join(
+            f"<tr><td>{html.escape(row.label)}</td>"
+            + "".join(f"<td>{n:,}</td>" for n in (row.layers, row.params, row.madds, row.mac))
+            + "</tr>"
+            for row in rows
+        )
+        head = "".join(f"<th>{h}</th>" for h in heads)
+        return (
+            f"<p>{html.escape(repr(self))}</p>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        )
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One plain dict per layer, with the keys and units of the JSON ``layers``."""
+        return [layer_record(layer) for layer in self.layers]
+
+    def to_dataframe(self) -> Any:
+        """The records as a pandas DataFrame, one row per layer (needs pandas, not a dependency)."""
+        from importlib import import_module
+
+        try:
+            pandas = import_module("pandas")  # lazy and optional: not a dependency
+        except ImportError:
+            raise ImportError(
+                "ModelCost.to_dataframe needs pandas: pip install pandas "
+                "(or use to_records(), plain dicts)"
+            ) from None
+        return pandas.DataFrame.from_records(self.to_records())
 
     def total(self) -> Summary:
         """All layers summed."""
@@ -188,12 +250,43 @@ class ModelCost:
         return summarize("_".join(path), f"block ({len(run)} layers)", run)
 
 
+def layer_record(layer: LayerCost) -> dict[str, Any]:
+    """One layer as a flat dict: the JSON record (``table --format json``, latency in seconds)."""
+    return {
+        "name": layer.name,
+        "block": "/".join(layer.block),
+        "op": layer.op,
+        "label": layer.label,
+        "type": layer.type,
+        "in_shapes": [list(s) for s in layer.in_shapes],
+        "out_shape": list(layer.out_shape),
+        "params": layer.params,
+        "weights": layer.weights,
+        "biases": layer.biases,
+        "bn": layer.bn,
+        **work_record(layer),
+        "kernels": len(layer.kernels),
+        "latency": layer.latency,
+    }
+
+
+def work_record(row: LayerCost | Summary) -> dict[str, int]:
+    """The work figures of a layer or a summed row: MAdds, FLOPs, other ops, MAC."""
+    return {
+        "madds": row.madds,
+        "flops": 2 * row.madds,
+        "other_ops": row.other_ops,
+        "mac": row.mac,
+        "mac_bytes": row.mac_bytes,
+    }
+
+
 def cost_layer(
     node: Node,
     convention: str,
     execution: str = "fused",
     dtype: str = "fp32",
-    device: Device | None = None,
+    device: "Device | None" = None,
     batch: int = 1,
 ) -> LayerCost:
     """Apply the op's cost rule to one node; its kernels under ``execution``; its latency;
@@ -233,7 +326,7 @@ def cost_graph(
     convention: str = "trainable",
     execution: str = "fused",
     dtype: str = "fp32",
-    device: Device | None = None,
+    device: "Device | None" = None,
     batch: int = 1,
 ) -> ModelCost:
     """Cost every node of ``graph`` under a parameter convention and an execution model.

@@ -24,9 +24,15 @@ such text through the function of its format:
   LF, which Python's csv module leaves unquoted with a ``\\n`` line end), and a
   leading ``'`` when a spreadsheet would read it as a formula.
 - :func:`mathtext`: a plot title without matplotlib's math mode (``$``).
-- :func:`json_text`: a JSON document; ``json.dumps`` escapes control characters
+- :func:`json_text`: a JSON document, headed by ``lightcost_version`` (every JSON
+  output of lightcost is one object written by it); ``json.dumps`` escapes control characters
   and, with its default ``ensure_ascii``, every non-ASCII character as
   ``\\uXXXX``; ``##[`` is written ``##\\u005b`` (the same string, decoded).
+- :func:`html_text`: HTML text or a quoted attribute value: one printable line
+  (:func:`terminal`), ``& < > " '`` as character references.
+- :func:`script_json`: JSON inside an HTML ``<script>`` element: ASCII, and
+  ``< > &`` written ``\\u003c \\u003e \\u0026``, so no ``</script>`` or
+  ``<!--`` can end or bend the element (JSON.parse reads the same text).
 """
 
 from __future__ import annotations
@@ -96,11 +102,30 @@ def mathtext(text: str) -> str:
     return text.replace("$", "\\$")
 
 
-def json_text(document: Any) -> str:
-    """``document`` as indented JSON, ASCII only, with no ``##[`` (see the module doc)."""
+def json_text(document: dict[str, Any]) -> str:
+    """``document`` as indented JSON, ASCII only, with no ``##[`` (see the module doc),
+    its first key ``lightcost_version``: the version of lightcost that wrote it."""
     import json  # lazy: the default text table does not need it
 
-    return json.dumps(document, indent=2).replace("##[", "##\\u005b")
+    from lightcost import __version__
+
+    versioned = {"lightcost_version": __version__, **document}
+    return json.dumps(versioned, indent=2).replace("##[", "##\\u005b")
+
+
+def html_text(text: str) -> str:
+    """``text`` for HTML content or a quoted attribute (see the module doc)."""
+    import html  # lazy: only the graph view writes HTML
+
+    return html.escape(terminal(text), quote=True)
+
+
+def script_json(document: Any) -> str:
+    """``document`` as compact JSON safe inside a ``<script>`` element (see the module doc)."""
+    import json
+
+    text = json.dumps(document, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def csv_cell(value: object) -> object:

@@ -51,5 +51,5 @@ def models_text(entries: Sequence[Entry], style: bool, view: View = UNLIMITED) -
 
 
 def models_json(entries: Sequence[Entry]) -> str:
-    """Every entry as an object in a JSON list."""
-    return json_text(list(entries))
+    """Every entry as an object in the JSON list ``models``."""
+    return json_text({"models": list(entries)})

@@ -16,11 +16,11 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from lightcost.cost.engine import SUMMED
+from lightcost.cost.engine import SUMMED, layer_record
 from lightcost.cost.figures import FIGURES
 from lightcost.render.ci import Case, github_error, junit_xml
 from lightcost.render.escape import Markup, clip, json_text, markdown, terminal
-from lightcost.render.table import config, layer_record, shape_text, title
+from lightcost.render.table import config, shape_text, title
 from lightcost.render.text import UNLIMITED, Column, View, bold, fitted, markdown_table
 from lightcost.spec.sections import resolution_text
 
@@ -346,7 +346,7 @@ def diff_titles(diff: CostDiff) -> list[str]:
 
 def diff_counts(diff: CostDiff) -> str:
     """``3 layers changed, 1 added, 0 removed, 60 the same``."""
-    counts = {s: 0 for s in ("changed", "added", "removed", "same")}
+    counts = {s: 0 for s in ("changed", "added", "removed")} | {"same": diff.hidden}
     for layer in diff.layers:
         counts[layer.status] += 1
     return (

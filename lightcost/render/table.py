@@ -19,7 +19,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from lightcost.core.graph import Graph, Shape
-from lightcost.cost.engine import PARAM_CONVENTIONS, LayerCost, ModelCost, Summary
+from lightcost.cost.engine import (
+    PARAM_CONVENTIONS,
+    ModelCost,
+    Summary,
+    layer_record,
+    work_record,
+)
 from lightcost.cost.figures import (
     BYTES,
     MICROSECONDS,
@@ -74,7 +80,7 @@ LAYER_FIELDS = (
     "mac",
     "mac_bytes",
     "kernels",
-    "latency_s",
+    "latency",
 )
 
 
@@ -151,37 +157,6 @@ def config(cost: ModelCost) -> dict[str, Any]:
     }
 
 
-def layer_record(layer: LayerCost) -> dict[str, Any]:
-    """One layer as a flat dict with the keys of :data:`LAYER_FIELDS`."""
-    return {
-        "name": layer.name,
-        "block": "/".join(layer.block),
-        "op": layer.op,
-        "label": layer.label,
-        "type": layer.type,
-        "in_shapes": [list(s) for s in layer.in_shapes],
-        "out_shape": list(layer.out_shape),
-        "params": layer.params,
-        "weights": layer.weights,
-        "biases": layer.biases,
-        "bn": layer.bn,
-        **work_record(layer),
-        "kernels": len(layer.kernels),
-        "latency_s": layer.latency,
-    }
-
-
-def work_record(row: LayerCost | Summary) -> dict[str, int]:
-    """The work figures of a layer or a summed row: MAdds, FLOPs, other ops, MAC."""
-    return {
-        "madds": row.madds,
-        "flops": 2 * row.madds,
-        "other_ops": row.other_ops,
-        "mac": row.mac,
-        "mac_bytes": row.mac_bytes,
-    }
-
-
 def summary_record(row: Summary) -> dict[str, Any]:
     """A summed row as a dict."""
     return {
@@ -189,7 +164,7 @@ def summary_record(row: Summary) -> dict[str, Any]:
         "layers": row.layers,
         "params": row.params,
         **work_record(row),
-        "latency_s": row.latency,
+        "latency": row.latency,
     }
 
 

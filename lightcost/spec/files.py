@@ -138,11 +138,37 @@ def _regular(mode: int, path: str, what: str) -> None:
         raise SpecError(f"{what} is not a regular file ({kind})", Loc(path, 1, 1))
 
 
+STDIN, STDIN_NAME = "-", "<stdin>"  # the spec argument that reads standard input
+
+
+def stdin_text() -> str:
+    """The spec on standard input, read once per process (``compare - mobilenet_v2`` reads
+    it for two configurations) and as a file: at most :data:`MAX_BYTES`, UTF-8."""
+    import sys
+
+    if STDIN_NAME not in _READ:
+        stream = getattr(sys.stdin, "buffer", None)
+        if stream is None:
+            raise SpecError(
+                "spec is not readable (standard input is closed)", Loc(STDIN_NAME, 1, 1)
+            )
+        raw = stream.read(MAX_BYTES + 1)
+        too_large(len(raw), STDIN_NAME, "spec")
+        _READ[STDIN_NAME] = decode(raw, STDIN_NAME, "spec")
+    return _READ[STDIN_NAME]
+
+
+_READ: dict[str, str] = {}  # standard input's text, once read
+
+
 def read_spec(name_or_path: str) -> tuple[Any, str]:
     """Find and parse a spec; returns the located data and the file name used in messages.
 
-    An ``.onnx`` file is imported as a spec (:mod:`lightcost.interop.onnx.importer`, needs onnx).
+    An ``.onnx`` file is imported as a spec (:mod:`lightcost.interop.onnx.importer`, needs onnx);
+    ``-`` is the spec on standard input (:func:`stdin_text`), named ``<stdin>`` in messages.
     """
+    if name_or_path == STDIN:
+        return parse_yaml(stdin_text(), STDIN_NAME), STDIN_NAME
     if name_or_path.endswith(".onnx"):
         from lightcost.interop.onnx.importer import (
             onnx_spec_text,  # lazy: onnx is an optional extra
