@@ -57,8 +57,8 @@ COMMANDS = [
     "table mobilenet_v1 --by op --params weights",
     "table mobilenet_v2 --depth 1",
     "table shufflenet_v2 --device snapdragon810_a57 --exec unfused",
-    # "lint mobilenet_v2": helper i15-ci reworks lint's output into grouped lines on its
-    # own branch (today 143 characters here); add it to this list once merged.
+    "lint mobilenet_v2",
+    "lint shufflenet_v1",
 ]
 
 
