@@ -43,7 +43,43 @@ REFERENCE: dict[str, Any] = json.loads((CORPUS / "reference.json").read_text())
 FILES: dict[str, dict[str, Any]] = REFERENCE["files"]
 
 # file -> its first error (first_error): the importer's to-do list.
-KNOWN_FAILING: dict[str, str] = {}
+KNOWN_FAILING: dict[str, str] = {
+    # Issue 14's hybrids and transformers (tools/onnx_corpus.py), exported before the
+    # importer maps their attention reshapes, channels-first LayerNorm, Sub and ViT's
+    # traced scaled_dot_product_attention (Sqrt, Mod, Cast, Equal, Where, Expand).
+    "convnext_tiny.onnx": (
+        "node '/features/features.1/features.1.0/block/block.2/LayerNormalization' "
+        "(LayerNormalization): only LayerNormalization over channels last (between "
+        "Transposes) is mapped"
+    ),
+    "efficientformer_l1.onnx": (
+        "unsupported ONNX operators: Sub x14 (first: "
+        "/stages/stages.0/blocks/blocks.0/token_mixer/Sub, "
+        "/stages/stages.0/blocks/blocks.1/token_mixer/Sub); see docs/onnx.md for what is "
+        "mapped"
+    ),
+    "mobilenetv4_hybrid_medium.onnx": (
+        "node '/blocks/blocks.2/blocks.2.4/attn/Reshape_1' (Reshape): tensor "
+        "'/blocks/blocks.2/blocks.2.4/attn/Reshape_1_output_0' has shape [1, 64, 64]; "
+        "lightcost needs [N, C, H, W] or [N, C]"
+    ),
+    "mobilevit_xxs.onnx": (
+        "node '/stages/stages.2/stages.2.1/Reshape_2' (Reshape): tensor "
+        "'/stages/stages.2/stages.2.1/Reshape_2_output_0' has shape [4, 256, 64]; "
+        "lightcost needs [N, C, H, W] or [N, C]"
+    ),
+    "vit_b_16.onnx": (
+        "unsupported ONNX operators: Sqrt x36 (first: "
+        "/encoder/layers/encoder_layer_0/self_attention/Sqrt, "
+        "/encoder/layers/encoder_layer_0/self_attention/Sqrt_1), Mod x12 (first: "
+        "/encoder/layers/encoder_layer_0/self_attention/Mod, "
+        "/encoder/layers/encoder_layer_1/self_attention/Mod), Cast x12 (first: "
+        "/encoder/layers/encoder_layer_0/self_attention/Cast_1, "
+        "/encoder/layers/encoder_layer_1/self_attention/Cast_1), Equal x1 (first: "
+        "/Equal), Where x1 (first: /Where), Expand x1 (first: /Expand); see docs/onnx.md "
+        "for what is mapped"
+    ),
+}
 
 
 def first_error(exc: SpecError) -> str:
@@ -94,7 +130,7 @@ def test_reference_rule(file: str) -> None:
 FOLDED_TEXT = "as stored in the file: BN folded by the exporter"
 
 
-@pytest.mark.parametrize("file", sorted(FILES))
+@pytest.mark.parametrize("file", sorted(set(FILES) - set(KNOWN_FAILING)))
 def test_params_footer_says_whether_the_exporter_folded_bn(file: str) -> None:
     """A file whose exporter folded BN into convs says its trainable params are the stored
     ones; a file that keeps BN (``.unfolded``) or never had BN after a conv keeps PyTorch's."""
