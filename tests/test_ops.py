@@ -54,6 +54,27 @@ EXAMPLES = {
     "identity": ["{op: identity}"],
     **{act: [f"{{op: {act}}}"] for act in ("relu", "relu6", "hswish", "hsigmoid")},
     **{act: [f"{{op: {act}}}"] for act in ("sigmoid", "swish", "silu", "tanh")},
+    **{act: [f"{{op: {act}}}"] for act in ("hardtanh", "gelu", "gelu_tanh")},
+    "layernorm": ["{op: layernorm}"],
+    "groupnorm": ["{op: groupnorm, groups: 4}"],
+    "softmax": ["{op: softmax, axis: c, scale: true}", "{op: softmax}"],
+    "matmul": [
+        "{name: t, op: transpose}",
+        "{name: mm, op: matmul, from: [stem, t]}",
+        "{op: matmul, from: [mm, stem], transpose_b: true}",
+    ],
+    "scale": ["{op: scale}"],
+    "attention": [
+        "{op: attention, heads: 2, kv_heads: 1, kv_stride: 2, qkv_bias: false}",
+        "{op: attention, heads: 4, kv_heads: 2, tokens: w, head_dim: 3, v_dim: 5, out: 6}",
+    ],
+    "unfold": ["{op: unfold}"],
+    "fold": ["{op: unfold}", "{op: fold}"],
+    "cls_token": ["{op: unfold}", "{op: cls_token, tokens: 2}"],
+    "pos_embed": ["{op: pos_embed}"],
+    "token": ["{op: unfold}", "{op: token, index: 3}"],
+    "reshape": ["{op: reshape, h: 1, w: 1}"],
+    "transpose": ["{op: transpose, perm: hwc}"],
 }
 
 
@@ -169,7 +190,8 @@ def test_every_op_sweeps_as_it_costs(name: str, monkeypatch: pytest.MonkeyPatch)
     def scalar_fallback(*args: object) -> None:
         raise AssertionError("the vectorized pass failed")
 
-    monkeypatch.setattr(lightcost.analysis.sweep, "scalar_figures", scalar_fallback)
+    if all(OPS[op].stacks for op in re.findall(r"op: (\w+)", example(name))):
+        monkeypatch.setattr(lightcost.analysis.sweep, "scalar_figures", scalar_fallback)
     result = sweep(f"{name}.yaml", [0.5, 1.0], [16, 21], text=example(name))
     assert result.errors == ()
     for row in result.rows:

@@ -15,7 +15,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from lightcost.ops import activations, channels, conv, elementwise, linear, norm, pool, se, views
+from lightcost.ops import (
+    activations,
+    attention,
+    channels,
+    conv,
+    elementwise,
+    linear,
+    norm,
+    pool,
+    se,
+    tokens,
+    transformer,
+    views,
+)
 from lightcost.ops.activations import ACTIVATIONS
 from lightcost.ops.base import (
     KINDS,
@@ -160,6 +173,7 @@ def onnx_imports() -> dict[str, tuple[str, ImportRule]]:
     return {t: (op.name, rule) for op in OPS.values() for t, rule in op.imports.items()}
 
 
-for _family in (conv, linear, norm, pool, elementwise, channels, se, views, activations):
+_FAMILIES = (conv, linear, norm, pool, elementwise, channels, se, views, activations)
+for _family in (*_FAMILIES, transformer, attention, tokens):
     for _opdef in _family.OPDEFS:
         register(_opdef)

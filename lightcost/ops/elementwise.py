@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lightcost.core.graph import Node, Shape, elements
+from lightcost.ops import gelu, tokens, transformer
 from lightcost.ops.activations import act_ops, activate
 from lightcost.ops.base import (
     Attr,
@@ -63,6 +64,8 @@ def _mul_export(emitter: Emitter, node: Node) -> str:
 
 
 def _add_import(reader: Reader, node: OnnxNode) -> None:
+    if tokens.positional(reader, node):  # a learned positional embedding (ops.tokens)
+        return
     if any(reader.const_dims(t) is not None for t in node.input):
         raise reader.fail(node, "a sum with a constant is not mapped (only a MatMul bias)")
     shapes = {reader.shape(t, node) for t in node.input}
@@ -72,7 +75,13 @@ def _add_import(reader: Reader, node: OnnxNode) -> None:
 
 
 def _mul_import(reader: Reader, node: OnnxNode) -> None:
-    """Element-wise product; the full-size input first, a C x 1 x 1 gate second."""
+    """Element-wise product; the full-size input first, a C x 1 x 1 gate second.
+
+    Before it: a tanh GELU, a scale before a softmax, a layer scale (by a constant).
+    """
+    for pattern in (gelu.tanh_pattern, transformer.scaled_softmax, transformer.layer_scale):
+        if pattern(reader, node):
+            return
     if any(reader.const_dims(t) is not None for t in node.input):
         raise reader.fail(node, "a product with a constant is not mapped (only x * gate)")
     a, b = node.input[0], node.input[1]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from lightcost.core.graph import Node, Shape, elements
 from lightcost.ops.activations import act_ops, activate
 from lightcost.ops.base import REQUIRED, Attr, Attrs, OpCost, OpDef
+from lightcost.ops.transformer import import_matmul
 
 if TYPE_CHECKING:
     from lightcost.ops.protocols import Emitter, OnnxNode, Reader
@@ -70,8 +71,12 @@ def _import_gemm(reader: Reader, node: OnnxNode) -> None:
 
 
 def _import_matmul(reader: Reader, node: OnnxNode) -> None:
-    """MatMul by a 2-D constant, with the Add of a constant bias after it if any."""
+    """MatMul by a 2-D constant, with the Add of a constant bias after it if any; of two
+    activations, a ``matmul``."""
     weight = reader.const_dims(node.input[1])
+    if weight is None and reader.const_dims(node.input[0]) is None:
+        import_matmul(reader, node)
+        return
     if weight is None or len(weight) != 2 or len(reader.dims(node.input[0])) != 2:
         raise reader.fail(node, "only [N, features] x 2-D initializer (a fully connected layer)")
     features, out = weight

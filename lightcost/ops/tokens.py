@@ -1,0 +1,358 @@
+"""Token reshapes: ``unfold``/``fold`` (patches), ``cls_token``, ``pos_embed``, ``token``,
+``reshape`` and ``transpose``.
+
+Tokens live in the (C, H, W) triple: a sequence of N tokens of D features is
+``(D, 1, N)``; MobileViT's unfolded map is ``(C, P, N)``, P = p x p sequences
+(one per position inside a patch) of N = H/p x W/p tokens (one per patch).
+
+* ``unfold`` (``patch`` p, default 1): (C, H, W) -> (C, p*p, H/p * W/p); p = 1 is
+  ViT's flatten to a sequence ``(C, 1, H*W)``. H and W must be multiples of p.
+  ``fold`` is its inverse, back to (C, ``h``, N*P/``h``) (``h`` 0: square). Copies.
+* ``cls_token`` prepends ``tokens`` learned tokens to a ``(D, 1, N)`` sequence
+  (D x tokens params, ``OpCost.embed``); a copy.
+* ``pos_embed`` adds a learned positional embedding of the input's shape (C x H x W
+  params, ``OpCost.embed``), 1 other op per element.
+* ``token`` takes token ``index`` of a ``(D, 1, N)`` sequence: ``(D, 1, 1)``
+  (ViT's class token before the head); a copy of D elements.
+* ``reshape`` views the elements as (C, ``h``, ``w``), C = elements / (h x w):
+  no cost. ``transpose`` permutes the axes (``perm``, the output's axes named by
+  the input's, ``cwh`` swaps H and W): a copy.
+
+ONNX: unfold and fold are Reshape to 5-D, Transpose, Reshape; cls_token a Concat
+with a constant along W; pos_embed an Add of a constant; token a Gather along W;
+reshape a Reshape; transpose a Transpose.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from lightcost.core.graph import Node, Shape, count, elements
+from lightcost.ops.base import (
+    REQUIRED,
+    Attr,
+    Attrs,
+    OpCost,
+    OpDef,
+    ShapeError,
+    dims,
+    same_shape,
+    truth,
+)
+from lightcost.ops.norm import groupnorm_pattern, layernorm_pattern
+from lightcost.ops.views import free, import_view
+
+if TYPE_CHECKING:
+    from lightcost.ops.protocols import Emitter, OnnxNode, Reader
+
+AXES = "chw"
+PERMS = ("cwh", "hcw", "hwc", "wch", "whc")
+UNFOLD, FOLD = [0, 2, 4, 1, 3], [0, 3, 1, 4, 2]  # Transpose perms of [C, nH, p, nW, p] and back
+
+
+def isqrt(n: int) -> int:
+    """The integer square root of an int or, element-wise, of a numpy array (a sweep)."""
+    if hasattr(n, "astype"):
+        return (n**0.5 + 0.5).astype(n.dtype)  # type: ignore[attr-defined,no-any-return]
+    return math.isqrt(n)
+
+
+def _unfold_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
+    c, h, w = shapes[0]
+    p = int(attrs["patch"])
+    if truth(h % p) or truth(w % p):
+        raise ShapeError(
+            f"unfold patch {p} needs a height and width that are multiples of {p}, got {h}x{w}"
+        )
+    return (c, p * p, (h // p) * (w // p))
+
+
+def _fold_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
+    c, big_p, n = shapes[0]
+    p = int(attrs["patch"])
+    rows = count(attrs["h"]) // p if count(attrs["h"]) else isqrt(n)
+    if (
+        truth(big_p != p * p)
+        or truth(rows * p != (count(attrs["h"]) or rows * p))
+        or truth(n % rows)
+    ):
+        raise ShapeError(
+            f"fold patch {p} of {dims(shapes[0])} needs {p * p} rows and a number of patches "
+            f"that fills {'a square' if not count(attrs['h']) else 'the height ' + str(attrs['h'])}"
+        )
+    return (c, rows * p, (n // rows) * p)
+
+
+def _copy(node: Node) -> OpCost:
+    return OpCost()
+
+
+def _patches(emitter: Emitter, node: Node, grid: Shape, perm: list[int], out: Shape) -> str:
+    """Reshape to 5-D, Transpose, Reshape to ``out``."""
+    name, p = node.name, int(node.attrs["patch"])
+    c, rows, cols = grid
+    x = emitter.as4d(emitter.inputs(node)[0], node.in_shapes[0])
+    five = [c, rows, p, cols, p] if perm == UNFOLD else [c, p, p, rows, cols]
+    y = emitter.emit("Reshape", [x, emitter.ints(f"{name}/grid_shape", five)], f"{name}/grid", 5)
+    y = emitter.emit("Transpose", [y], f"{name}/transpose", 5, perm=perm)
+    return emitter.emit("Reshape", [y, emitter.ints(f"{name}/out_shape", [1, *out])], name, 4)
+
+
+def _unfold_export(emitter: Emitter, node: Node) -> str:
+    c, h, w = node.in_shapes[0]
+    p = int(node.attrs["patch"])
+    return _patches(emitter, node, (c, h // p, w // p), UNFOLD, node.out_shape)
+
+
+def _fold_export(emitter: Emitter, node: Node) -> str:
+    c, h, w = node.out_shape
+    p = int(node.attrs["patch"])
+    return _patches(emitter, node, (c, h // p, w // p), FOLD, node.out_shape)
+
+
+def _patch_pattern(reader: Reader, node: OnnxNode) -> bool:
+    """Reshape to [C, a, b, c, d], Transpose UNFOLD or FOLD, Reshape to 4-D: unfold or fold."""
+    five = reader.dims(node.output[0])
+    transpose = reader.only_reader(node.output[0])
+    back = reader.only_reader(transpose.output[0]) if transpose is not None else None
+    if len(five) != 5 or transpose is None or transpose.op_type != "Transpose" or back is None:
+        return False
+    perm = list(reader.attr(transpose, "perm", []))
+    if (
+        back.op_type != "Reshape"
+        or perm not in (UNFOLD, FOLD)
+        or len(reader.dims(back.output[0])) != 4
+    ):
+        return False
+    reader.absorb(transpose)
+    reader.absorb(back)
+    if perm == UNFOLD:
+        reader.add(node, "unfold", node.input[:1], {"patch": int(five[2] or 0)}, back.output[0])
+    else:
+        out = reader.shape(back.output[0], back)
+        reader.add(
+            node, "fold", node.input[:1], {"patch": int(five[1] or 0), "h": out[1]}, back.output[0]
+        )
+    return True
+
+
+def import_reshape(reader: Reader, node: OnnxNode) -> None:
+    """Reshape (outside a channel shuffle): patches, a GroupNorm, a view or a ``reshape``."""
+    if _patch_pattern(reader, node) or groupnorm_pattern(reader, node):
+        return
+    after = reader.dims(node.output[0])
+    if len(after) == 4 and reader.shape(node.output[0], node) != reader.shape(node.input[0], node):
+        _, h, w = reader.shape(node.output[0], node)
+        reader.add(node, "reshape", node.input[:1], {"h": h, "w": w})
+        return
+    import_view(reader, node)
+
+
+def import_transpose(reader: Reader, node: OnnxNode) -> None:
+    """Transpose: a LayerNorm over channels (to channels last and back), else ``transpose``."""
+    if layernorm_pattern(reader, node):
+        return
+    perm = list(reader.attr(node, "perm", []))
+    if len(perm) != 4 or perm[0] != 0 or sorted(perm) != [0, 1, 2, 3] or perm == [0, 1, 2, 3]:
+        raise reader.fail(node, f"Transpose perm {perm}: only permutations of C, H, W are mapped")
+    reader.add(node, "transpose", node.input[:1], {"perm": "".join(AXES[i - 1] for i in perm[1:])})
+
+
+def _cls_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
+    d, h, n = shapes[0]
+    if truth(h != 1):
+        raise ShapeError(f"cls_token needs a token sequence (D, 1, N), got {dims(shapes[0])}")
+    return (d, 1, n + int(attrs["tokens"]))
+
+
+def _cls_cost(node: Node) -> OpCost:
+    return OpCost(embed=node.out_shape[0] * int(node.attrs["tokens"]))
+
+
+def _cls_export(emitter: Emitter, node: Node) -> str:
+    """Concat of the learned tokens [1, D, 1, t] and the sequence along W."""
+    d, t = node.out_shape[0], int(node.attrs["tokens"])
+    x = emitter.as4d(emitter.inputs(node)[0], node.in_shapes[0])
+    tokens = emitter.random(f"{node.name}/tokens", [1, d, 1, t], d)
+    return emitter.emit("Concat", [tokens, x], node.name, 4, axis=3)
+
+
+def class_tokens(reader: Reader, node: OnnxNode) -> bool:
+    """Import a Concat along W of one constant [1, D, 1, t] and a sequence as ``cls_token``."""
+    axis = int(reader.attr(node, "axis", 0))
+    consts = [t for t in node.input if reader.const_dims(t) is not None]
+    data = [t for t in node.input if t not in consts]
+    if axis not in (3, -1) or len(consts) != 1 or len(data) != 1 or len(reader.dims(data[0])) != 4:
+        return False
+    size = reader.const_dims(consts[0]) or [1]
+    reader.add(node, "cls_token", data, {"tokens": int(size[-1])})
+    return True
+
+
+def _pos_cost(node: Node) -> OpCost:
+    return OpCost(embed=elements(node.out_shape), other_ops=elements(node.out_shape))
+
+
+def _pos_export(emitter: Emitter, node: Node) -> str:
+    x = emitter.as4d(emitter.inputs(node)[0], node.in_shapes[0])
+    table = emitter.random(f"{node.name}/embedding", [1, *node.in_shapes[0]], 1)
+    return emitter.emit("Add", [x, table], node.name, 4)
+
+
+def positional(reader: Reader, node: OnnxNode) -> bool:
+    """Import Add(x, a constant of x's elements) as ``pos_embed``."""
+    consts = [t for t in node.input if reader.const_dims(t) is not None]
+    data = [t for t in node.input if t not in consts]
+    if len(consts) != 1 or len(data) != 1:
+        return False
+    size = math.prod(reader.const_dims(consts[0]) or [0])
+    if size != elements(reader.shape(data[0], node)):
+        return False
+    reader.add(node, "pos_embed", data)
+    return True
+
+
+def _token_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
+    d, h, n = shapes[0]
+    if truth(h != 1) or truth(n <= int(attrs["index"])):
+        raise ShapeError(
+            f"token {attrs['index']} of {dims(shapes[0])}: "
+            "needs a sequence (D, 1, N) longer than the index"
+        )
+    return (d, 1, 1)
+
+
+def _token_cost(node: Node) -> OpCost:
+    return OpCost(reads=node.out_shape[0])
+
+
+def _token_export(emitter: Emitter, node: Node) -> str:
+    x = emitter.as4d(emitter.inputs(node)[0], node.in_shapes[0])
+    index = emitter.ints(f"{node.name}/index", [int(node.attrs["index"])])
+    return emitter.emit("Gather", [x, index], node.name, 4, axis=3)
+
+
+def _import_gather(reader: Reader, node: OnnxNode) -> None:
+    """Gather of one token along the last axis of a sequence: ``token``."""
+    index = reader.values(node.input[1])
+    axis = int(reader.attr(node, "axis", 0))
+    if (
+        index is None
+        or len(index) != 1
+        or axis not in (3, -1)
+        or len(reader.dims(node.input[0])) != 4
+    ):
+        raise reader.fail(node, "only a Gather of one token along the last axis is mapped")
+    reader.add(node, "token", node.input[:1], {"index": int(index[0])})
+
+
+def _reshape_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
+    h, w = count(attrs["h"]), count(attrs["w"])
+    size = elements(shapes[0])
+    if truth(size % (h * w)):
+        raise ShapeError(
+            f"reshape of {dims(shapes[0])} to (C, {h}, {w}): "
+            f"{size} elements are no multiple of {h * w}"
+        )
+    return (size // (h * w), h, w)
+
+
+def _reshape_export(emitter: Emitter, node: Node) -> str:
+    x = emitter.as4d(emitter.inputs(node)[0], node.in_shapes[0])
+    return emitter.emit(
+        "Reshape", [x, emitter.ints(f"{node.name}/shape", [1, *node.out_shape])], node.name, 4
+    )
+
+
+def _transpose_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
+    shape = shapes[0]
+    c, h, w = (shape[AXES.index(axis)] for axis in str(attrs["perm"]))
+    return (c, h, w)
+
+
+def _transpose_export(emitter: Emitter, node: Node) -> str:
+    x = emitter.as4d(emitter.inputs(node)[0], node.in_shapes[0])
+    perm = [0, *(1 + AXES.index(axis) for axis in str(node.attrs["perm"]))]
+    return emitter.emit("Transpose", [x], node.name, 4, perm=perm)
+
+
+def _patch_label(node: Node) -> str:
+    return f"{node.op} p{node.attrs['patch']}"
+
+
+OPDEFS = (
+    OpDef(
+        name="unfold",
+        summary="patches to token sequences: (C, H, W) -> (C, p*p, H/p * W/p); p 1 flattens",
+        kind="copy",
+        attrs={"patch": Attr("int", 1)},
+        shape=_unfold_shape,
+        cost=_copy,
+        label=_patch_label,
+        export=_unfold_export,
+        imports={},  # Reshape, Transpose, Reshape: by the Reshape handler
+    ),
+    OpDef(
+        name="fold",
+        summary="token sequences back to a map: (C, p*p, N) -> (C, h, N*p*p / h)",
+        kind="copy",
+        attrs={"patch": Attr("int", 1), "h": Attr("int", 0, low=0)},
+        shape=_fold_shape,
+        cost=_copy,
+        label=_patch_label,
+        export=_fold_export,
+        imports={},  # Reshape, Transpose, Reshape: by the Reshape handler
+    ),
+    OpDef(
+        name="cls_token",
+        summary="learned tokens prepended to a (D, 1, N) sequence (D x tokens params)",
+        kind="copy",
+        attrs={"tokens": Attr("int", 1)},
+        shape=_cls_shape,
+        cost=_cls_cost,
+        export=_cls_export,
+        imports={},  # Concat with a constant, by concat's handler
+    ),
+    OpDef(
+        name="pos_embed",
+        summary="learned positional embedding added (C x H x W params)",
+        kind="elementwise",
+        shape=same_shape,
+        cost=_pos_cost,
+        export=_pos_export,
+        imports={},  # Add of a constant, by add's handler
+    ),
+    OpDef(
+        name="token",
+        summary="one token (`index`) of a (D, 1, N) sequence: (D, 1, 1)",
+        kind="copy",
+        attrs={"index": Attr("int", 0, low=0)},
+        shape=_token_shape,
+        cost=_token_cost,
+        export=_token_export,
+        imports={"Gather": _import_gather},
+    ),
+    OpDef(
+        name="reshape",
+        summary="the same elements viewed as (C, h, w), C inferred (no cost)",
+        kind="view",
+        attrs={"h": Attr("int", REQUIRED), "w": Attr("int", REQUIRED)},
+        shape=_reshape_shape,
+        cost=free,
+        export=_reshape_export,
+        imports={},  # by the Reshape handler
+        stacks=False,
+    ),
+    OpDef(
+        name="transpose",
+        summary="axes permuted (`perm`: the output's axes by input name, cwh swaps H and W)",
+        kind="copy",
+        attrs={"perm": Attr("enum", "cwh", allowed=PERMS)},
+        shape=_transpose_shape,
+        cost=_copy,
+        export=_transpose_export,
+        imports={},  # by shuffle's Transpose handler
+        stacks=False,
+    ),
+)
