@@ -44,6 +44,7 @@ EXAMPLES = {
     ],
     "maxpool": ["{op: maxpool, k: [2, 3], padding: same}", "{op: maxpool, global: true}"],
     "add": ["{name: r, op: relu}", "{op: add, from: [stem, r], act: tanh}"],
+    "sub": ["{name: r, op: relu}", "{op: sub, from: [r, stem]}"],
     "mul": ["{name: gap, op: avgpool, global: true}", "{op: mul, from: [stem, gap]}"],
     "concat": ["{op: concat, from: [stem, stem]}"],
     "split": ["{op: split, parts: 2, index: 1}"],

@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from lightcost.core.graph import Node, Shape, count, elements
+from lightcost.core.graph import AttrValue, Node, Shape, count, elements
 from lightcost.ops.base import (
     REQUIRED,
     Attr,
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
 AXES = "chw"
 PERMS = ("cwh", "hcw", "hwc", "wch", "whc")
+BILINEAR_OPS = 7  # other ops per element of a bilinear resize: 4 multiplies, 3 adds
 UNFOLD, FOLD = [0, 2, 4, 1, 3], [0, 3, 1, 4, 2]  # Transpose perms of [C, nH, p, nW, p] and back
 
 
@@ -58,57 +59,104 @@ def isqrt(n: int) -> int:
     return math.isqrt(n)
 
 
+def _grid(size: int, p: int, resize: AttrValue) -> int:
+    """Patches along one axis: size / p, or with ``resize`` ceil(size / p)."""
+    return -(-size // p) if resize else size // p
+
+
 def _unfold_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
     c, h, w = shapes[0]
-    p = int(attrs["patch"])
-    if truth(h % p) or truth(w % p):
+    p, resize = int(attrs["patch"]), attrs["resize"]
+    if not resize and (truth(h % p) or truth(w % p)):
         raise ShapeError(
-            f"unfold patch {p} needs a height and width that are multiples of {p}, got {h}x{w}"
+            f"unfold patch {p} needs a height and width that are multiples of {p}, "
+            f"got {h}x{w} (resize: true resizes up to the next multiple)"
         )
-    return (c, p * p, (h // p) * (w // p))
+    return (c, p * p, _grid(h, p, resize) * _grid(w, p, resize))
+
+
+def _fold_sizes(attrs: Attrs, shape: Shape) -> tuple[int, int, int, int]:
+    """Rows and columns of patches, and the output's height and width."""
+    n = shape[2]
+    p, h, w = int(attrs["patch"]), count(attrs["h"]), count(attrs["w"])
+    rows = _grid(h, p, attrs["resize"]) if h else isqrt(n)
+    cols = n // rows
+    if not attrs["resize"]:
+        return rows, cols, rows * p, cols * p
+    return rows, cols, h or rows * p, w or h or cols * p
 
 
 def _fold_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
     c, big_p, n = shapes[0]
     p = int(attrs["patch"])
-    rows = count(attrs["h"]) // p if count(attrs["h"]) else isqrt(n)
-    if (
-        truth(big_p != p * p)
-        or truth(rows * p != (count(attrs["h"]) or rows * p))
-        or truth(n % rows)
-    ):
+    rows, _, h, w = _fold_sizes(attrs, shapes[0])
+    exact = attrs["resize"] or not count(attrs["h"]) or not truth(rows * p != count(attrs["h"]))
+    if truth(big_p != p * p) or truth(n % rows) or not exact:
         raise ShapeError(
             f"fold patch {p} of {dims(shapes[0])} needs {p * p} rows and a number of patches "
-            f"that fills {'a square' if not count(attrs['h']) else 'the height ' + str(attrs['h'])}"
+            f"that fills {'the height ' + str(attrs['h']) if count(attrs['h']) else 'a square'}"
         )
-    return (c, rows * p, (n // rows) * p)
+    return (c, h, w)
+
+
+def _unfold_cost(node: Node) -> OpCost:
+    """The resize up to whole patches, when needed: 7 ops per element of the resized map."""
+    c, h, w = node.in_shapes[0]
+    p = int(node.attrs["patch"])
+    if not node.attrs["resize"]:
+        return OpCost()
+    rows, cols = _grid(h, p, True), _grid(w, p, True)
+    changed = (h != rows * p) | (w != cols * p)
+    return OpCost(other_ops=BILINEAR_OPS * c * rows * p * cols * p * changed)
+
+
+def _fold_cost(node: Node) -> OpCost:
+    """The resize back to (h, w), when the folded map differs: 7 ops per output element."""
+    if not node.attrs["resize"]:
+        return OpCost()
+    rows, cols, _, _ = _fold_sizes(node.attrs, node.in_shapes[0])
+    c, h, w = node.out_shape
+    p = int(node.attrs["patch"])
+    return OpCost(other_ops=BILINEAR_OPS * c * h * w * ((h != rows * p) | (w != cols * p)))
 
 
 def _copy(node: Node) -> OpCost:
     return OpCost()
 
 
-def _patches(emitter: Emitter, node: Node, grid: Shape, perm: list[int], out: Shape) -> str:
-    """Reshape to 5-D, Transpose, Reshape to ``out``."""
-    name, p = node.name, int(node.attrs["patch"])
-    c, rows, cols = grid
-    x = emitter.as4d(emitter.inputs(node)[0], node.in_shapes[0])
-    five = [c, rows, p, cols, p] if perm == UNFOLD else [c, p, p, rows, cols]
+def _patches(emitter: Emitter, x: str, name: str, five: list[int], perm: list[int]) -> str:
+    """Reshape ``x`` to 5-D, Transpose, Reshape to [1, C, a*b, c*d] (named ``name``)."""
     y = emitter.emit("Reshape", [x, emitter.ints(f"{name}/grid_shape", five)], f"{name}/grid", 5)
     y = emitter.emit("Transpose", [y], f"{name}/transpose", 5, perm=perm)
-    return emitter.emit("Reshape", [y, emitter.ints(f"{name}/out_shape", [1, *out])], name, 4)
+    out = [1, five[0], five[perm[1]] * five[perm[2]], five[perm[3]] * five[perm[4]]]
+    return emitter.emit("Reshape", [y, emitter.ints(f"{name}/out_shape", out)], name, 4)
+
+
+def _resize(emitter: Emitter, x: str, shape: Shape, name: str) -> str:
+    """A bilinear Resize to ``shape`` (``pytorch_half_pixel``, as PyTorch exports it)."""
+    sizes = emitter.ints(f"{name}/sizes", [1, *shape])
+    return emitter.emit("Resize", [x, "", "", sizes], name, 4, mode="linear",
+                        coordinate_transformation_mode="pytorch_half_pixel")  # fmt: skip
 
 
 def _unfold_export(emitter: Emitter, node: Node) -> str:
-    c, h, w = node.in_shapes[0]
-    p = int(node.attrs["patch"])
-    return _patches(emitter, node, (c, h // p, w // p), UNFOLD, node.out_shape)
+    (c, h, w), name = node.in_shapes[0], node.name
+    p, resize = int(node.attrs["patch"]), node.attrs["resize"]
+    rows, cols = _grid(h, p, resize), _grid(w, p, resize)
+    x = emitter.as4d(emitter.inputs(node)[0], node.in_shapes[0])
+    if (rows * p, cols * p) != (h, w):
+        x = _resize(emitter, x, (c, rows * p, cols * p), f"{name}/resize")
+    return _patches(emitter, x, name, [c, rows, p, cols, p], UNFOLD)
 
 
 def _fold_export(emitter: Emitter, node: Node) -> str:
-    c, h, w = node.out_shape
-    p = int(node.attrs["patch"])
-    return _patches(emitter, node, (c, h // p, w // p), FOLD, node.out_shape)
+    (c, h, w), name, p = node.out_shape, node.name, int(node.attrs["patch"])
+    rows, cols, _, _ = _fold_sizes(node.attrs, node.in_shapes[0])
+    x = emitter.as4d(emitter.inputs(node)[0], node.in_shapes[0])
+    if (rows * p, cols * p) == (h, w):
+        return _patches(emitter, x, name, [c, p, p, rows, cols], FOLD)
+    y = _patches(emitter, x, f"{name}/fold", [c, p, p, rows, cols], FOLD)
+    return _resize(emitter, y, node.out_shape, name)
 
 
 def _patch_pattern(reader: Reader, node: OnnxNode) -> bool:
@@ -286,9 +334,9 @@ OPDEFS = (
         name="unfold",
         summary="patches to token sequences: (C, H, W) -> (C, p*p, H/p * W/p); p 1 flattens",
         kind="copy",
-        attrs={"patch": Attr("int", 1)},
+        attrs={"patch": Attr("int", 1), "resize": Attr("bool", False)},
         shape=_unfold_shape,
-        cost=_copy,
+        cost=_unfold_cost,
         label=_patch_label,
         export=_unfold_export,
         imports={},  # Reshape, Transpose, Reshape: by the Reshape handler
@@ -297,9 +345,14 @@ OPDEFS = (
         name="fold",
         summary="token sequences back to a map: (C, p*p, N) -> (C, h, N*p*p / h)",
         kind="copy",
-        attrs={"patch": Attr("int", 1), "h": Attr("int", 0, low=0)},
+        attrs={
+            "patch": Attr("int", 1),
+            "h": Attr("int", 0, low=0),
+            "w": Attr("int", 0, low=0),
+            "resize": Attr("bool", False),
+        },
         shape=_fold_shape,
-        cost=_copy,
+        cost=_fold_cost,
         label=_patch_label,
         export=_fold_export,
         imports={},  # Reshape, Transpose, Reshape: by the Reshape handler
