@@ -10,8 +10,10 @@ Tokens live in the (C, H, W) triple: a sequence of N tokens of D features is
   ``fold`` is its inverse, back to (C, ``h``, N*P/``h``) (``h`` 0: square). Copies.
 * ``cls_token`` prepends ``tokens`` learned tokens to a ``(D, 1, N)`` sequence
   (D x tokens params, ``OpCost.embed``); a copy.
-* ``pos_embed`` adds a learned positional embedding of the input's shape (C x H x W
-  params, ``OpCost.embed``), 1 other op per element.
+* ``pos_embed`` adds a learned positional embedding: C x ``tokens`` params
+  (``OpCost.embed``; ``tokens`` 0, the default, is the input's H x W), 1 other op
+  per element. A table of another size than H x W is resampled to it, as timm does
+  (a ViT's 197 positions stay 197 x D params at any resolution).
 * ``token`` takes token ``index`` of a ``(D, 1, N)`` sequence: ``(D, 1, 1)``
   (ViT's class token before the head); a copy of D elements.
 * ``reshape`` views the elements as (C, ``h``, ``w``), C = elements / (h x w):
@@ -28,6 +30,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from lightcost.core.errors import SpecError
 from lightcost.core.graph import AttrValue, Node, Shape, count, elements
 from lightcost.ops.base import (
     REQUIRED,
@@ -238,11 +241,24 @@ def class_tokens(reader: Reader, node: OnnxNode) -> bool:
     return True
 
 
+def _positions(node: Node) -> int:
+    """The learned positions: ``tokens``, or 0 for the input's H x W."""
+    _, h, w = node.out_shape
+    return count(node.attrs["tokens"]) or h * w
+
+
 def _pos_cost(node: Node) -> OpCost:
-    return OpCost(embed=elements(node.out_shape), other_ops=elements(node.out_shape))
+    c = node.out_shape[0]
+    return OpCost(embed=c * _positions(node), other_ops=elements(node.out_shape))
 
 
 def _pos_export(emitter: Emitter, node: Node) -> str:
+    _, h, w = node.out_shape
+    if _positions(node) != h * w:
+        raise SpecError(
+            f"layer '{node.name}': not supported by export: pos_embed of {_positions(node)} "
+            f"positions on {h}x{w}"
+        )
     x = emitter.as4d(emitter.inputs(node)[0], node.in_shapes[0])
     table = emitter.random(f"{node.name}/embedding", [1, *node.in_shapes[0]], 1)
     return emitter.emit("Add", [x, table], node.name, 4)
@@ -369,8 +385,9 @@ OPDEFS = (
     ),
     OpDef(
         name="pos_embed",
-        summary="learned positional embedding added (C x H x W params)",
+        summary="learned positional embedding added (C x tokens params; tokens 0: H x W)",
         kind="elementwise",
+        attrs={"tokens": Attr("int", 0, low=0)},
         shape=same_shape,
         cost=_pos_cost,
         export=_pos_export,
