@@ -49,11 +49,6 @@ KNOWN_FAILING: dict[str, str] = {
     # Issue 14's hybrids and transformers (tools/onnx_corpus.py), exported before the
     # importer maps their attention reshapes, channels-first LayerNorm, Sub and ViT's
     # traced scaled_dot_product_attention (Sqrt, Mod, Cast, Equal, Where, Expand).
-    "convnext_tiny.onnx": (
-        "node '/features/features.1/features.1.0/block/block.2/LayerNormalization' "
-        "(LayerNormalization): only LayerNormalization over channels last (between "
-        "Transposes) is mapped"
-    ),
     "efficientformer_l1.onnx": (
         "unsupported ONNX operators: Sub x14 (first: "
         "/stages/stages.0/blocks/blocks.0/token_mixer/Sub, "

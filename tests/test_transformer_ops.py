@@ -13,6 +13,7 @@ import pytest
 
 from lightcost.api import analyze, build
 from lightcost.core.errors import SpecError
+from lightcost.core.graph import Graph
 from lightcost.cost.engine import LayerCost, cost_graph
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "spec-language.md"
@@ -53,23 +54,28 @@ def test_grouped_query_attention_shares_each_kv_head() -> None:
         layers("  - {op: attention, heads: 4, kv_heads: 3}\n")
 
 
-def test_bias_table_params_are_embeddings_and_not_exported() -> None:
-    spec = "  - {name: a, op: attention, heads: 2, bias_table: 98}\n"
-    graph = build("t.yaml", text=f"input: [8, 7, 7]\nlayers:\n{spec}")
-    plain = build(
-        "t.yaml", text="input: [8, 7, 7]\nlayers:\n  - {name: a, op: attention, heads: 2}\n"
-    )
+def test_bias_table_params_are_embeddings_and_export_per_head_and_key() -> None:
+    def graph(table: int) -> Graph:
+        spec = f"  - {{name: a, op: attention, heads: 2, bias_table: {table}}}\n"
+        return build("t.yaml", text=f"input: [8, 7, 7]\nlayers:\n{spec}")
+
+    plain, table = graph(0), graph(98)  # 2 heads x 49 keys
     for convention in ("trainable", "deployed"):
-        extra = cost_graph(graph, convention).total().params
+        extra = cost_graph(table, convention).total().params
         assert extra - cost_graph(plain, convention).total().params == 98
     assert (
-        cost_graph(graph, "weights").total().params == cost_graph(plain, "weights").total().params
+        cost_graph(table, "weights").total().params == cost_graph(plain, "weights").total().params
     )
     pytest.importorskip("onnx")
     from lightcost.interop.onnx.exporter import export_graph
+    from lightcost.interop.onnx.importer import onnx_spec
+    from lightcost.interop.onnx.writer import spec_yaml
 
-    with pytest.raises(SpecError, match="not supported by export: attention with bias_table"):
-        export_graph(graph)
+    back = build("m.yaml", text=spec_yaml(onnx_spec(export_graph(table), "m.onnx"), "m.onnx"))
+    assert cost_graph(back).total().params == cost_graph(table).total().params
+    assert cost_graph(back).total().other_ops == cost_graph(table).total().other_ops
+    with pytest.raises(SpecError, match="not supported by export: a bias_table of other than"):
+        export_graph(graph(50))
 
 
 def test_norm_params_stay_when_deployed_and_are_no_weights() -> None:

@@ -16,7 +16,10 @@ Sources:
 
 from __future__ import annotations
 
+import pytest
+
 import lightcost
+from lightcost.cost.engine import cost_graph
 
 TOKENS, DIM, HEADS, HEAD_DIM, MLP = 197, 768, 12, 64, 3072
 QKV = TOKENS * DIM * 3 * DIM
@@ -47,3 +50,20 @@ def test_vit_b_16_params_do_not_depend_on_the_resolution() -> None:
     at_384 = lightcost.analyze("vit_b_16", resolution=384).total()
     assert at_384.params == 86_567_656
     assert at_384.madds > 17_563_828_224
+
+
+def test_a_narrow_vit_round_trips_through_onnx() -> None:
+    """ViT-B/16 itself is above the export limit; the same spec at width 192 (ViT-Ti/16's
+    hidden size, 3 heads) exports and imports back with equal figures."""
+    onnx = pytest.importorskip("onnx")
+    from lightcost.interop.onnx.exporter import export_graph
+    from lightcost.interop.onnx.importer import onnx_spec
+    from lightcost.interop.onnx.writer import spec_yaml
+
+    graph = lightcost.build("vit_b_16", overrides={"hidden": 192, "mlp": 768, "heads": 3})
+    proto = export_graph(graph)
+    onnx.checker.check_model(proto, full_check=True)
+    back = lightcost.build("m.yaml", text=spec_yaml(onnx_spec(proto, "m.onnx"), "m.onnx"))
+    for convention in ("trainable", "weights", "deployed"):
+        a, b = cost_graph(graph, convention).total(), cost_graph(back, convention).total()
+        assert (a.params, a.madds, a.other_ops) == (b.params, b.madds, b.other_ops)

@@ -25,7 +25,8 @@ of h grouped-query) and ``out`` output channels (default C):
 Export: 1x1 Convs, Reshape and Transpose to (batch, rows, d), MatMul, Mul by
 the scale, Softmax, MatMul, back and the output Conv; it imports back as those
 layers (conv, reshape, transpose, matmul, softmax) with the same figures. A
-``bias_table`` is not exported.
+``bias_table`` exports as an Add of one bias per head and key (imported as a
+``pos_embed``); one of another size is not exported.
 """
 
 from __future__ import annotations
@@ -189,6 +190,10 @@ class _Export:
         q = self.reshape(q, [x.s * x.kv, group * x.n, x.d], "q_groups")
         key_t = self.heads(sources["k"], x.d, x.kv, x.nk, "k")
         scores = e.emit("MatMul", [q, key_t], f"{self.name}/scores", 4)
+        table = count(a["bias_table"])
+        if table:  # one bias per head and key position, broadcast over the queries
+            biases = e.random(f"{self.name}/biases", [1, x.s * x.kv, 1, table // (x.s * x.kv)], 1)
+            scores = e.emit("Add", [scores, biases], f"{self.name}/biased", 4)
         scores = e.emit("Mul", [scores, e.scalar(f"{self.name}/scale", x.d**-0.5)],
                         f"{self.name}/scaled", 4)  # fmt: skip
         probs = e.emit("Softmax", [scores], f"{self.name}/softmax", 4, axis=3)
@@ -206,8 +211,12 @@ class _Export:
 
 
 def _export(emitter: Emitter, node: Node) -> str:
-    if count(node.attrs["bias_table"]):
-        raise SpecError(f"layer '{node.name}': not supported by export: attention with bias_table")
+    x = _dims(node.attrs, node.in_shapes[0], node.out_shape[0])
+    if count(node.attrs["bias_table"]) not in (0, x.s * x.kv * x.nk):
+        raise SpecError(
+            f"layer '{node.name}': not supported by export: a bias_table of other than "
+            "one bias per head and key"
+        )
     return _Export(emitter, node).run()
 
 

@@ -69,8 +69,11 @@ def _matches(reader: Reader, node: OnnxNode, x: str, tensor: str, other: object)
     rest = node.input[1] if node.input[0] == tensor else node.input[0]
     if other == X:
         return rest == x
+    dims = reader.const_dims(rest)
+    if dims is None or math.prod(dims) != 1:
+        return False
     values = reader.values(rest)
-    return values is not None and len(values) == 1 and abs(values[0] - float(str(other))) < 1e-3
+    return values is not None and abs(values[0] - float(str(other))) < 1e-3
 
 
 def _chain(

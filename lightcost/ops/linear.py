@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lightcost.core.graph import Node, Shape, elements
+from lightcost.core.graph import AttrValue, Node, Shape, elements
 from lightcost.ops.activations import act_ops, activate
 from lightcost.ops.base import REQUIRED, Attr, Attrs, OpCost, OpDef
 from lightcost.ops.transformer import import_matmul
@@ -77,8 +77,15 @@ def _import_matmul(reader: Reader, node: OnnxNode) -> None:
     if weight is None and reader.const_dims(node.input[0]) is None:
         import_matmul(reader, node)
         return
-    if weight is None or len(weight) != 2 or len(reader.dims(node.input[0])) != 2:
-        raise reader.fail(node, "only [N, features] x 2-D initializer (a fully connected layer)")
+    per_token = reader.axis(node.input[0], -1) == "c" and len(reader.dims(node.input[0])) > 2
+    if (
+        weight is None
+        or len(weight) != 2
+        or not (per_token or len(reader.dims(node.input[0])) == 2)
+    ):
+        raise reader.fail(
+            node, "only [N, features] or channels-last tokens x 2-D initializer (a linear layer)"
+        )
     features, out = weight
     output, bias = node.output[0], False
     add = reader.only_reader(output)
@@ -87,6 +94,12 @@ def _import_matmul(reader: Reader, node: OnnxNode) -> None:
         if len(other) == 1 and reader.const_dims(other[0]) is not None:
             reader.absorb(add)
             output, bias = add.output[0], True
+    if per_token:
+        if reader.shape(node.input[0], node)[0] != features:
+            raise reader.fail(node, f"weight reads {features} features per token")
+        attrs: dict[str, AttrValue] = {"out": out, "k": 1, "bias": bias, "bn": False}
+        reader.add(node, "conv", node.input[:1], attrs, output)
+        return
     _add_fc(reader, node, out, features, bias, output)
 
 

@@ -12,6 +12,7 @@ positions (``groups: 1`` normalizes the whole tensor, as timm's GroupNorm1).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from lightcost.core.graph import Node, Shape, elements
@@ -100,24 +101,8 @@ def _chain(reader: Reader, node: OnnxNode, op_types: tuple[str, ...]) -> list[On
 def _per_channel(reader: Reader, node: OnnxNode, tensor: str, channels: int) -> bool:
     """Whether ``node`` reads ``tensor`` and a constant of ``channels`` values."""
     other = [t for t in node.input if t != tensor]
-    values = reader.values(other[0]) if len(other) == 1 else None
-    return values is not None and len(values) == channels
-
-
-def layernorm_pattern(reader: Reader, node: OnnxNode) -> bool:
-    """Import Transpose to channels last, LayerNormalization (last axis), Transpose back."""
-    nodes = _chain(reader, node, ("LayerNormalization", "Transpose"))
-    if (
-        nodes is None
-        or list(reader.attr(node, "perm", [])) != TO_LAST
-        or int(reader.attr(nodes[0], "axis", -1)) not in (-1, 3)
-        or list(reader.attr(nodes[1], "perm", [])) != FROM_LAST
-    ):
-        return False
-    for after in nodes:
-        reader.absorb(after)
-    reader.add(node, "layernorm", node.input[:1], output=nodes[-1].output[0])
-    return True
+    dims = reader.const_dims(other[0]) if len(other) == 1 else None
+    return dims is not None and math.prod(dims) == channels
 
 
 def groupnorm_pattern(reader: Reader, node: OnnxNode) -> bool:
@@ -141,9 +126,13 @@ def groupnorm_pattern(reader: Reader, node: OnnxNode) -> bool:
 
 
 def _import_layernorm(reader: Reader, node: OnnxNode) -> None:
-    raise reader.fail(
-        node, "only LayerNormalization over channels last (between Transposes) is mapped"
-    )
+    """LayerNormalization over the last axis when that axis is the channels (channels last,
+    after a Transpose; or tokens [S, N, D]): ``layernorm``."""
+    x = node.input[0]
+    axis = int(reader.attr(node, "axis", -1))
+    if axis not in (-1, len(reader.dims(x)) - 1) or reader.axis(x, -1) != "c":
+        raise reader.fail(node, "only LayerNormalization over the channels alone is mapped")
+    reader.add(node, "layernorm", [x])
 
 
 def _import_instancenorm(reader: Reader, node: OnnxNode) -> None:
@@ -174,7 +163,7 @@ OPDEFS = (
         shape=same_shape,
         cost=_norm_cost,
         export=_layernorm_export,
-        imports={"LayerNormalization": _import_layernorm},  # by the Transpose before it
+        imports={"LayerNormalization": _import_layernorm},
     ),
     OpDef(
         name="groupnorm",

@@ -43,7 +43,7 @@ from lightcost.ops.base import (
     same_shape,
     truth,
 )
-from lightcost.ops.norm import groupnorm_pattern, layernorm_pattern
+from lightcost.ops.norm import FROM_LAST, TO_LAST, groupnorm_pattern
 from lightcost.ops.views import free, import_view
 
 if TYPE_CHECKING:
@@ -188,9 +188,28 @@ def _patch_pattern(reader: Reader, node: OnnxNode) -> bool:
     return True
 
 
+def _sequence(reader: Reader, node: OnnxNode) -> bool:
+    """Reshape [1, C, H, W] -> [1, C, H*W] and Transpose (0 2 1): ViT's flatten to tokens."""
+    x, y = node.input[0], node.output[0]
+    transpose = reader.only_reader(y)
+    flat = reader.dims(y)
+    if (
+        transpose is None
+        or transpose.op_type != "Transpose"
+        or list(reader.attr(transpose, "perm", [])) != [0, 2, 1]
+        or len(flat) != 3
+        or reader.order(x) != "nchw"
+        or flat[1] != reader.shape(x, node)[0]
+    ):
+        return False
+    reader.absorb(transpose)
+    reader.add(node, "unfold", [x], output=transpose.output[0])
+    return True
+
+
 def import_reshape(reader: Reader, node: OnnxNode) -> None:
     """Reshape (outside a channel shuffle): patches, a GroupNorm, a view or a ``reshape``."""
-    if _patch_pattern(reader, node) or groupnorm_pattern(reader, node):
+    if _patch_pattern(reader, node) or groupnorm_pattern(reader, node) or _sequence(reader, node):
         return
     after = reader.dims(node.output[0])
     if len(after) == 4 and reader.shape(node.output[0], node) != reader.shape(node.input[0], node):
@@ -201,11 +220,23 @@ def import_reshape(reader: Reader, node: OnnxNode) -> None:
 
 
 def import_transpose(reader: Reader, node: OnnxNode) -> None:
-    """Transpose: a LayerNorm over channels (to channels last and back), else ``transpose``."""
-    if layernorm_pattern(reader, node):
+    """Transpose: to channels last [N, H, W, C] and back are views (the layout changes, the
+    lightcost shape does not); another permutation of C, H, W is a ``transpose``."""
+    x, perm = node.input[0], list(reader.attr(node, "perm", []))
+    last = reader.order(x) == "nhwc"
+    if perm == TO_LAST and not last and len(reader.dims(x)) == 4:
+        reader.alias(node.output[0], x, node, last=True)
         return
-    perm = list(reader.attr(node, "perm", []))
-    if len(perm) != 4 or perm[0] != 0 or sorted(perm) != [0, 1, 2, 3] or perm == [0, 1, 2, 3]:
+    if perm == FROM_LAST and last:
+        reader.alias(node.output[0], x, node, last=False)
+        return
+    if (
+        last
+        or len(perm) != 4
+        or perm[0] != 0
+        or sorted(perm) != [0, 1, 2, 3]
+        or perm == [0, 1, 2, 3]
+    ):
         raise reader.fail(node, f"Transpose perm {perm}: only permutations of C, H, W are mapped")
     reader.add(node, "transpose", node.input[:1], {"perm": "".join(AXES[i - 1] for i in perm[1:])})
 
@@ -234,7 +265,7 @@ def class_tokens(reader: Reader, node: OnnxNode) -> bool:
     axis = int(reader.attr(node, "axis", 0))
     consts = [t for t in node.input if reader.const_dims(t) is not None]
     data = [t for t in node.input if t not in consts]
-    if axis not in (3, -1) or len(consts) != 1 or len(data) != 1 or len(reader.dims(data[0])) != 4:
+    if len(consts) != 1 or len(data) != 1 or reader.axis(data[0], axis) != "w":
         return False
     size = reader.const_dims(consts[0]) or [1]
     reader.add(node, "cls_token", data, {"tokens": int(size[-1])})
@@ -265,15 +296,17 @@ def _pos_export(emitter: Emitter, node: Node) -> str:
 
 
 def positional(reader: Reader, node: OnnxNode) -> bool:
-    """Import Add(x, a constant of x's elements) as ``pos_embed``."""
+    """Import Add(x, a constant of C x t values) as ``pos_embed`` of t positions (x's own,
+    or a table broadcast over them, such as attention's bias per head and key)."""
     consts = [t for t in node.input if reader.const_dims(t) is not None]
     data = [t for t in node.input if t not in consts]
     if len(consts) != 1 or len(data) != 1:
         return False
     size = math.prod(reader.const_dims(consts[0]) or [0])
-    if size != elements(reader.shape(data[0], node)):
+    c, h, w = reader.shape(data[0], node)
+    if size % c or size // c > h * w or size // c <= 1:
         return False
-    reader.add(node, "pos_embed", data)
+    reader.add(node, "pos_embed", data, {} if size == c * h * w else {"tokens": size // c})
     return True
 
 
@@ -301,13 +334,8 @@ def _import_gather(reader: Reader, node: OnnxNode) -> None:
     """Gather of one token along the last axis of a sequence: ``token``."""
     index = reader.values(node.input[1])
     axis = int(reader.attr(node, "axis", 0))
-    if (
-        index is None
-        or len(index) != 1
-        or axis not in (3, -1)
-        or len(reader.dims(node.input[0])) != 4
-    ):
-        raise reader.fail(node, "only a Gather of one token along the last axis is mapped")
+    if index is None or len(index) != 1 or reader.axis(node.input[0], axis) != "w":
+        raise reader.fail(node, "only a Gather of one token of a sequence is mapped")
     reader.add(node, "token", node.input[:1], {"index": int(index[0])})
 
 

@@ -13,6 +13,7 @@ channel, C params (``OpCost.embed``), 1 other op per element.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from lightcost.core.graph import AttrValue, Node, Shape, elements
@@ -94,16 +95,20 @@ def _softmax_export(emitter: Emitter, node: Node) -> str:
 
 def _softmax_attrs(reader: Reader, node: OnnxNode, x: str) -> dict[str, AttrValue]:
     """``axis`` of a Softmax on [N, C, H, W] (or [N, C]); ONNX's default is the last."""
-    rank = len(reader.dims(x))
-    axis = int(reader.attr(node, "axis", -1))
-    axis = axis + rank if axis < 0 else axis
-    if rank not in (2, 4) or not 1 <= axis < rank:
-        raise reader.fail(node, f"softmax along axis {axis} of a rank-{rank} tensor is not mapped")
-    return {"axis": AXES[axis - 1]}
+    axis = reader.axis(x, int(reader.attr(node, "axis", -1)))
+    if axis not in AXES:
+        raise reader.fail(node, "softmax along the batch axis is not mapped")
+    return {"axis": axis}
 
 
 def _import_softmax(reader: Reader, node: OnnxNode) -> None:
     reader.add(node, "softmax", node.input[:1], _softmax_attrs(reader, node, node.input[0]))
+
+
+def _scalar(reader: Reader, tensor: str) -> bool:
+    """Whether ``tensor`` is a constant of one value."""
+    dims = reader.const_dims(tensor)
+    return dims is not None and math.prod(dims) == 1
 
 
 def scaled_softmax(reader: Reader, node: OnnxNode) -> bool:
@@ -111,7 +116,7 @@ def scaled_softmax(reader: Reader, node: OnnxNode) -> bool:
     softmax = reader.only_reader(node.output[0])
     if softmax is None or softmax.op_type != "Softmax" or len(node.input) != 2:
         return False
-    scalars = [t for t in node.input if (v := reader.values(t)) is not None and len(v) == 1]
+    scalars = [t for t in node.input if _scalar(reader, t)]
     data = [t for t in node.input if t not in scalars]
     if len(scalars) != 1 or len(data) != 1 or (node.op_type == "Div" and node.input[0] != data[0]):
         return False
@@ -141,13 +146,13 @@ def _scale_export(emitter: Emitter, node: Node) -> str:
 
 def layer_scale(reader: Reader, node: OnnxNode) -> bool:
     """Import Mul(x, a constant of C values, [C], [C, 1, 1] or [1, C, 1, 1]) as ``scale``."""
-    consts = [(t, reader.values(t)) for t in node.input]
-    data = [t for t, v in consts if v is None]
-    values = [v for _, v in consts if v is not None]
-    if len(data) != 1 or len(values) != 1:
+    sizes = [reader.const_dims(t) for t in node.input]
+    data = [t for t, dims in zip(node.input, sizes, strict=True) if dims is None]
+    consts = [dims for dims in sizes if dims is not None]
+    if len(data) != 1 or len(consts) != 1:
         return False
     c, _, _ = reader.shape(data[0], node)
-    if len(values[0]) != c:
+    if math.prod(consts[0]) != c or c == 1:
         return False
     reader.add(node, "scale", data)
     return True

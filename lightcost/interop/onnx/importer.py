@@ -210,11 +210,17 @@ class _Importer(OnnxModel):
                 module_path(node, spec_name),
             )
         )
-        self.ref[output if output is not None else node.output[0]] = unique
+        target = output if output is not None else node.output[0]
+        self.ref[target] = unique
+        if inputs and inputs[0] in self.last:  # a layer keeps its input's layout
+            self.last.add(target)
 
-    def alias(self, tensor: str, source: str, node: OnnxNode) -> None:
-        """``tensor`` refers to what ``source`` refers to: a view, no layer."""
+    def alias(self, tensor: str, source: str, node: OnnxNode, last: bool | None = None) -> None:
+        """``tensor`` refers to what ``source`` refers to: a view, no layer; channels last
+        when ``last`` says so (None: as ``source``)."""
         self.ref[tensor] = self.source(source, node)
+        if last or (last is None and source in self.last):
+            self.last.add(tensor)
 
     def absorb(self, node: OnnxNode) -> None:
         """Mark a node as handled by a pattern: the walk skips it."""
