@@ -70,7 +70,7 @@ EXAMPLES = {
         "{op: attention, heads: 4, kv_heads: 2, tokens: w, head_dim: 3, v_dim: 5, out: 6}",
     ],
     "unfold": ["{op: unfold}"],
-    "fold": ["{op: unfold}", "{op: fold}"],
+    "fold": ["{name: u, op: unfold}", "{op: fold}", "{op: fold, from: [u, stem], resize: true}"],
     "cls_token": ["{op: unfold}", "{op: cls_token, tokens: 2}"],
     "pos_embed": ["{op: pos_embed}"],
     "token": ["{op: unfold}", "{op: token, index: 3}"],

@@ -97,6 +97,9 @@ def test_unfold_and_fold_resize_to_whole_patches_and_back() -> None:
     assert costs["u"].other_ops == 7 * 8 * 8 * 8
     assert costs["f"].out_shape == (8, 7, 7)
     assert costs["f"].other_ops == 7 * 8 * 7 * 7
+    by_input = layers(spec.replace("h: 7, ", "from: [u, input], "), "[8, 7, 7]")
+    assert by_input["f"].out_shape == (8, 7, 7)
+    assert by_input["f"].other_ops == costs["f"].other_ops
     even = layers(spec.replace("h: 7", "h: 8"), "[8, 8, 8]")
     assert even["u"].other_ops == even["f"].other_ops == 0
     with pytest.raises(SpecError, match="multiples of 2, got 7x7"):

@@ -7,7 +7,8 @@ Tokens live in the (C, H, W) triple: a sequence of N tokens of D features is
 
 * ``unfold`` (``patch`` p, default 1): (C, H, W) -> (C, p*p, H/p * W/p); p = 1 is
   ViT's flatten to a sequence ``(C, 1, H*W)``. H and W must be multiples of p.
-  ``fold`` is its inverse, back to (C, ``h``, N*P/``h``) (``h`` 0: square). Copies.
+  ``fold`` is its inverse, back to (C, ``h``, N*P/``h``) (``h`` 0: square), or to the
+  H x W of a second input (``from: [tokens, map]``: only its size is read). Copies.
 * ``cls_token`` prepends ``tokens`` learned tokens to a ``(D, 1, N)`` sequence
   (D x tokens params, ``OpCost.embed``); a copy.
 * ``pos_embed`` adds a learned positional embedding: C x ``tokens`` params
@@ -78,26 +79,38 @@ def _unfold_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
     return (c, p * p, _grid(h, p, resize) * _grid(w, p, resize))
 
 
-def _fold_sizes(attrs: Attrs, shape: Shape) -> tuple[int, int, int, int]:
+def _target(attrs: Attrs, shapes: list[Shape]) -> tuple[int, int]:
+    """The folded map's height and width as given: by a second input's H x W, else by the
+    ``h`` and ``w`` attributes (0: not given)."""
+    if len(shapes) > 1:
+        return shapes[1][1], shapes[1][2]
+    return count(attrs["h"]), count(attrs["w"])
+
+
+def _fold_sizes(attrs: Attrs, shapes: list[Shape]) -> tuple[int, int, int, int]:
     """Rows and columns of patches, and the output's height and width."""
-    n = shape[2]
-    p, h, w = int(attrs["patch"]), count(attrs["h"]), count(attrs["w"])
-    rows = _grid(h, p, attrs["resize"]) if h else isqrt(n)
+    n = shapes[0][2]
+    (h, w), p = _target(attrs, shapes), int(attrs["patch"])
+    rows = _grid(h, p, attrs["resize"]) if truth(h) else isqrt(n)
     cols = n // rows
     if not attrs["resize"]:
         return rows, cols, rows * p, cols * p
+    if len(shapes) > 1:
+        return rows, cols, h, w
     return rows, cols, h or rows * p, w or h or cols * p
 
 
 def _fold_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
     c, big_p, n = shapes[0]
-    p = int(attrs["patch"])
-    rows, _, h, w = _fold_sizes(attrs, shapes[0])
-    exact = attrs["resize"] or not count(attrs["h"]) or not truth(rows * p != count(attrs["h"]))
-    if truth(big_p != p * p) or truth(n % rows) or not exact:
+    p, (given, given_w) = int(attrs["patch"]), _target(attrs, shapes)
+    rows, cols, h, w = _fold_sizes(attrs, shapes)
+    exact = attrs["resize"] or not truth(given) or not truth(rows * p != given)
+    if len(shapes) > 1 and not attrs["resize"]:
+        exact = exact and not truth(cols * p != given_w)
+    if truth(big_p != p * p) or truth(n % rows) or truth(rows * cols != n) or not exact:
         raise ShapeError(
             f"fold patch {p} of {dims(shapes[0])} needs {p * p} rows and a number of patches "
-            f"that fills {'the height ' + str(attrs['h']) if count(attrs['h']) else 'a square'}"
+            f"that fills {f'{given}x{given_w}' if truth(given) else 'a square'}"
         )
     return (c, h, w)
 
@@ -116,11 +129,14 @@ def _unfold_cost(node: Node) -> OpCost:
 def _fold_cost(node: Node) -> OpCost:
     """The resize back to (h, w), when the folded map differs: 7 ops per output element."""
     if not node.attrs["resize"]:
-        return OpCost()
-    rows, cols, _, _ = _fold_sizes(node.attrs, node.in_shapes[0])
+        return OpCost(reads=elements(node.in_shapes[0]))  # a second input gives only its size
+    rows, cols, _, _ = _fold_sizes(node.attrs, list(node.in_shapes))
     c, h, w = node.out_shape
     p = int(node.attrs["patch"])
-    return OpCost(other_ops=BILINEAR_OPS * c * h * w * ((h != rows * p) | (w != cols * p)))
+    return OpCost(
+        reads=elements(node.in_shapes[0]),
+        other_ops=BILINEAR_OPS * c * h * w * ((h != rows * p) | (w != cols * p)),
+    )
 
 
 def _copy(node: Node) -> OpCost:
@@ -154,7 +170,7 @@ def _unfold_export(emitter: Emitter, node: Node) -> str:
 
 def _fold_export(emitter: Emitter, node: Node) -> str:
     (c, h, w), name, p = node.out_shape, node.name, int(node.attrs["patch"])
-    rows, cols, _, _ = _fold_sizes(node.attrs, node.in_shapes[0])
+    rows, cols, _, _ = _fold_sizes(node.attrs, list(node.in_shapes))
     x = emitter.as4d(emitter.inputs(node)[0], node.in_shapes[0])
     if (rows * p, cols * p) == (h, w):
         return _patches(emitter, x, name, [c, p, p, rows, cols], FOLD)
@@ -387,7 +403,7 @@ OPDEFS = (
     ),
     OpDef(
         name="fold",
-        summary="token sequences back to a map: (C, p*p, N) -> (C, h, N*p*p / h)",
+        summary="patches back to a map: (C, p*p, N) -> (C, h, N*p*p / h), or a 2nd input's H x W",
         kind="copy",
         attrs={
             "patch": Attr("int", 1),
@@ -397,6 +413,7 @@ OPDEFS = (
         },
         shape=_fold_shape,
         cost=_fold_cost,
+        max_inputs=2,
         label=_patch_label,
         export=_fold_export,
         imports={},  # Reshape, Transpose, Reshape: by the Reshape handler
