@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 AXES = "chw"
 PERMS = ("cwh", "hcw", "hwc", "wch", "whc")
 BILINEAR_OPS = 7  # other ops per element of a bilinear resize: 4 multiplies, 3 adds
+MAX_CHAIN = 8  # Reshapes and Transposes after the first of an unfold or fold chain
 UNFOLD, FOLD = [0, 2, 4, 1, 3], [0, 3, 1, 4, 2]  # Transpose perms of [C, nH, p, nW, p] and back
 
 
@@ -178,54 +179,50 @@ def _fold_export(emitter: Emitter, node: Node) -> str:
     return _resize(emitter, y, node.out_shape, name)
 
 
-def _patch_pattern(reader: Reader, node: OnnxNode) -> bool:
-    """Reshape to [C, a, b, c, d], Transpose UNFOLD or FOLD, Reshape to 4-D: unfold or fold."""
-    five = reader.dims(node.output[0])
-    transpose = reader.only_reader(node.output[0])
-    back = reader.only_reader(transpose.output[0]) if transpose is not None else None
-    if len(five) != 5 or transpose is None or transpose.op_type != "Transpose" or back is None:
-        return False
-    perm = list(reader.attr(transpose, "perm", []))
-    if (
-        back.op_type != "Reshape"
-        or perm not in (UNFOLD, FOLD)
-        or len(reader.dims(back.output[0])) != 4
-    ):
-        return False
-    reader.absorb(transpose)
-    reader.absorb(back)
-    if perm == UNFOLD:
-        reader.add(node, "unfold", node.input[:1], {"patch": int(five[2] or 0)}, back.output[0])
-    else:
-        out = reader.shape(back.output[0], back)
-        reader.add(
-            node, "fold", node.input[:1], {"patch": int(five[1] or 0), "h": out[1]}, back.output[0]
-        )
-    return True
+def _chain(reader: Reader, node: OnnxNode) -> list[OnnxNode]:
+    """``node`` and the Reshapes and Transposes after it, each the only reader of the last."""
+    chain = [node]
+    for _ in range(MAX_CHAIN):
+        after = reader.only_reader(chain[-1].output[0])
+        if after is None or after.op_type not in ("Reshape", "Transpose"):
+            break
+        chain.append(after)
+    return chain
 
 
-def _sequence(reader: Reader, node: OnnxNode) -> bool:
-    """Reshape [1, C, H, W] -> [1, C, H*W] and Transpose (0 2 1): ViT's flatten to tokens."""
-    x, y = node.input[0], node.output[0]
-    transpose = reader.only_reader(y)
-    flat = reader.dims(y)
-    if (
-        transpose is None
-        or transpose.op_type != "Transpose"
-        or list(reader.attr(transpose, "perm", [])) != [0, 2, 1]
-        or len(flat) != 3
-        or reader.order(x) != "nchw"
-        or flat[1] != reader.shape(x, node)[0]
-    ):
+def _regroup(start: Shape, end: Shape) -> tuple[str, dict[str, AttrValue]] | None:
+    """The unfold or fold that makes ``end`` of ``start`` (same channels), if one does."""
+    (c, h, w), (c2, h2, w2) = start, end
+    p, q = isqrt(h2), isqrt(h)
+    if c != c2 or start == end:
+        return None
+    if p * p == h2 and h % p == 0 and w % p == 0 and w2 == (h // p) * (w // p):
+        return "unfold", {"patch": p}
+    if q * q == h and h2 % q == 0 and w2 % q == 0 and w == (h2 // q) * (w2 // q):
+        return "fold", {"patch": q, "h": h2}
+    return None
+
+
+def _patches_import(reader: Reader, node: OnnxNode) -> bool:
+    """Reshapes and Transposes from a map to token sequences (or back) that regroup patches:
+    ``unfold`` or ``fold`` (ViT's flatten is unfold with patch 1); the chain is one layer."""
+    chain = _chain(reader, node)
+    end = chain[-1].output[0]
+    orders = (reader.order(node.input[0]), reader.order(end))
+    if len(chain) < 2 or not set(orders) <= {"nchw", "hwc"}:
         return False
-    reader.absorb(transpose)
-    reader.add(node, "unfold", [x], output=transpose.output[0])
+    found = _regroup(reader.shape(node.input[0], node), reader.shape(end, chain[-1]))
+    if found is None:
+        return False
+    for after in chain[1:]:
+        reader.absorb(after)
+    reader.add(node, found[0], node.input[:1], found[1], end)
     return True
 
 
 def import_reshape(reader: Reader, node: OnnxNode) -> None:
     """Reshape (outside a channel shuffle): patches, a GroupNorm, a view or a ``reshape``."""
-    if _patch_pattern(reader, node) or groupnorm_pattern(reader, node) or _sequence(reader, node):
+    if groupnorm_pattern(reader, node) or _patches_import(reader, node):
         return
     after = reader.dims(node.output[0])
     if len(after) == 4 and reader.shape(node.output[0], node) != reader.shape(node.input[0], node):
@@ -277,14 +274,15 @@ def _cls_export(emitter: Emitter, node: Node) -> str:
 
 
 def class_tokens(reader: Reader, node: OnnxNode) -> bool:
-    """Import a Concat along W of one constant [1, D, 1, t] and a sequence as ``cls_token``."""
+    """Import a Concat along the tokens of one constant (t tokens: [1, D, 1, t], or [1, t, D]
+    for tokens [S, N, D]) and a sequence as ``cls_token``."""
     axis = int(reader.attr(node, "axis", 0))
     consts = [t for t in node.input if reader.const_dims(t) is not None]
     data = [t for t in node.input if t not in consts]
     if len(consts) != 1 or len(data) != 1 or reader.axis(data[0], axis) != "w":
         return False
     size = reader.const_dims(consts[0]) or [1]
-    reader.add(node, "cls_token", data, {"tokens": int(size[-1])})
+    reader.add(node, "cls_token", data, {"tokens": int(size[axis])})
     return True
 
 

@@ -59,6 +59,7 @@ from lightcost.core.errors import SpecError, listing, short
 from lightcost.core.graph import INPUT, AttrValue
 from lightcost.core.graph import MAX_NAME as SPEC_NAME
 from lightcost.interop.onnx.model import MAX_NAME, OnnxModel, reason
+from lightcost.interop.onnx.regions import find_regions
 from lightcost.interop.onnx.scopes import module_path
 from lightcost.interop.onnx.wire import WireError, read_structure
 from lightcost.interop.onnx.writer import Layer, decoded, spec_items, spec_yaml, text
@@ -242,8 +243,13 @@ class _Importer(OnnxModel):
                 "[N, C, H, W] with fixed C, H and W"
             )
         self.ref[inputs[0].name] = INPUT
+        regions = find_regions(self)  # self-attention, one layer each (.regions)
         for node in self.nodes:
-            if id(node) not in self.absorbed and node.op_type != "Constant":
+            region = regions.get(id(node))
+            if region is not None:
+                self.absorbed.update(id(n) for n in region.nodes)
+                self.add(region.anchor, "attention", [region.x], region.attrs, region.output)
+            elif id(node) not in self.absorbed and node.op_type != "Constant":
                 self.dispatch(node)
         self.fold()
         if len(self.layers) > MAX_LAYERS:
