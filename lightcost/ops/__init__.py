@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from lightcost.ops import (
     activations,
     attention,
+    axes,
     channels,
     conv,
     elementwise,
@@ -174,6 +175,6 @@ def onnx_imports() -> dict[str, tuple[str, ImportRule]]:
 
 
 _FAMILIES = (conv, linear, norm, pool, elementwise, channels, se, views, activations)
-for _family in (*_FAMILIES, transformer, attention, tokens):
+for _family in (*_FAMILIES, transformer, attention, tokens, axes):
     for _opdef in _family.OPDEFS:
         register(_opdef)

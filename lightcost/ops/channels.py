@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from lightcost.core.graph import AttrValue, Node, Shape, elements
-from lightcost.ops import tokens
+from lightcost.ops import axes, tokens
 from lightcost.ops.base import (
     Attr,
     Attrs,
@@ -164,7 +164,7 @@ def _import_reshape(reader: Reader, node: OnnxNode) -> None:
 
 def _import_transpose(reader: Reader, node: OnnxNode) -> None:
     """A Transpose outside a channel shuffle (the Reshape before it takes it in one)."""
-    tokens.import_transpose(reader, node)
+    axes.import_transpose(reader, node)
 
 
 OPDEFS = (

@@ -1,12 +1,13 @@
-"""Token reshapes: ``unfold``/``fold`` (patches), ``cls_token``, ``pos_embed``, ``token``,
-``reshape`` and ``transpose``.
+"""Token reshapes: ``unfold``/``fold`` (patches), ``cls_token``, ``pos_embed``, ``token``.
 
 Tokens live in the (C, H, W) triple: a sequence of N tokens of D features is
 ``(D, 1, N)``; MobileViT's unfolded map is ``(C, P, N)``, P = p x p sequences
 (one per position inside a patch) of N = H/p x W/p tokens (one per patch).
 
 * ``unfold`` (``patch`` p, default 1): (C, H, W) -> (C, p*p, H/p * W/p); p = 1 is
-  ViT's flatten to a sequence ``(C, 1, H*W)``. H and W must be multiples of p.
+  ViT's flatten to a sequence ``(C, 1, H*W)``. H and W must be multiples of p,
+  unless ``resize``: then a bilinear resize up to whole patches first (and back in
+  ``fold``), 7 other ops per element of the resized map (timm MobileViT).
   ``fold`` is its inverse, back to (C, ``h``, N*P/``h``) (``h`` 0: square), or to the
   H x W of a second input (``from: [tokens, map]``: only its size is read). Copies.
 * ``cls_token`` prepends ``tokens`` learned tokens to a ``(D, 1, N)`` sequence
@@ -17,13 +18,11 @@ Tokens live in the (C, H, W) triple: a sequence of N tokens of D features is
   (a ViT's 197 positions stay 197 x D params at any resolution).
 * ``token`` takes token ``index`` of a ``(D, 1, N)`` sequence: ``(D, 1, 1)``
   (ViT's class token before the head); a copy of D elements.
-* ``reshape`` views the elements as (C, ``h``, ``w``), C = elements / (h x w):
-  no cost. ``transpose`` permutes the axes (``perm``, the output's axes named by
-  the input's, ``cwh`` swaps H and W): a copy.
 
-ONNX: unfold and fold are Reshape to 5-D, Transpose, Reshape; cls_token a Concat
-with a constant along W; pos_embed an Add of a constant; token a Gather along W;
-reshape a Reshape; transpose a Transpose.
+ONNX: unfold and fold are Reshape to 5-D, Transpose, Reshape (imported: any
+Reshapes and Transposes regrouping patches between a map and token sequences); cls_token a Concat
+with a constant along W; pos_embed an Add of a constant; token a Gather along W
+(reshape and transpose: :mod:`lightcost.ops.axes`).
 """
 
 from __future__ import annotations
@@ -34,7 +33,6 @@ from typing import TYPE_CHECKING
 from lightcost.core.errors import SpecError
 from lightcost.core.graph import AttrValue, Node, Shape, count, elements
 from lightcost.ops.base import (
-    REQUIRED,
     Attr,
     Attrs,
     OpCost,
@@ -44,8 +42,8 @@ from lightcost.ops.base import (
     same_shape,
     truth,
 )
-from lightcost.ops.norm import FROM_LAST, TO_LAST, groupnorm_pattern
-from lightcost.ops.views import free, import_view
+from lightcost.ops.norm import groupnorm_pattern
+from lightcost.ops.views import import_view
 
 if TYPE_CHECKING:
     from lightcost.ops.protocols import Emitter, OnnxNode, Reader
@@ -232,28 +230,6 @@ def import_reshape(reader: Reader, node: OnnxNode) -> None:
     import_view(reader, node)
 
 
-def import_transpose(reader: Reader, node: OnnxNode) -> None:
-    """Transpose: to channels last [N, H, W, C] and back are views (the layout changes, the
-    lightcost shape does not); another permutation of C, H, W is a ``transpose``."""
-    x, perm = node.input[0], list(reader.attr(node, "perm", []))
-    last = reader.order(x) == "nhwc"
-    if perm == TO_LAST and not last and len(reader.dims(x)) == 4:
-        reader.alias(node.output[0], x, node, last=True)
-        return
-    if perm == FROM_LAST and last:
-        reader.alias(node.output[0], x, node, last=False)
-        return
-    if (
-        last
-        or len(perm) != 4
-        or perm[0] != 0
-        or sorted(perm) != [0, 1, 2, 3]
-        or perm == [0, 1, 2, 3]
-    ):
-        raise reader.fail(node, f"Transpose perm {perm}: only permutations of C, H, W are mapped")
-    reader.add(node, "transpose", node.input[:1], {"perm": "".join(AXES[i - 1] for i in perm[1:])})
-
-
 def _cls_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
     d, h, n = shapes[0]
     if truth(h != 1):
@@ -353,36 +329,6 @@ def _import_gather(reader: Reader, node: OnnxNode) -> None:
     reader.add(node, "token", node.input[:1], {"index": int(index[0])})
 
 
-def _reshape_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
-    h, w = count(attrs["h"]), count(attrs["w"])
-    size = elements(shapes[0])
-    if truth(size % (h * w)):
-        raise ShapeError(
-            f"reshape of {dims(shapes[0])} to (C, {h}, {w}): "
-            f"{size} elements are no multiple of {h * w}"
-        )
-    return (size // (h * w), h, w)
-
-
-def _reshape_export(emitter: Emitter, node: Node) -> str:
-    x = emitter.as4d(emitter.inputs(node)[0], node.in_shapes[0])
-    return emitter.emit(
-        "Reshape", [x, emitter.ints(f"{node.name}/shape", [1, *node.out_shape])], node.name, 4
-    )
-
-
-def _transpose_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
-    shape = shapes[0]
-    c, h, w = (shape[AXES.index(axis)] for axis in str(attrs["perm"]))
-    return (c, h, w)
-
-
-def _transpose_export(emitter: Emitter, node: Node) -> str:
-    x = emitter.as4d(emitter.inputs(node)[0], node.in_shapes[0])
-    perm = [0, *(1 + AXES.index(axis) for axis in str(node.attrs["perm"]))]
-    return emitter.emit("Transpose", [x], node.name, 4, perm=perm)
-
-
 def _patch_label(node: Node) -> str:
     return f"{node.op} p{node.attrs['patch']}"
 
@@ -445,27 +391,5 @@ OPDEFS = (
         cost=_token_cost,
         export=_token_export,
         imports={"Gather": _import_gather},
-    ),
-    OpDef(
-        name="reshape",
-        summary="the same elements viewed as (C, h, w), C inferred (no cost)",
-        kind="view",
-        attrs={"h": Attr("int", REQUIRED), "w": Attr("int", REQUIRED)},
-        shape=_reshape_shape,
-        cost=free,
-        export=_reshape_export,
-        imports={},  # by the Reshape handler
-        stacks=False,
-    ),
-    OpDef(
-        name="transpose",
-        summary="axes permuted (`perm`: the output's axes by input name, cwh swaps H and W)",
-        kind="copy",
-        attrs={"perm": Attr("enum", "cwh", allowed=PERMS)},
-        shape=_transpose_shape,
-        cost=_copy,
-        export=_transpose_export,
-        imports={},  # by shuffle's Transpose handler
-        stacks=False,
     ),
 )

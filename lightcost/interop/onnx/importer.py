@@ -32,6 +32,11 @@ Conventions (docs/onnx.md):
   Flatten, Reshape, Squeeze and Unsqueeze that keep a lightcost shape (or only
   feed an fc) are views with no layer. ReduceMean (ReduceMax) over H and W is a
   global ``avgpool`` (``maxpool``), whatever ``keepdims``; other axes are an error.
+* Transformers (docs/onnx.md): a Transpose to channels last [N, H, W, C] and back
+  is no layer (the model tracks the layout); token tensors [S, N, D] are (D, S, N);
+  LayerNormalization, per-token MatMul, GELU patterns, Softmax and MatMul of two
+  activations map to their ops; self-attention regions around each Softmax are
+  one ``attention`` layer (:mod:`.regions`, found before the walk).
 * Padding: symmetric ``pads`` are the spec's integer padding; asymmetric ones
   equal to TensorFlow SAME (and ``auto_pad`` SAME_*) are ``same``; anything else
   is an error naming the node. Every window's output size is checked against
