@@ -45,18 +45,7 @@ REFERENCE: dict[str, Any] = json.loads((CORPUS / "reference.json").read_text())
 FILES: dict[str, dict[str, Any]] = REFERENCE["files"]
 
 # file -> its first error (first_error): the importer's to-do list.
-KNOWN_FAILING: dict[str, str] = {
-    # Issue 14's hybrids: EfficientFormer's head averages two classifiers (Div by 2, no
-    # op maps a constant factor); MobileNetV4's Mobile MQA reduces K and V with a conv
-    # whose BN the exporter folded (the attention region is not recognized).
-    "efficientformer_l1.onnx": (
-        "node '/Div' (Div): only Div in GELU (x / sqrt 2) or before a Softmax is mapped"
-    ),
-    "mobilenetv4_hybrid_medium.onnx": (
-        "node '/blocks/blocks.2/blocks.2.4/attn/Unsqueeze' (Unsqueeze): reshape [64, 1, 64] "
-        "-> [1, 1, 64, 64] is not a view lightcost maps"
-    ),
-}
+KNOWN_FAILING: dict[str, str] = {}
 
 
 def first_error(exc: SpecError) -> str:

@@ -64,10 +64,12 @@ EXAMPLES = {
         "{name: mm, op: matmul, from: [stem, t]}",
         "{op: matmul, from: [mm, stem], transpose_b: true}",
     ],
-    "scale": ["{op: scale}"],
+    "scale": ["{op: scale}", "{op: scale, learned: false}"],
     "attention": [
         "{op: attention, heads: 2, kv_heads: 1, kv_stride: 2, qkv_bias: false}",
         "{op: attention, heads: 4, kv_heads: 2, tokens: w, head_dim: 3, v_dim: 5, out: 6}",
+        "{op: attention, heads: 2, head_dim: 4, kv_stride: 2, kv_kernel: 5, kv_bn: false, "
+        "kv_bias: true}",
     ],
     "unfold": ["{op: unfold}"],
     "fold": ["{name: u, op: unfold}", "{op: fold}", "{op: fold, from: [u, stem], resize: true}"],

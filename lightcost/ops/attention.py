@@ -13,7 +13,9 @@ of h grouped-query) and ``out`` output channels (default C):
   QK^T h x N x Nk x d, AV h x N x Nk x dv, output projection N x h*dv x out.
 * ``kv_stride`` s > 1 reduces K and V first, each by its own depthwise
   ``kv_kernel`` x ``kv_kernel`` conv of stride s (padding same) and a BN, as
-  timm's MultiQueryAttention2d: Nk = ceil(H/s) x ceil(W/s) (``tokens: hw`` only).
+  timm's MultiQueryAttention2d: Nk = ceil(H/s) x ceil(W/s) (``tokens: hw`` only);
+  ``kv_bn: false`` drops the BN, ``kv_bias: true`` gives the conv a bias (an
+  export with the BN folded into it), as a conv's ``bn`` and ``bias``.
 * Params: the projections' weights, biases with ``qkv_bias`` (h*d + g*(d + dv))
   and ``out_bias`` (out), the reductions' weights and BN, and ``bias_table``
   learned position biases added to the scores (EfficientFormer's
@@ -103,17 +105,18 @@ def _cost(node: Node) -> OpCost:
     table = count(a["bias_table"])
     bias_ops = x.s * (x.n * x.heads * x.d + x.nk * x.kv * (x.d + x.dv)) if qkv_bias else 0
     reduced = 2 * x.c * x.nk if reduce else 0  # elements of the reduced K and V inputs
+    kv_bn, kv_bias = reduce and bool(a["kv_bn"]), reduce and bool(a["kv_bias"])
     return OpCost(
         weights=x.c * qkv + x.heads * x.dv * x.out + (2 * k * k * x.c if reduce else 0),
-        biases=(qkv if qkv_bias else 0) + (x.out if out_bias else 0),
-        bn=4 * x.c if reduce else 0,
-        bn_folded=2 * x.c if reduce else 0,
+        biases=(qkv if qkv_bias else 0) + (x.out if out_bias else 0) + (2 * x.c if kv_bias else 0),
+        bn=4 * x.c if kv_bn else 0,
+        bn_folded=2 * x.c if kv_bn and not kv_bias else 0,
         embed=table,
         madds=_madds(x, reduce, k),
         other_ops=bias_ops
         + (x.s * x.n * x.out if out_bias else 0)
         + scores * (1 + SOFTMAX_OPS + (1 if table else 0))
-        + 2 * reduced,
+        + reduced * ((2 if kv_bn else 0) + (1 if kv_bias else 0)),
     )
 
 
@@ -177,10 +180,11 @@ class _Export:
                     "stride": stride,
                     "dilation": 1,
                     "padding": "same",
-                    "bias": False,
+                    "bias": bool(a["kv_bias"]),
                 }
                 keys = conv_node(e, inp, (c, h, w), f"{self.name}/{which}_down", c, c, down)
-                keys = batchnorm(e, keys, c, f"{self.name}/{which}_norm")
+                if a["kv_bn"]:
+                    keys = batchnorm(e, keys, c, f"{self.name}/{which}_norm")
                 kv_shape = (c, -(-h // stride), -(-w // stride))
             dim = x.d if which == "k" else x.dv
             proj = self.project(keys, kv_shape, x.kv * dim, bool(a["qkv_bias"]), which)
@@ -232,6 +236,8 @@ OPDEFS = (
             "kv_heads": Attr("int", 0, low=0),
             "kv_stride": Attr("int", 1),
             "kv_kernel": Attr("int", 3),
+            "kv_bn": Attr("bool", True),
+            "kv_bias": Attr("bool", False),
             "qkv_bias": Attr("bool", True),
             "out_bias": Attr("bool", True),
             "out": Attr("channels", "in"),

@@ -8,7 +8,8 @@ other ops 5 per element (max, subtract, exp, sum, divide), 1 more with
 (C, K, N) -> (C, M, N), a batch of 1 broadcast to the other's C (ONNX MatMul on
 [1, C, H, W]); ``transpose_b`` reads the second as (C, N, K). MAdds C x M x K x
 N, no params, no other ops. ``scale`` is layer scale: a learned multiply per
-channel, C params (``OpCost.embed``), 1 other op per element.
+channel, C params (``OpCost.embed``), 1 other op per element; ``learned: false`` a
+multiply by a constant (no params: EfficientFormer's average of two heads).
 """
 
 from __future__ import annotations
@@ -127,32 +128,41 @@ def scaled_softmax(reader: Reader, node: OnnxNode) -> bool:
 
 
 def _import_div(reader: Reader, node: OnnxNode) -> None:
-    """Div: the start of an erf GELU, or a scale before a Softmax; nothing else is mapped."""
-    if not (gelu.erf_pattern(reader, node) or scaled_softmax(reader, node)):
-        raise reader.fail(node, "only Div in GELU (x / sqrt 2) or before a Softmax is mapped")
+    """Div: the start of an erf GELU, a scale before a Softmax, or by one constant."""
+    patterns = (gelu.erf_pattern, scaled_softmax, layer_scale)
+    if not any(pattern(reader, node) for pattern in patterns):
+        raise reader.fail(node, "only Div by one constant (or in GELU) is mapped")
 
 
 def _scale_cost(node: Node) -> OpCost:
-    return OpCost(embed=node.out_shape[0], other_ops=elements(node.out_shape))
+    learned = node.out_shape[0] if node.attrs["learned"] else 0
+    return OpCost(embed=learned, other_ops=elements(node.out_shape))
 
 
 def _scale_export(emitter: Emitter, node: Node) -> str:
-    """Mul by a [C, 1, 1] constant (a learned per-channel factor)."""
+    """Mul by a [C, 1, 1] constant (a learned per-channel factor), or by one constant."""
     c = node.in_shapes[0][0]
     x = emitter.as4d(emitter.inputs(node)[0], node.in_shapes[0])
-    gamma = emitter.random(f"{node.name}/gamma", [c, 1, 1], 1)
+    if node.attrs["learned"]:
+        gamma = emitter.random(f"{node.name}/gamma", [c, 1, 1], 1)
+    else:
+        gamma = emitter.scalar("lightcost/half", 0.5)
     return emitter.emit("Mul", [x, gamma], node.name, 4)
 
 
 def layer_scale(reader: Reader, node: OnnxNode) -> bool:
-    """Import Mul(x, a constant of C values, [C], [C, 1, 1] or [1, C, 1, 1]) as ``scale``."""
+    """Import Mul(x, a constant of C values, [C], [C, 1, 1] or [1, C, 1, 1]) as ``scale``;
+    by one constant (or Div by one), as ``scale, learned: false``."""
     sizes = [reader.const_dims(t) for t in node.input]
     data = [t for t, dims in zip(node.input, sizes, strict=True) if dims is None]
     consts = [dims for dims in sizes if dims is not None]
     if len(data) != 1 or len(consts) != 1:
         return False
     c, _, _ = reader.shape(data[0], node)
-    if math.prod(consts[0]) != c or c == 1:
+    if math.prod(consts[0]) == 1 and (node.op_type == "Mul" or node.input[0] == data[0]):
+        reader.add(node, "scale", data, {"learned": False})
+        return True
+    if math.prod(consts[0]) != c or node.op_type != "Mul":
         return False
     reader.add(node, "scale", data)
     return True
@@ -183,8 +193,9 @@ OPDEFS = (
     ),
     OpDef(
         name="scale",
-        summary="layer scale: a learned multiply per channel (C params)",
+        summary="layer scale: a learned multiply per channel (C params), or by a constant",
         kind="elementwise",
+        attrs={"learned": Attr("bool", True)},
         shape=same_shape,
         cost=_scale_cost,
         export=_scale_export,

@@ -44,6 +44,13 @@ class Projection(NamedTuple):
     bias: bool
 
 
+class Reduction(NamedTuple):
+    """K and V reductions: the attention attributes they give, and their nodes."""
+
+    attrs: dict[str, AttrValue]
+    nodes: tuple[onnx.NodeProto, ...]
+
+
 class Region(NamedTuple):
     """One attention layer: its nodes, input, output, attributes, and the node naming it."""
 
@@ -207,15 +214,52 @@ class _Finder:
         if q is None or k is None or v is None or out is None:
             return None
         x = self.origin(q.source, trail)
-        if {self.origin(k.source, trail), self.origin(v.source, trail)} != {x}:
+        reduced = self.reduced(x, (k, v), trail)
+        if reduced is None:
             return None
         shape = self.m.shape(x, softmax)
         end = self.forward(out.output, trail, lambda t: self.m.shape(t, softmax) == shape)
         nodes = {id(n): n for n in (*trail, *q.nodes, *k.nodes, *v.nodes, *out.nodes)}
-        attrs = self.attrs(x, (q, k, v, out), (qk, av), table)
+        nodes.update((id(n), n) for n in reduced.nodes)
+        attrs = self.attrs(x, (q, k, v, out), (qk, av), table, reduced)
         if attrs is None or not self.closed(nodes, end):
             return None
         return Region(tuple(nodes.values()), x, end, attrs, softmax)
+
+    def reduced(
+        self, x: str, kv: tuple[Projection, Projection], trail: list[onnx.NodeProto]
+    ) -> Reduction | None:
+        """How K and V reach ``x``: directly, or each through its own depthwise strided Conv
+        [+ BatchNormalization] (timm's MultiQueryAttention2d); None: otherwise."""
+        sources = [self.origin(p.source, trail) for p in kv]
+        if sources == [x, x]:
+            return Reduction({}, ())
+        found = [self.reduction(t, x) for t in sources]
+        if found[0] is None or found[1] is None or found[0].attrs != found[1].attrs:
+            return None
+        return Reduction(found[0].attrs, found[0].nodes + found[1].nodes)
+
+    def reduction(self, tensor: str, x: str) -> Reduction | None:
+        node, nodes = self.producer.get(tensor), []
+        bn = node is not None and node.op_type == "BatchNormalization"
+        if node is not None and bn:
+            nodes.append(node)
+            node = self.producer.get(node.input[0])
+        if node is None or node.op_type != "Conv" or self.data(node) != [x]:
+            return None
+        weight = self.m.const_dims(node.input[1]) or []
+        strides = list(self.m.attr(node, "strides", [1, 1]))
+        group = int(self.m.attr(node, "group", 1))
+        square = len(weight) == 4 and weight[2] == weight[3] and len(set(strides)) == 1
+        if not square or weight[1] != 1 or group != weight[0] or strides[0] < 2:
+            return None
+        attrs: dict[str, AttrValue] = {
+            "kv_stride": int(strides[0]),
+            "kv_kernel": weight[2],
+            "kv_bn": bn,
+            "kv_bias": len(node.input) > 2 and bool(node.input[2]),
+        }
+        return Reduction(attrs, (*nodes, node))
 
     def attrs(
         self,
@@ -223,6 +267,7 @@ class _Finder:
         projections: tuple[Projection, Projection, Projection, Projection],
         products: tuple[onnx.NodeProto, onnx.NodeProto],
         table: int,
+        reduced: Reduction,
     ) -> dict[str, AttrValue] | None:
         """The attention attributes, or None when its MAdds are not the region's."""
         q, k, v, out = projections
@@ -245,12 +290,14 @@ class _Finder:
             "out_bias": out.bias,
             "bias_table": table,
             "tokens": "w" if seqs > 1 else "hw",
+            **reduced.attrs,
         }
         defaults = {name: attr.default for name, attr in OPS["attention"].attrs.items()}
         attrs.update({key: value for key, value in optional.items() if value != defaults[key]})
         if out.features != c:
             attrs["out"] = out.features
-        return attrs if self.madds(x, attrs, products, projections) else None
+        convs = [n for n in reduced.nodes if n.op_type == "Conv"]
+        return attrs if self.madds(x, attrs, products, projections, convs) else None
 
     def madds(
         self,
@@ -258,8 +305,10 @@ class _Finder:
         attrs: dict[str, AttrValue],
         products: tuple[onnx.NodeProto, onnx.NodeProto],
         projections: tuple[Projection, ...],
+        convs: list[onnx.NodeProto],
     ) -> bool:
-        """Whether the layer's MAdds equal the region's products' and projections'."""
+        """Whether the layer's MAdds equal the region's products', projections' and the
+        K and V reductions'."""
         opdef = OPS["attention"]
         full = {name: attr.default for name, attr in opdef.attrs.items()} | attrs
         shape = self.m.shape(x, products[0])
@@ -274,6 +323,7 @@ class _Finder:
         counted = sum(self.product(node) for node in products)
         unique = {id(p.nodes[0]): p for p in projections}
         counted += sum(self.linear(p) for p in unique.values())
+        counted += sum(self.linear(Projection((c,), "", "", 1, False)) for c in convs)
         return opdef.cost(layer).madds == counted
 
     def product(self, node: onnx.NodeProto) -> int:
