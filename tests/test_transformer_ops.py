@@ -135,3 +135,20 @@ def test_the_worked_examples_cost_what_the_docs_say() -> None:
     assert mvit["attn"].madds == 88_080_384
     for number in ("524,391,936", "2,362,368", "88,080,384", "239,075,328"):
         assert number in section
+
+
+@pytest.mark.parametrize("name", ["attention", "layernorm", "groupnorm", "fold", "cls_token"])
+def test_an_exported_op_imports_back_as_itself(name: str) -> None:
+    """The importer recognizes the op's ONNX form (attention: its region of nodes)."""
+    pytest.importorskip("onnx")
+    from test_ops import example
+
+    from lightcost.interop.onnx.exporter import export_graph
+    from lightcost.interop.onnx.importer import onnx_spec
+    from lightcost.interop.onnx.writer import spec_yaml
+
+    graph = build(f"{name}.yaml", text=example(name))
+    back = build("m.yaml", text=spec_yaml(onnx_spec(export_graph(graph), "m.onnx"), "m.onnx"))
+    assert [n.op for n in back.nodes] == [n.op for n in graph.nodes]
+    if name == "attention":  # heads, kv_heads, head and value dims, reductions, tokens
+        assert [n.attrs for n in back.nodes][1:] == [n.attrs for n in graph.nodes][1:]

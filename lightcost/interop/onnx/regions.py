@@ -272,14 +272,18 @@ class _Finder:
         """The attention attributes, or None when its MAdds are not the region's."""
         q, k, v, out = projections
         qk, av = products
-        c, s, _ = self.m.shape(x, qk)
-        seqs = s if self.m.order(x) == "hwc" else 1
+        c, s, n = self.m.shape(x, qk)
         scores = [int(d or 0) for d in self.m.dims(qk.output[0])]
+        rows = s > 1 and (  # a sequence per row
+            self.m.order(x) == "hwc" or (scores[-1] == n and not reduced.attrs)
+        )
+        seqs = s if rows else 1
         d, dv = int(self.m.dims(qk.input[0])[-1] or 0), int(self.m.dims(av.input[1])[-1] or 0)
-        heads = math.prod(scores[:-2]) // max(seqs, 1)
+        packed = q.nodes[0] is k.nodes[0]
+        # batches of the scores: sequences x heads (or x K/V heads, queries grouped as rows)
+        heads = math.prod(scores[:-2]) // max(seqs, 1) if packed or not d else q.features // d
         if not heads or not d or not dv:
             return None
-        packed = q.nodes[0] is k.nodes[0]
         kv = (q.features - heads * d) // (d + dv) if packed else k.features // d
         attrs: dict[str, AttrValue] = {"heads": heads}
         optional: dict[str, AttrValue] = {
