@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lightcost.core.graph import Node, Shape, count, elements
-from lightcost.ops.base import REQUIRED, Attr, Attrs, OpCost, OpDef, ShapeError, dims, truth
+from lightcost.ops.base import REQUIRED, Attr, Attrs, OpDef, ShapeError, dims, truth
 from lightcost.ops.norm import FROM_LAST, TO_LAST
 from lightcost.ops.views import free
 
@@ -22,10 +22,6 @@ if TYPE_CHECKING:
 
 AXES = "chw"
 PERMS = ("cwh", "hcw", "hwc", "wch", "whc")
-
-
-def _copy(node: Node) -> OpCost:
-    return OpCost()
 
 
 def import_transpose(reader: Reader, node: OnnxNode) -> None:
@@ -98,7 +94,7 @@ OPDEFS = (
         kind="copy",
         attrs={"perm": Attr("enum", "cwh", allowed=PERMS)},
         shape=_transpose_shape,
-        cost=_copy,
+        cost=free,  # no arithmetic: the kind (copy) gives its memory traffic
         export=_transpose_export,
         imports={},  # by shuffle's Transpose handler
         stacks=False,

@@ -138,10 +138,6 @@ def _fold_cost(node: Node) -> OpCost:
     )
 
 
-def _copy(node: Node) -> OpCost:
-    return OpCost()
-
-
 def _patches(emitter: Emitter, x: str, name: str, five: list[int], perm: list[int]) -> str:
     """Reshape ``x`` to 5-D, Transpose, Reshape to [1, C, a*b, c*d] (named ``name``)."""
     y = emitter.emit("Reshape", [x, emitter.ints(f"{name}/grid_shape", five)], f"{name}/grid", 5)
