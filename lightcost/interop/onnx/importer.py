@@ -253,7 +253,8 @@ class _Importer(OnnxModel):
             region = regions.get(id(node))
             if region is not None:
                 self.absorbed.update(id(n) for n in region.nodes)
-                self.add(region.anchor, "attention", [region.x], region.attrs, region.output)
+                scope = region.anchor.name.rpartition("/")[0] or None  # the attention module
+                self.add(region.anchor, "attention", [region.x], region.attrs, region.output, scope)
             elif id(node) not in self.absorbed and node.op_type != "Constant":
                 self.dispatch(node)
         self.fold()
