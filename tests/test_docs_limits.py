@@ -62,6 +62,10 @@ def test_docs_state_the_onnx_limits() -> None:
     assert (wire.MAX_NODES, wire.MAX_FIELDS, wire.MAX_CONST_BYTES) == (100_000, 1_000_000, 4096)
     assert (importer.MAX_LAYERS, onnx_model.MAX_NAME, writer.MAX_TEXT) == (20_000, 100, 200)
     assert exporter.MAX_VALUES == 2**26
+    from lightcost.interop.onnx import regions
+    from lightcost.ops import tokens
+
+    assert (regions.MAX_TRAIL, tokens.MAX_CHAIN) == (64, 8)
     for phrase in (
         "at most 2 GiB",
         "at most 64 MiB of structure",
@@ -71,5 +75,7 @@ def test_docs_state_the_onnx_limits() -> None:
         "layer names at most 100 characters",
         "description and source at most 200",
         "at most 2^26 weight values",
+        "at most 64 nodes from one tensor",
+        "at most 8 Reshapes and Transposes",
     ):
         assert phrase in DOC

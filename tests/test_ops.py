@@ -64,6 +64,7 @@ EXAMPLES = {
         "{op: pad, padding: [1, 2], mode: replicate}",
     ],
     "add": ["{name: r, op: relu}", "{op: add, from: [stem, r], act: tanh}"],
+    "sub": ["{name: r, op: relu}", "{op: sub, from: [r, stem]}"],
     "mul": ["{name: gap, op: avgpool, global: true}", "{op: mul, from: [stem, gap]}"],
     "concat": ["{op: concat, from: [stem, stem]}"],
     "split": ["{op: split, parts: 2, index: 1}", '{op: split, sizes: [1, "in - 1"], index: 1}'],
@@ -75,6 +76,29 @@ EXAMPLES = {
     "identity": ["{op: identity}"],
     **{act: [f"{{op: {act}}}"] for act in ("relu", "relu6", "hswish", "hsigmoid")},
     **{act: [f"{{op: {act}}}"] for act in ("sigmoid", "swish", "silu", "tanh")},
+    **{act: [f"{{op: {act}}}"] for act in ("hardtanh", "gelu", "gelu_tanh")},
+    "layernorm": ["{op: layernorm}"],
+    "groupnorm": ["{op: groupnorm, groups: 4}"],
+    "softmax": ["{op: softmax, axis: c, scale: true}", "{op: softmax}"],
+    "matmul": [
+        "{name: t, op: transpose}",
+        "{name: mm, op: matmul, from: [stem, t]}",
+        "{op: matmul, from: [mm, stem], transpose_b: true}",
+    ],
+    "scale": ["{op: scale}", "{op: scale, learned: false}"],
+    "attention": [
+        "{op: attention, heads: 2, kv_heads: 1, kv_stride: 2, qkv_bias: false}",
+        "{op: attention, heads: 4, kv_heads: 2, tokens: w, head_dim: 3, v_dim: 5, out: 6}",
+        "{op: attention, heads: 2, head_dim: 4, kv_stride: 2, kv_kernel: 5, kv_bn: false, "
+        "kv_bias: true}",
+    ],
+    "unfold": ["{op: unfold}"],
+    "fold": ["{name: u, op: unfold}", "{op: fold}", "{op: fold, from: [u, stem], resize: true}"],
+    "cls_token": ["{op: unfold}", "{op: cls_token, tokens: 2}"],
+    "pos_embed": ["{op: pos_embed}"],
+    "token": ["{op: unfold}", "{op: token, index: 3}"],
+    "reshape": ["{op: reshape, h: 1, w: 1}"],
+    "transpose": ["{op: transpose, perm: hwc}"],
 }
 
 
@@ -190,7 +214,8 @@ def test_every_op_sweeps_as_it_costs(name: str, monkeypatch: pytest.MonkeyPatch)
     def scalar_fallback(*args: object) -> None:
         raise AssertionError("the vectorized pass failed")
 
-    monkeypatch.setattr(lightcost.analysis.sweep, "scalar_figures", scalar_fallback)
+    if all(OPS[op].stacks for op in re.findall(r"op: (\w+)", example(name))):
+        monkeypatch.setattr(lightcost.analysis.sweep, "scalar_figures", scalar_fallback)
     result = sweep(f"{name}.yaml", [0.5, 1.0], [16, 21], text=example(name))
     assert result.errors == ()
     for row in result.rows:

@@ -11,13 +11,17 @@ For every model of :data:`MODELS` (torchvision and timm, built with fresh random
 weights: ``weights=None`` / ``pretrained=False``, seed 0, no network access;
 BN statistics, BN affine parameters and biases drawn at random too, see
 :func:`build`), in eval mode, on one input of 1 x 3 x 224 x 224 (inception_v3:
-299 x 299), it
+299 x 299; mobilenetv4_hybrid_medium and mobilevit_xxs: 256 x 256), it
 
 * measures reference counts in torch (:func:`measure`): ``params`` (the sum of
-  ``p.numel()``), ``conv_linear_weights`` (``weight.numel()`` of every Conv2d
-  and Linear), ``madds`` (multiply-adds of Conv2d and Linear by forward hooks:
-  Conv2d ``out.numel() * in_channels / groups * kh * kw``, Linear ``out.numel()
-  * in_features``), ``bn_channels`` (``num_features`` of every BatchNorm2d),
+  ``p.numel()`` over trainable parameters), ``conv_linear_weights``
+  (``weight.numel()`` of every Conv2d and Linear, ``in_proj_weight`` of
+  nn.MultiheadAttention), ``madds`` (multiply-adds of Conv2d, Linear and matrix
+  products between two activations, no bias: Conv2d ``out.numel() * in_channels
+  / groups * kh * kw``, Linear ``out.numel() * in_features``, a product ``out.numel()
+  * k``, attention QK^T and AV; see :class:`Hooks`, timm's fused attention off,
+  autograd on), ``madds_at`` (the same at the other input sizes of
+  ``Model.madds_at``), ``bn_channels`` (``num_features`` of every BatchNorm2d),
   and which BatchNorm2d read a Conv2d's output directly (``bn_after_conv``,
   ``bn_after_biasless_conv``: the ones an exporter can fold into the conv);
 * exports it (:data:`EXPORTERS`): ``classic`` is ``torch.onnx.export(...,
@@ -73,6 +77,9 @@ import timm
 import torch
 import torchvision
 from torch import nn
+from torch.overrides import TorchFunctionMode
+
+timm.layers.set_fused_attn(False)  # attention as explicit matmuls, which Hooks counts
 
 
 class Model(NamedTuple):
@@ -86,6 +93,7 @@ class Model(NamedTuple):
     dynamo: bool = False  # also export with the default (dynamo) exporter
     unfolded: bool = False  # also export with do_constant_folding=False
     init: bool = False  # also export (classic) with the library's initialization untouched
+    madds_at: tuple[int, ...] = ()  # other input sizes whose MAdds reference.json records
 
 
 TV, TIMM = "torchvision", "timm"
@@ -123,7 +131,20 @@ MODELS: tuple[Model, ...] = (
     Model("semnasnet_100", TIMM, "semnasnet_100", {}),
     Model("hardcorenas_a", TIMM, "hardcorenas_a", {}),
     Model("repvgg_a0", TIMM, "repvgg_a0", {}),
-    Model("mobilenetv4_conv_small", TIMM, "mobilenetv4_conv_small", {}),
+    Model("mobilenetv4_conv_small", TIMM, "mobilenetv4_conv_small", {}, madds_at=(160,)),
+    # Issue 14: hybrids and transformers (attention matmuls counted, see Hooks).
+    Model(
+        "mobilenetv4_hybrid_medium",
+        TIMM,
+        "mobilenetv4_hybrid_medium",
+        {},
+        size=256,
+        madds_at=(160,),
+    ),
+    Model("mobilevit_xxs", TIMM, "mobilevit_xxs", {}, size=256, madds_at=(160, 224)),
+    Model("convnext_tiny", TV, "convnext_tiny", {}, madds_at=(160,)),
+    Model("vit_b_16", TV, "vit_b_16", {}),  # fixed 224 (torchvision checks the size)
+    Model("efficientformer_l1", TIMM, "efficientformer_l1", {}),  # fixed 224 (bias tables)
 )
 
 EXPORTERS = {
@@ -163,15 +184,39 @@ def build(entry: Model, randomize: bool = True) -> nn.Module:
     return model.eval()
 
 
-class Hooks:
-    """Forward hooks counting Conv2d and Linear multiply-adds and BN read from a conv."""
+MATMULS = {torch.matmul, torch.Tensor.matmul, torch.Tensor.__matmul__, torch.bmm, torch.Tensor.bmm}
+
+
+class Hooks(TorchFunctionMode):
+    """Multiply-adds of Conv2d, Linear, nn.MultiheadAttention and of matrix products between
+    two activations; BN read from a conv.
+
+    Conv2d and Linear by forward hooks (Conv2d ``out.numel() * in_channels / groups * kh *
+    kw``, Linear ``out.numel() * in_features``); a product of two activations (``@``,
+    ``torch.matmul``, ``bmm``; neither operand a Parameter) as a torch function mode,
+    ``out.numel() * k`` for the inner dimension k (attention QK^T and AV); an
+    nn.MultiheadAttention (torchvision ViT), whose projections are functional calls, by a
+    forward hook: Q, K, V and output projections plus QK^T and AV. timm's fused attention
+    is off (:func:`timm.layers.set_fused_attn`) and autograd on, so no fused kernel
+    (``scaled_dot_product_attention``, MHA's fast path) hides a product: one that runs is
+    an error. No bias anywhere.
+    """
 
     def __init__(self) -> None:
+        super().__init__()
         self.madds = 0
         self.called: set[int] = set()
         self.conv_outputs: dict[int, tuple[torch.Tensor, nn.Conv2d]] = {}
         self.after_conv: list[nn.BatchNorm2d] = []
         self.after_biasless_conv: list[nn.BatchNorm2d] = []
+
+    def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        out = func(*args, **(kwargs or {}))
+        if func is torch.nn.functional.scaled_dot_product_attention:
+            raise RuntimeError("a fused attention kernel ran: its matmuls are not counted")
+        if func in MATMULS and not any(isinstance(a, nn.Parameter) for a in args[:2]):
+            self.madds += out.numel() * args[0].shape[-1]
+        return out
 
     def conv(self, module: nn.Module, inputs: Any, output: torch.Tensor) -> None:
         assert isinstance(module, nn.Conv2d)
@@ -185,6 +230,17 @@ class Hooks:
         self.called.add(id(module))
         self.madds += output.numel() * module.in_features
 
+    def mha(self, module: nn.Module, inputs: Any, output: Any) -> None:
+        """Q, K, V projections, QK^T, AV (each query x key x embed_dim) and the output one."""
+        assert isinstance(module, nn.MultiheadAttention)
+        self.called.update((id(module), id(module.out_proj)))
+        query, key = inputs[0], inputs[1]
+        batch = query.numel() // (query.shape[-2 if module.batch_first else 0] * query.shape[-1])
+        lq, lk = (x.shape[-2 if module.batch_first else 0] for x in (query, key))
+        e = module.embed_dim
+        per_item = lq * e * e + lk * (module.kdim + module.vdim) * e + 2 * lq * lk * e
+        self.madds += batch * (per_item + lq * e * e)
+
     def bn(self, module: nn.Module, inputs: Any) -> None:
         assert isinstance(module, nn.BatchNorm2d)
         self.called.add(id(module))
@@ -195,17 +251,23 @@ class Hooks:
                 self.after_biasless_conv.append(module)
 
 
+COUNTED = (nn.Conv2d, nn.Linear, nn.BatchNorm2d, nn.MultiheadAttention)
+
+
+def _hook(hooks: Hooks, m: nn.Module) -> Any:
+    if isinstance(m, nn.BatchNorm2d):
+        return m.register_forward_pre_hook(hooks.bn)
+    if isinstance(m, nn.MultiheadAttention):
+        return m.register_forward_hook(hooks.mha)
+    return m.register_forward_hook(hooks.conv if isinstance(m, nn.Conv2d) else hooks.linear)
+
+
 def measure(model: nn.Module, x: torch.Tensor) -> dict[str, int]:
     """Reference counts of ``model`` on ``x``, by forward hooks (see the module docstring)."""
     hooks = Hooks()
-    counted = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear, nn.BatchNorm2d))]
-    handles = [
-        m.register_forward_pre_hook(hooks.bn)
-        if isinstance(m, nn.BatchNorm2d)
-        else m.register_forward_hook(hooks.conv if isinstance(m, nn.Conv2d) else hooks.linear)
-        for m in counted
-    ]
-    with torch.no_grad():
+    counted = [m for m in model.modules() if isinstance(m, COUNTED)]
+    handles = [_hook(hooks, m) for m in counted]
+    with torch.enable_grad(), hooks:
         model(x)
     for handle in handles:
         handle.remove()
@@ -213,14 +275,23 @@ def measure(model: nn.Module, x: torch.Tensor) -> dict[str, int]:
     if unused:  # their parameters are in PyTorch's count, not in the graph
         raise RuntimeError(f"{len(unused)} conv/linear/BN modules not called in forward")
     return {
-        "params": sum(p.numel() for p in model.parameters()),
+        "params": sum(p.numel() for p in model.parameters() if p.requires_grad),
         "conv_linear_weights": sum(
             m.weight.numel() for m in counted if isinstance(m, (nn.Conv2d, nn.Linear))
-        ),
+        )
+        + sum(m.in_proj_weight.numel() for m in counted if isinstance(m, nn.MultiheadAttention)),
         "madds": hooks.madds,
         "bn_channels": sum(m.num_features for m in counted if isinstance(m, nn.BatchNorm2d)),
         "bn_after_conv": sum(m.num_features for m in hooks.after_conv),
         "bn_after_biasless_conv": sum(m.num_features for m in hooks.after_biasless_conv),
+    }
+
+
+def madds_at(entry: Model) -> dict[str, int]:
+    """MAdds (as :func:`measure`) at each of ``entry.madds_at``'s input sizes."""
+    model = build(entry)
+    return {
+        str(size): measure(model, torch.randn(1, 3, size, size))["madds"] for size in entry.madds_at
     }
 
 
@@ -232,18 +303,35 @@ def expected_params(counts: dict[str, int], bn_folded: bool) -> int:
 
 
 def onnx_params(model: onnx.ModelProto) -> int:
-    """Trainable params read from the graph: Conv W and B, Gemm B and C, MatMul weights,
-    BatchNormalization scale and bias (the initializers' dims; no data needed)."""
+    """Trainable params read from the graph (the initializers' dims; no data needed): Conv W
+    and B, Gemm B and C, MatMul weights, BatchNormalization and LayerNormalization scale and
+    bias, and every float initializer of more than one element read by Add, Mul, Expand or
+    Gather (a linear layer's bias after a MatMul, a positional embedding, a layer scale, a
+    class token, an attention-bias table; scalars such as 1/sqrt(d) are constants)."""
+    floats = {t.name for t in model.graph.initializer if t.data_type == onnx.TensorProto.FLOAT}
     sizes = {t.name: _numel(t.dims) for t in model.graph.initializer}
     for node in model.graph.node:  # an Identity of an initializer has its size
         if node.op_type == "Identity" and node.input[0] in sizes:
             sizes[node.output[0]] = sizes[node.input[0]]
-    used = {"Conv": (1, 2), "Gemm": (1, 2), "MatMul": (1,), "BatchNormalization": (1, 2)}
+            if node.input[0] in floats:
+                floats.add(node.output[0])
+    used = {
+        "Conv": (1, 2),
+        "Gemm": (1, 2),
+        "MatMul": (1,),
+        "BatchNormalization": (1, 2),
+        "LayerNormalization": (1, 2),
+    }
+    tensors = {"Add": (0, 1), "Mul": (0, 1), "Expand": (0,), "Gather": (0,)}
     total = 0
     for node in model.graph.node:
         for index in used.get(node.op_type, ()):
             if index < len(node.input):
                 total += sizes.get(node.input[index], 0)
+        for index in tensors.get(node.op_type, ()):
+            name = node.input[index] if index < len(node.input) else ""
+            if name in floats and sizes[name] > 1:
+                total += sizes[name]
     return total
 
 
@@ -344,6 +432,8 @@ def run_model(entry: Model, out: Path, threshold: int) -> tuple[dict[str, Any], 
             "onnx_params": read_back,
             "bytes": (out / file).stat().st_size,
         }
+        if entry.madds_at:
+            files[file]["madds_at"] = madds_at(entry)
         flag = "" if read_back == expected else f"  MISMATCH onnx_params {read_back}"
         print(f"  {file}: {files[file]['bytes'] / 1024:.0f} KB, params {expected}{flag}")
     return files, failures

@@ -2,11 +2,12 @@
 
 Conventions (every figure lightcost prints follows these; see README "Conventions"):
 
-* **MAdds**: multiply-adds of convolutions, fully connected layers and the two
-  1x1 convs inside squeeze-excite; one multiply plus one add = 1; bias adds are
-  not MAdds. FLOPs = 2 x MAdds. Batch 1 unless a ``batch`` N is given: then
-  MAdds, other ops, the activation part of MAC and activation memory are N
-  times batch 1's, params and weight traffic unchanged, latency follows.
+* **MAdds**: multiply-adds of convolutions, fully connected layers, the two
+  1x1 convs inside squeeze-excite and products of two activations (matmul,
+  attention); one multiply plus one add = 1; bias adds are not MAdds. FLOPs = 2
+  x MAdds. Batch 1 unless a ``batch`` N is given: then MAdds, other ops, the
+  activation part of MAC and activation memory are N times batch 1's, params
+  and weight traffic unchanged, latency follows.
 * **Other ops**: element-wise operations, per output element: BN 2 (scale,
   shift), bias 1, each activation its own (:mod:`lightcost.ops.activations`),
   add 1 per extra input, mul 1, pooling k*k per output element (global: h*w per
@@ -14,7 +15,9 @@ Conventions (every figure lightcost prints follows these; see README "Convention
 * **Params**, three conventions (:data:`PARAM_CONVENTIONS`): ``trainable``
   (PyTorch: weights, biases, BN gamma and beta), ``weights`` (conv and FC
   weights only: the TF-slim and paper tables), ``deployed`` (BN folded into the
-  conv, leaving one bias per output channel).
+  conv, leaving one bias per output channel). LayerNorm and GroupNorm
+  parameters and embeddings (``OpCost.norm``, ``OpCost.embed``) count in
+  ``trainable`` and ``deployed``, never in ``weights``.
 * **MAC** (memory access cost, ShuffleNetV2 Sec. 2): elements read and written
   by the layer's kernels under an execution model (:mod:`lightcost.cost.memory`;
   ``fused``, the default: one kernel of inputs + output + deployed params).

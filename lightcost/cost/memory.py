@@ -80,7 +80,7 @@ def _unfused(node: Node, cost: OpCost, reads: int, out: int) -> tuple[Kernel, ..
     if own is not None:
         return own(node)
     has_bn = bool(node.attrs.get("bn", False))
-    own_params = cost.weights + cost.biases + (0 if has_bn else cost.bn_folded)
+    own_params = cost.params("deployed") - (cost.bn_folded if has_bn else 0)
     passes = [Kernel(node.op, cost.madds, reads + out + own_params, own_params)]
     if has_bn:
         passes.append(Kernel("bn", 0, 2 * out + cost.bn, cost.bn))

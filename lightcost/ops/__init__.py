@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from lightcost.ops import (
     activations,
+    attention,
+    axes,
     channels,
     conv,
     elementwise,
@@ -25,6 +27,8 @@ from lightcost.ops import (
     pool,
     resize,
     se,
+    tokens,
+    transformer,
     views,
 )
 from lightcost.ops.activations import ACTIVATIONS
@@ -172,6 +176,7 @@ def onnx_imports() -> dict[str, tuple[str, ImportRule]]:
     return {t: (op.name, rule) for op in OPS.values() for t, rule in op.imports.items()}
 
 
-for _family in (conv, linear, norm, pool, resize, elementwise, channels, se, views, activations):
+_FAMILIES = (conv, linear, norm, pool, resize, elementwise, channels, se, views, activations)
+for _family in (*_FAMILIES, transformer, attention, tokens, axes):
     for _opdef in _family.OPDEFS:
         register(_opdef)

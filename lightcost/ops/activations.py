@@ -3,10 +3,17 @@
 Each activation is an op of its own (``{op: relu}``) and the value of the ``act``
 attribute of conv, dwconv, fc, add and se. Other ops per element: relu 1 (a
 max), relu6 2 (max, min), hsigmoid 4 (add, relu6, scale), hswish 5 (hsigmoid,
-multiply), sigmoid 4, swish and silu 5 (sigmoid, multiply), tanh 5. Export:
-Relu, Clip(0, 6), HardSwish, HardSigmoid(1/6, 1/2), Sigmoid, Tanh; swish and
-silu as Sigmoid + Mul. Import: the same ONNX ops; Clip(0, inf) is relu;
-Mul(x, Sigmoid(x)) is swish.
+multiply), sigmoid 4, swish and silu 5 (sigmoid, multiply), tanh 5, hardtanh 2
+(max, min: a clamp to [-1, 1]), gelu 9 (the exact erf form x/2 (1 + erf(x/sqrt 2)):
+divide 1, erf 5 as tanh, add 1, two multiplies), gelu_tanh 13 (the tanh
+approximation x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))): cube 2, multiply-add
+2, scale 1, tanh 5, add 1, two multiplies). Export: Relu, Clip(0, 6), HardSwish,
+HardSigmoid(1/6, 1/2), Sigmoid, Tanh, Clip(-1, 1); swish and silu as Sigmoid +
+Mul; gelu as Div, Erf, Add, Mul, Mul and gelu_tanh as Mul, Mul, Mul, Add, Mul,
+Tanh, Add, Mul, Mul (PyTorch's export of both forms). Import: the same ONNX ops;
+Clip(0, inf) is relu, Clip(-1, 1) hardtanh; Mul(x, Sigmoid(x)) is swish; the
+GELU patterns (:mod:`lightcost.ops.gelu`) and ONNX's Gelu (opset 20) are gelu or
+gelu_tanh.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from lightcost.core.graph import AttrValue, Node, elements
+from lightcost.ops import gelu
 from lightcost.ops.base import OpCost, OpDef, same_shape
 
 if TYPE_CHECKING:
@@ -67,9 +75,21 @@ def _clip_six(emitter: Emitter, x: str, name: str) -> str:
     return emitter.emit("Clip", [x, *bounds], name, emitter.rank(x))
 
 
+def _clip_one(emitter: Emitter, x: str, name: str) -> str:
+    bounds = [emitter.scalar("lightcost/minus_one", -1.0), emitter.scalar("lightcost/one", 1.0)]
+    return emitter.emit("Clip", [x, *bounds], name, emitter.rank(x))
+
+
 def _times_sigmoid(emitter: Emitter, x: str, name: str) -> str:
     gate = emitter.emit("Sigmoid", [x], f"{name}/sigmoid", emitter.rank(x))
     return emitter.emit("Mul", [x, gate], name, emitter.rank(x))
+
+
+CLIPS: dict[tuple[float, float | None], str] = {
+    (0, 6): "relu6",
+    (0, None): "relu",
+    (-1, 1): "hardtanh",
+}
 
 
 def _import_clip(reader: Reader, node: OnnxNode) -> None:
@@ -83,14 +103,14 @@ def _import_clip(reader: Reader, node: OnnxNode) -> None:
             bounds.append(float(value[0]))
         else:
             bounds.append(reader.attr(node, attr_name))
-    if bounds[0] == 0 and bounds[1] == 6:
-        reader.add(node, "relu6", node.input[:1])
-    elif bounds[0] == 0 and bounds[1] is None:
-        reader.add(node, "relu", node.input[:1])
-    else:
+    act = CLIPS.get((bounds[0], bounds[1]))
+    if act is None:
         raise reader.fail(
-            node, f"Clip({bounds[0]}, {bounds[1]}): only Clip(0, 6) (relu6) is mapped"
+            node,
+            f"Clip({bounds[0]}, {bounds[1]}): only Clip(0, 6) (relu6), Clip(0, inf) (relu) "
+            "and Clip(-1, 1) (hardtanh) are mapped",
         )
+    reader.add(node, act, node.input[:1])
 
 
 def _import_sigmoid(reader: Reader, node: OnnxNode) -> None:
@@ -119,6 +139,9 @@ TABLE = (
     Activation("swish", 5, _times_sigmoid, {}),  # imported by sigmoid's handler
     Activation("silu", 5, _times_sigmoid, {}),  # swish by another name; imported as swish
     Activation("tanh", 5, _onnx("Tanh"), {"Tanh": _as("tanh")}),
+    Activation("hardtanh", 2, _clip_one, {}),  # imported by relu6's Clip handler
+    Activation("gelu", 9, gelu.export_erf, {"Erf": gelu.import_erf, "Gelu": gelu.import_gelu}),
+    Activation("gelu_tanh", 13, gelu.export_tanh, {}),  # imported by tanh's handler
 )
 BY_NAME = {act.name: act for act in TABLE}
 ACTIVATIONS = tuple(BY_NAME)

@@ -104,7 +104,10 @@ class OpCost(NamedTuple):
     """What one layer costs, before a parameter convention is chosen.
 
     ``bn`` counts BN's trainable gamma and beta, ``bn_folded`` what BN leaves in
-    a deployed model (a bias per channel when the conv has none).
+    a deployed model (a bias per channel when the conv has none). ``norm`` counts
+    LayerNorm and GroupNorm gamma and beta, ``embed`` the other learned tensors
+    (class tokens, positional embeddings, attention bias tables, layer scales):
+    both stay in a deployed model and are no ``weights``.
     """
 
     weights: int = 0
@@ -114,14 +117,16 @@ class OpCost(NamedTuple):
     madds: int = 0
     other_ops: int = 0
     reads: int | None = None  # input elements read, when not all of every input
+    norm: int = 0
+    embed: int = 0
 
     def params(self, convention: str) -> int:
         """Parameters under ``trainable`` (the default), ``weights`` or ``deployed``."""
         if convention == "weights":
             return self.weights
         if convention == "deployed":
-            return self.weights + self.biases + self.bn_folded
-        return self.weights + self.biases + self.bn
+            return self.weights + self.biases + self.bn_folded + self.norm + self.embed
+        return self.weights + self.biases + self.bn + self.norm + self.embed
 
 
 # -- labels ------------------------------------------------------------------------------------
@@ -154,7 +159,9 @@ class OpDef(NamedTuple):
     ``unfused`` execution model when the generic split (the op, then a BN pass,
     then an activation pass) does not apply. ``export`` emits the ONNX nodes
     (:func:`no_export` says there are none); ``imports`` maps ONNX op types to
-    the handlers that read them (empty: the op is never imported).
+    the handlers that read them (empty: the op is never imported). ``stacks`` is
+    False for an op whose output channels depend on H and W or the reverse
+    (``reshape``, ``transpose``): a sweep then costs each configuration on its own.
     """
 
     name: str
@@ -171,6 +178,7 @@ class OpDef(NamedTuple):
     max_inputs: int | None = 1
     channels: tuple[str, ...] = ()
     unfused: Callable[[Node], tuple[Kernel, ...]] | None = None
+    stacks: bool = True  # False: moves sizes between C and H, W (a sweep costs it one by one)
 
     @property
     def merges(self) -> bool:

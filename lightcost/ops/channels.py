@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from lightcost.core.graph import AttrValue, Ints, Node, Shape, count, elements
+from lightcost.ops import axes, tokens
 from lightcost.ops.base import (
     MAX_LIST,
     REQUIRED,
@@ -26,7 +27,6 @@ from lightcost.ops.base import (
     same,
     truth,
 )
-from lightcost.ops.views import import_view
 
 if TYPE_CHECKING:
     from lightcost.ops.protocols import Emitter, OnnxNode, Reader
@@ -140,6 +140,8 @@ def _channel_axis(reader: Reader, node: OnnxNode, axis: int) -> None:
 
 
 def _import_concat(reader: Reader, node: OnnxNode) -> None:
+    if tokens.class_tokens(reader, node):  # learned tokens prepended (ops.tokens)
+        return
     _channel_axis(reader, node, int(reader.attr(node, "axis", 1)))
     reader.add(node, "concat", node.input)
 
@@ -207,12 +209,12 @@ def _import_reshape(reader: Reader, node: OnnxNode) -> None:
         groups = int(grouped[1] or 0)
         reader.add(node, "shuffle", node.input[:1], {"groups": groups}, back.output[0])
     else:
-        import_view(reader, node)
+        tokens.import_reshape(reader, node)
 
 
 def _import_transpose(reader: Reader, node: OnnxNode) -> None:
     """A Transpose outside a channel shuffle (the Reshape before it takes it in one)."""
-    raise reader.fail(node, "only a channel shuffle (Reshape, Transpose, Reshape) is mapped")
+    axes.import_transpose(reader, node)
 
 
 OPDEFS = (

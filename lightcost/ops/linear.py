@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lightcost.core.graph import Node, Shape, elements
+from lightcost.core.graph import AttrValue, Node, Shape, elements
 from lightcost.ops.activations import act_ops, activate
 from lightcost.ops.base import REQUIRED, Attr, Attrs, OpCost, OpDef
+from lightcost.ops.transformer import import_matmul
 
 if TYPE_CHECKING:
     from lightcost.ops.protocols import Emitter, OnnxNode, Reader
@@ -70,10 +71,21 @@ def _import_gemm(reader: Reader, node: OnnxNode) -> None:
 
 
 def _import_matmul(reader: Reader, node: OnnxNode) -> None:
-    """MatMul by a 2-D constant, with the Add of a constant bias after it if any."""
+    """MatMul by a 2-D constant, with the Add of a constant bias after it if any; of two
+    activations, a ``matmul``."""
     weight = reader.const_dims(node.input[1])
-    if weight is None or len(weight) != 2 or len(reader.dims(node.input[0])) != 2:
-        raise reader.fail(node, "only [N, features] x 2-D initializer (a fully connected layer)")
+    if weight is None and reader.const_dims(node.input[0]) is None:
+        import_matmul(reader, node)
+        return
+    per_token = reader.axis(node.input[0], -1) == "c" and len(reader.dims(node.input[0])) > 2
+    if (
+        weight is None
+        or len(weight) != 2
+        or not (per_token or len(reader.dims(node.input[0])) == 2)
+    ):
+        raise reader.fail(
+            node, "only [N, features] or channels-last tokens x 2-D initializer (a linear layer)"
+        )
     features, out = weight
     output, bias = node.output[0], False
     add = reader.only_reader(output)
@@ -82,6 +94,12 @@ def _import_matmul(reader: Reader, node: OnnxNode) -> None:
         if len(other) == 1 and reader.const_dims(other[0]) is not None:
             reader.absorb(add)
             output, bias = add.output[0], True
+    if per_token:
+        if reader.shape(node.input[0], node)[0] != features:
+            raise reader.fail(node, f"weight reads {features} features per token")
+        attrs: dict[str, AttrValue] = {"out": out, "k": 1, "bias": bias, "bn": False}
+        reader.add(node, "conv", node.input[:1], attrs, output)
+        return
     _add_fc(reader, node, out, features, bias, output)
 
 

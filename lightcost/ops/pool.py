@@ -158,8 +158,10 @@ def _import_reduce(op: str) -> ImportRule:
             axes = reader.values(node.input[1])
             if axes is None:
                 raise reader.fail(node, "axes must be a constant")
-        normal = sorted(int(a) + rank if int(a) < 0 else int(a) for a in axes or [])
-        if rank != 4 or normal != [2, 3]:
+        reduced = {reader.axis(node.input[0], int(a)) for a in axes or []}  # tokens too
+        _, h, w = reader.shape(node.input[0], node) if rank in (3, 4) else (0, 0, 0)
+        spatial_axes = {a for a, size in (("h", h), ("w", w)) if size > 1}
+        if axes is None or not spatial_axes <= reduced <= {"h", "w"}:
             shown = "all" if axes is None else [int(a) for a in axes]
             raise reader.fail(
                 node, f"axes {shown} of a rank-{rank} tensor: only H and W (2, 3) are mapped"

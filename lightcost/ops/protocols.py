@@ -92,7 +92,17 @@ class Reader(Protocol):
         ...
 
     def shape(self, tensor: str, node: OnnxNode) -> Shape:
-        """The lightcost shape (C, H, W) of a [N, C, H, W] or [N, C] tensor."""
+        """The lightcost shape (C, H, W) of a [N, C, H, W] or [N, C] tensor, of a channels-last
+        [N, H, W, C] one, or of tokens [S, N, D]: (D, S, N)."""
+        ...
+
+    def order(self, tensor: str) -> str:
+        """What each axis of a tensor is: ``nchw``, ``nhwc`` (channels last), ``hwc`` (tokens
+        [S, N, D]) or ``nc``."""
+        ...
+
+    def axis(self, tensor: str, axis: int) -> str:
+        """The lightcost axis (``c``, ``h``, ``w``; ``n`` the batch) of an ONNX axis of a tensor."""
         ...
 
     def only_reader(self, tensor: str) -> OnnxNode | None:
@@ -107,8 +117,9 @@ class Reader(Protocol):
         """Mark a node as handled by a pattern: the walk skips it."""
         ...
 
-    def alias(self, tensor: str, source: str, node: OnnxNode) -> None:
-        """``tensor`` refers to the layer (or input) ``source`` refers to: a view, no layer."""
+    def alias(self, tensor: str, source: str, node: OnnxNode, last: bool | None = None) -> None:
+        """``tensor`` refers to the layer (or input) ``source`` refers to: a view, no layer;
+        channels last when ``last`` says so (None: as ``source``)."""
         ...
 
     def window(

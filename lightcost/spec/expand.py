@@ -24,6 +24,7 @@ from typing import Any
 
 from lightcost.core.errors import SpecError, short
 from lightcost.core.graph import INPUT, MAX_NAME, Graph
+from lightcost.ops import OPS
 from lightcost.spec.expr import Value
 from lightcost.spec.located import LList
 from lightcost.spec.names import Scope
@@ -119,7 +120,8 @@ def expand(
         width_rule=spec.width_rule,
         variables=values,
         variant=variant_name,
-        resolution_dependent=bool(read & RESOLUTION_NAMES),
+        resolution_dependent=bool(read & RESOLUTION_NAMES)
+        or any(not OPS[n.op].stacks for n in built.nodes),
         description=spec.texts["description"],
         params_note=spec.texts["params_note"],
         padding=spec.padding,

@@ -188,13 +188,14 @@ class Layers:
             value = env.get(raw, raw) if isinstance(raw, str) else raw
             allowed = ACTIVATIONS if attr.kind == "act" else attr.allowed
             if value not in allowed:
-                problem = (
-                    f"unknown activation {short(value)}"
-                    if attr.kind == "act"
-                    else f"'{key}' must be one of {', '.join(allowed)}, got {short(value)}"
-                )
-                hint = f" (one of {', '.join(allowed)})" if attr.kind == "act" else ""
-                raise SpecError(f"{problem}{did_you_mean(str(value), allowed)}{hint}", where)
+                if attr.kind == "act":  # no did-you-mean: a near name is another function
+                    raise SpecError(
+                        f"unknown activation {short(value)}: not supported "
+                        f"(lightcost has: {', '.join(allowed)})",
+                        where,
+                    )
+                problem = f"'{key}' must be one of {', '.join(allowed)}, got {short(value)}"
+                raise SpecError(f"{problem}{did_you_mean(str(value), allowed)}", where)
             return str(value)
         if attr.kind == "padding":
             value = env.get(raw, raw) if isinstance(raw, str) else raw

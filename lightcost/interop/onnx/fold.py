@@ -66,7 +66,7 @@ def _fold_node(
 
     if len(node.output) != 1 or node.domain not in ("", "ai.onnx") or not node.input:
         return None
-    if node.op_type == "Identity" and node.input[0] in consts:
+    if (node.op_type == "Identity" and node.input[0] in consts) or _same_expand(node, consts):
         alias = onnx.TensorProto()
         alias.CopyFrom(consts[node.input[0]])
         alias.name = node.output[0]
@@ -93,6 +93,21 @@ def _fold_node(
         return None
     tensor: onnx.TensorProto = numpy_helper.from_array(array, node.output[0])
     return tensor
+
+
+def _same_expand(node: onnx.NodeProto, consts: dict[str, onnx.TensorProto]) -> bool:
+    """Whether ``node`` is an Expand of a constant to its own shape (a class token expanded
+    over a batch of 1): an alias of the constant, of any size."""
+    import numpy as np
+
+    if node.op_type != "Expand" or node.input[0] not in consts or len(node.input) < 2:
+        return False
+    shape = _small(consts.get(node.input[1]))
+    dims = tuple(int(d) for d in consts[node.input[0]].dims)
+    try:
+        return shape is not None and np.broadcast_shapes(dims, tuple(shape.ravel())) == dims
+    except ValueError:
+        return False
 
 
 def _small(tensor: onnx.TensorProto | None) -> Any:
@@ -214,6 +229,34 @@ def _unary(name: str) -> Callable[[onnx.NodeProto, list[Any]], Any]:
     return rule
 
 
+def _equal(node: onnx.NodeProto, arrays: list[Any]) -> Any:
+    import numpy as np
+
+    return np.equal(arrays[0], arrays[1])
+
+
+def _where(node: onnx.NodeProto, arrays: list[Any]) -> Any:
+    import numpy as np
+
+    return np.where(arrays[0], arrays[1], arrays[2])
+
+
+def _mod(node: onnx.NodeProto, arrays: list[Any]) -> Any:
+    """ONNX Mod: the sign of the divisor (``fmod`` 0), or of the dividend (``fmod`` 1)."""
+    import numpy as np
+
+    a, b = arrays
+    return (np.fmod(a, b) if _attr(node, "fmod", 0) else np.mod(a, b)).astype(a.dtype)
+
+
+def _reshape(node: onnx.NodeProto, arrays: list[Any]) -> Any:
+    """ONNX Reshape: 0 keeps the input's dim (unless ``allowzero``), -1 is inferred."""
+    data, shape = arrays[0], [int(d) for d in arrays[1].ravel()]
+    if not _attr(node, "allowzero", 0):
+        shape = [data.shape[i] if d == 0 else d for i, d in enumerate(shape)]
+    return data.reshape(shape)
+
+
 def _gather(node: onnx.NodeProto, arrays: list[Any]) -> Any:
     import numpy as np
 
@@ -224,13 +267,6 @@ def _concat(node: onnx.NodeProto, arrays: list[Any]) -> Any:
     import numpy as np
 
     return np.concatenate(arrays, axis=int(_attr(node, "axis")))
-
-
-def _reshape(node: onnx.NodeProto, arrays: list[Any]) -> Any:
-    """Reshape of a constant (``ZeroPad2d``'s pads): 0 copies the dim unless ``allowzero``."""
-    data, shape = arrays
-    keep = not _attr(node, "allowzero", 0)
-    return data.reshape([data.shape[i] if d == 0 and keep else int(d) for i, d in enumerate(shape)])
 
 
 def _transpose(node: onnx.NodeProto, arrays: list[Any]) -> Any:
@@ -254,6 +290,10 @@ _RULES: dict[str, Callable[[onnx.NodeProto, list[Any]], Any]] = {
     "Concat": _concat,
     "ConstantOfShape": _constant_of_shape,
     "Slice": _slice,
+    "Equal": _equal,
+    "Where": _where,
+    "Sqrt": _unary("sqrt"),
+    "Mod": _mod,
     "Reshape": _reshape,
     "Transpose": _transpose,
 }

@@ -34,6 +34,11 @@ Conventions (docs/onnx.md):
   Flatten, Reshape, Squeeze and Unsqueeze that keep a lightcost shape (or only
   feed an fc) are views with no layer. ReduceMean (ReduceMax) over H and W is a
   global ``avgpool`` (``maxpool``), whatever ``keepdims``; other axes are an error.
+* Transformers (docs/onnx.md): a Transpose to channels last [N, H, W, C] and back
+  is no layer (the model tracks the layout); token tensors [S, N, D] are (D, S, N);
+  LayerNormalization, per-token MatMul, GELU patterns, Softmax and MatMul of two
+  activations map to their ops; self-attention regions around each Softmax are
+  one ``attention`` layer (:mod:`.regions`, found before the walk).
 * Padding: symmetric ``pads`` are the spec's integer padding; asymmetric ones
   equal to TensorFlow SAME (and ``auto_pad`` SAME_*) are ``same``; any other
   four ``[top, left, bottom, right]``. Every window's output size is checked
@@ -61,6 +66,7 @@ from lightcost.core.errors import SpecError, listing, short
 from lightcost.core.graph import INPUT, AttrValue
 from lightcost.core.graph import MAX_NAME as SPEC_NAME
 from lightcost.interop.onnx.model import MAX_NAME, OnnxModel, reason
+from lightcost.interop.onnx.regions import find_regions
 from lightcost.interop.onnx.scopes import module_path
 from lightcost.interop.onnx.wire import WireError, read_structure
 from lightcost.interop.onnx.writer import Layer, decoded, spec_items, spec_yaml, text
@@ -212,11 +218,17 @@ class _Importer(OnnxModel):
                 module_path(node, spec_name),
             )
         )
-        self.ref[output if output is not None else node.output[0]] = unique
+        target = output if output is not None else node.output[0]
+        self.ref[target] = unique
+        if inputs and inputs[0] in self.last:  # a layer keeps its input's layout
+            self.last.add(target)
 
-    def alias(self, tensor: str, source: str, node: OnnxNode) -> None:
-        """``tensor`` refers to what ``source`` refers to: a view, no layer."""
+    def alias(self, tensor: str, source: str, node: OnnxNode, last: bool | None = None) -> None:
+        """``tensor`` refers to what ``source`` refers to: a view, no layer; channels last
+        when ``last`` says so (None: as ``source``)."""
         self.ref[tensor] = self.source(source, node)
+        if last or (last is None and source in self.last):
+            self.last.add(tensor)
 
     def absorb(self, node: OnnxNode) -> None:
         """Mark a node as handled by a pattern: the walk skips it."""
@@ -238,8 +250,14 @@ class _Importer(OnnxModel):
                 "[N, C, H, W] with fixed C, H and W"
             )
         self.ref[inputs[0].name] = INPUT
+        regions = find_regions(self)  # self-attention, one layer each (.regions)
         for node in self.nodes:
-            if id(node) not in self.absorbed and node.op_type != "Constant":
+            region = regions.get(id(node))
+            if region is not None:
+                self.absorbed.update(id(n) for n in region.nodes)
+                scope = region.anchor.name.rpartition("/")[0] or None  # the attention module
+                self.add(region.anchor, "attention", [region.x], region.attrs, region.output, scope)
+            elif id(node) not in self.absorbed and node.op_type != "Constant":
                 self.dispatch(node)
         self.fold()
         if len(self.layers) > MAX_LAYERS:

@@ -54,6 +54,7 @@ class OnnxModel:
             for tensor_name in node.input:
                 self.readers.setdefault(tensor_name, []).append(node)
         self.outputs = {info.name for info in graph.output}
+        self.last: set[str] = set()  # 4-D tensors in channels-last layout [N, H, W, C]
 
     def infer(self, model: onnx.ModelProto) -> onnx.ModelProto:
         """``model`` with inferred shapes; a failure is an error naming the file."""
@@ -112,17 +113,33 @@ class OnnxModel:
         return self.shapes.get(tensor, [])
 
     def shape(self, tensor: str, node: OnnxNode) -> Shape:
-        """The lightcost shape (C, H, W) of a [N, C, H, W] or [N, C] tensor."""
+        """The lightcost shape (C, H, W) of a [N, C, H, W] or [N, C] tensor, of a channels-last
+        [N, H, W, C] one, or of tokens [S, N, D]: (D, S, N), S sequences of N tokens."""
         dims = self.shapes.get(tensor)
-        if dims is None or any(d is None for d in dims[1:]) or len(dims) not in (2, 4):
+        if dims is None or any(d is None for d in dims[1:]) or len(dims) not in (2, 3, 4):
             shown = "unknown" if dims is None else short(dims)
             raise self.fail(
                 node,
                 f"tensor '{text(tensor, MAX_NAME)}' has shape {shown}; lightcost needs "
-                "[N, C, H, W] or [N, C]",
+                "[N, C, H, W], [N, C] or tokens [S, N, D]",
             )
-        c, h, w = (*dims[1:], 1, 1)[:3]
-        return (int(c or 0), int(h or 0), int(w or 0))
+        order = self.order(tensor)
+        c, h, w = (int(dims[order.index(a)] or 1) if a in order else 1 for a in "chw")
+        return (c, h, w)
+
+    def order(self, tensor: str) -> str:
+        """What each axis of a tensor is in lightcost's triple (``n``: the batch): ``nchw``,
+        ``nhwc`` (channels last), ``hwc`` (tokens [S, N, D]) or ``nc``."""
+        rank = len(self.shapes.get(tensor) or [])
+        if rank == 4:
+            return "nhwc" if tensor in self.last else "nchw"
+        return {3: "hwc", 2: "nc"}.get(rank, "")
+
+    def axis(self, tensor: str, axis: int) -> str:
+        """The lightcost axis (``c``, ``h``, ``w``; ``n`` the batch) of an ONNX axis of a tensor."""
+        order = self.order(tensor)
+        index = axis + len(order) if axis < 0 else axis
+        return order[index] if 0 <= index < len(order) else "?"
 
     def only_reader(self, tensor: str) -> onnx.NodeProto | None:
         """The one node reading ``tensor`` when it has exactly one and is no graph output."""
