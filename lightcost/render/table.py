@@ -49,7 +49,8 @@ from lightcost.render.text import UNLIMITED, Column, View, dim, fitted, markdown
 from lightcost.spec.sections import PADDINGS
 
 MADDS_DEFINITION = (
-    "multiply-adds of conv, FC and SE 1x1 convs (1 multiply + 1 add = 1), batch {batch}; "
+    "multiply-adds of conv, FC, SE 1x1 convs and products of two activations (matmul, "
+    "attention) (1 multiply + 1 add = 1), batch {batch}; "
     "bias, BN, activations, pooling and adds are counted separately as other ops"
 )
 ACTIVATIONS_DEFINITION = (
