@@ -242,4 +242,7 @@ def cost_graph(
     if device is not None:
         device.flops(dtype)  # fail early when the profile has no peak for this dtype
     layers = tuple(cost_layer(node, convention, execution, dtype, device) for node in graph.nodes)
+    timed = device.graph_times(graph, dtype) if device is not None else None
+    if timed is not None:  # a measured profile times the graph under the runtime's fusions
+        layers = tuple(c._replace(latency=t) for c, t in zip(layers, timed, strict=True))
     return ModelCost(graph, layers, convention, execution, dtype, device)

@@ -1,0 +1,83 @@
+"""Timing ONNX models with onnxruntime: pinned threads, warm-up, interleaved rounds, medians.
+
+Every model gets one session (CPU provider, all graph optimizations: the runtime
+folds and fuses as it would in deployment). Each round runs every model once,
+in turn, so a disturbance of the machine spreads over all models instead of
+spoiling one; a model's time is the median of its rounds. onnxruntime and numpy
+are imported here only (``pip install 'lightcost[calibrate]'``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+MAX_THREADS = 256
+MAX_ROUNDS = 1000
+
+
+def session(model: bytes, threads: int) -> Any:
+    """An onnxruntime CPU session of a serialized model on ``threads`` threads."""
+    import onnxruntime as ort  # type: ignore[import-untyped]
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+
+
+def feed(run: Any, seed: int = 0) -> dict[str, Any]:
+    """Random float32 inputs for every input of a session (dynamic dimensions as 1)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    return {
+        i.name: rng.standard_normal(
+            [d if isinstance(d, int) and d > 0 else 1 for d in i.shape], dtype=np.float32
+        )
+        for i in run.get_inputs()
+    }
+
+
+def time_models(
+    models: Sequence[bytes],
+    threads: int = 1,
+    rounds: int = 15,
+    warmup: int = 2,
+    advance: Callable[[int], None] | None = None,
+    burst: int = 3,
+) -> list[list[float]]:
+    """Seconds of every round of every model (``[model][round]``), rounds interleaved.
+
+    In a round each model runs ``burst`` times back to back and the fastest run
+    counts (a run the machine disturbed is dropped); ``advance(n)`` is told of
+    n more models done in a round (a progress bar).
+    """
+    sessions = [session(m, threads) for m in models]
+    feeds = [feed(s) for s in sessions]
+    for run, inputs in zip(sessions, feeds, strict=True):
+        for _ in range(warmup):
+            run.run(None, inputs)
+    times: list[list[float]] = [[] for _ in models]
+    for _ in range(rounds):
+        for i, (run, inputs) in enumerate(zip(sessions, feeds, strict=True)):
+            best = float("inf")
+            for _ in range(burst):
+                start = time.perf_counter()
+                run.run(None, inputs)
+                best = min(best, time.perf_counter() - start)
+            times[i].append(best)
+        if advance is not None:
+            advance(len(models))
+    return times
+
+
+def median(values: Sequence[float]) -> float:
+    """The median of a non-empty sequence."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
