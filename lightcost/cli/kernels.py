@@ -23,16 +23,20 @@ from lightcost.core.errors import SpecError
 from lightcost.core.graph import Graph
 from lightcost.ops import ACTIVATIONS, OPS
 
-SHAPES = (  # (channels, side): feature maps of mobile CNNs, aligned and not to 8/16 channels
+SHAPES = (  # (channels, side): feature maps of mobile CNNs, channels aligned to 16 and not
     (16, 112),
+    (24, 112),
     (24, 56),
     (32, 56),
     (40, 28),
     (64, 28),
+    (72, 28),
     (116, 28),
+    (120, 14),
     (128, 14),
     (232, 14),
     (256, 14),
+    (200, 7),
     (464, 7),
     (512, 7),
 )

@@ -3,7 +3,12 @@
 Every model gets one session (CPU provider, all graph optimizations: the runtime
 folds and fuses as it would in deployment). Each round runs every model once,
 in turn, so a disturbance of the machine spreads over all models instead of
-spoiling one; a model's time is the median of its rounds. onnxruntime and numpy
+spoiling one; a model's time is the median of its rounds.
+
+On one thread the clock is the thread's CPU time (onnxruntime then computes on
+the calling thread): time the thread spent waiting for a core, which other
+processes of a shared machine take, does not count; on a quiet machine it
+equals the wall time. With more threads the clock is the wall time. onnxruntime and numpy
 are imported here only (``pip install 'lightcost[calibrate]'``).
 """
 
@@ -63,13 +68,14 @@ def time_models(
         for _ in range(warmup):
             run.run(None, inputs)
     times: list[list[float]] = [[] for _ in models]
+    clock = time.thread_time if threads == 1 else time.perf_counter
     for _ in range(rounds):
         for i, (run, inputs) in enumerate(zip(sessions, feeds, strict=True)):
             best = float("inf")
             for _ in range(burst):
-                start = time.perf_counter()
+                start = clock()
                 run.run(None, inputs)
-                best = min(best, time.perf_counter() - start)
+                best = min(best, clock() - start)
             times[i].append(best)
         if advance is not None:
             advance(len(models))

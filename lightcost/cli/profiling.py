@@ -20,7 +20,7 @@ from lightcost.cli.kernels import (
 )
 from lightcost.cli.measure import median, time_models
 from lightcost.cost.memory import kernels
-from lightcost.cost.predictor import Fit, MeasuredDevice, fit_kernels
+from lightcost.cost.predictor import UNALIGNED, Fit, MeasuredDevice, aligned, fit_kernels
 from lightcost.ops import OPS, Kernel
 
 
@@ -33,14 +33,15 @@ class Measured(NamedTuple):
     skipped: tuple[str, ...]
 
 
-def main_kernel(text: str) -> Kernel | None:
-    """The op's own kernel of the one layer between ``pre`` and ``post`` of a case spec."""
+def main_kernel(text: str) -> tuple[Kernel, bool] | None:
+    """The op's own kernel of the one layer between ``pre`` and ``post`` of a case spec,
+    and whether its channels are aligned."""
     graph = build_case(text)
     if graph is None:
         return None
     node = graph.nodes[len(PRE)]
     run = kernels(node, OPS[node.op].cost(node), "unfused")
-    return run[0] if run else None
+    return (run[0], aligned(node)) if run else None
 
 
 def measure_profile(
@@ -64,11 +65,12 @@ def measure_profile(
     cases: list[tuple[Case, Kernel]] = []
     skipped: list[str] = []
     for case in grid():
-        kernel = main_kernel(in_context(case.shape, case.layer))
-        if kernel is None:
+        found = main_kernel(in_context(case.shape, case.layer))
+        if found is None:
             skipped.append(case.type)
         else:
-            cases.append((case, kernel))
+            kernel, even = found
+            cases.append((case._replace(type=case.type + ("" if even else UNALIGNED)), kernel))
     fusions = fusion_cases()
     base = in_context(FUSION_SHAPE)
     texts = list(

@@ -36,6 +36,8 @@ from lightcost.cost.memory import kernels
 from lightcost.ops import OPS, Kernel
 from lightcost.ops.base import pair
 
+ALIGN = 16  # channels per vector block (onnxruntime's NCHWc block on AVX-512)
+UNALIGNED = "_u"  # suffix of a kernel type measured on channels not a multiple of ALIGN
 FAMILIES = ("conv", "dwconv", "gconv")  # kernel types named FAMILY{k}s{stride} / gconv{k}
 ALIASES = {  # the kernels of a composite op's own split, by op name (squeeze-excite)
     "conv": "conv1s1",
@@ -93,37 +95,52 @@ class MeasuredDevice(Device):
             return 0.0
         if OPS[node.op].unfused is not None:  # a composite op: its own kernels, by op name
             return sum((self.kernel_seconds(k.op, k, dtype) for k in run), 0.0)
-        family = _family(node)
+        family, even = _family(node), aligned(node)
         if node.op == "add" and self.fused("conv+add") and _after_conv(node, producer, readers):
             total, family = 0.0, "conv+add"  # runs inside the conv before it
         else:
-            total = self.kernel_seconds(kernel_type(node), run[0], dtype)
+            total = self.kernel_seconds(kernel_type(node), run[0], dtype, even)
         for extra in run[1:]:  # the BN pass and the activation pass
             if not self.fused(f"{family}+{extra.op}"):
-                total = total + self.kernel_seconds(extra.op, extra, dtype)
+                total = total + self.kernel_seconds(extra.op, extra, dtype, even)
         return total
 
     def fused(self, rule: str) -> bool:
         """Whether the runtime applies a fusion rule (``conv+relu``)."""
         return bool(self.fusions.get(rule, False))
 
-    def kernel_seconds(self, key: str, kernel: Kernel, dtype: str) -> Any:
-        """A kernel's time by its type's fit, a neighbour's, else the roofline."""
-        fit = self.fits.get(key) or self.fits.get(ALIASES.get(key, "")) or self.neighbour(key)
+    def kernel_seconds(self, key: str, kernel: Kernel, dtype: str, aligned: Any = True) -> Any:
+        """A kernel's time by its type's fit (the unaligned fit where ``aligned`` is false,
+        element-wise for numpy arrays), a neighbour's, else the roofline."""
+        fit = self.fit(key)
         if fit is None:
             return kernel_time(kernel, self, dtype)
-        return fit.seconds(kernel)
+        odd = self.fit(key + UNALIGNED) or fit
+        if odd is fit or aligned is True:
+            return fit.seconds(kernel)
+        if hasattr(aligned, "shape"):
+            import numpy  # lazy: only a vectorized sweep passes arrays, and it has numpy loaded
+
+            return numpy.where(aligned, fit.seconds(kernel), odd.seconds(kernel))
+        return fit.seconds(kernel) if aligned else odd.seconds(kernel)
+
+    def fit(self, key: str) -> Fit | None:
+        """The fit of a kernel type, of its alias, or of its nearest neighbour."""
+        return self.fits.get(key) or self.fits.get(ALIASES.get(key, "")) or self.neighbour(key)
 
     def neighbour(self, key: str) -> Fit | None:
         """The fit of the same family and stride with the nearest kernel size, if any."""
-        parsed = _parse_type(key)
+        parsed = _parse_type(key.removesuffix(UNALIGNED))
         if parsed is None:
             return None
         family, k, stride = parsed
         near = [
             (abs(p[1] - k), name)
             for name in self.fits
-            if (p := _parse_type(name)) is not None and p[0] == family and p[2] == stride
+            if (p := _parse_type(name)) is not None
+            and p[0] == family
+            and p[2] == stride
+            and name.endswith(UNALIGNED) == key.endswith(UNALIGNED)
         ]
         return self.fits[min(near)[1]] if near else None
 
@@ -142,6 +159,14 @@ def kernel_type(node: Node) -> str:
     if OPS[node.op].kind == "pool":
         return f"{node.op}_global" if attrs.get("global") else node.op
     return node.op
+
+
+def aligned(node: Node) -> Any:
+    """Whether the input and output channels are multiples of :data:`ALIGN` (an array of
+    booleans in a vectorized sweep)."""
+    first, out = node.in_shapes[0][0] if node.in_shapes else 0, node.out_shape[0]
+    both = (first % ALIGN == 0) & (out % ALIGN == 0)
+    return both if hasattr(both, "shape") else bool(both)
 
 
 def _family(node: Node) -> str:
