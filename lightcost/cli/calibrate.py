@@ -219,8 +219,9 @@ def calibrate_runtime(output: str, name: str, threads: int, rounds: int) -> None
     lines = [f"{'kernel type':16} {'cases':>5} {'fit error':>9}"]
     lines += [f"{k:16} {f.cases:5d} {100 * f.error:8.1f}%" for k, f in device.fits.items()]
     lines += [
-        f"fusion {rule}: {'yes' if device.fusions[rule] else 'no'} (pair - first "
-        f"{extra * 1e6:.1f} us, second alone {alone * 1e6:.1f} us)"
+        f"fusion {rule}: {'yes' if device.fused(rule) else 'no'}, pays "
+        f"{device.remaining(rule):.0%} of the second op (pair - first {extra * 1e6:.1f} us, "
+        f"second alone {alone * 1e6:.1f} us)"
         for rule, (extra, alone) in measured.fusion_times.items()
     ]
     if measured.skipped:

@@ -40,15 +40,29 @@ SHAPES = (  # (channels, side): feature maps of mobile CNNs, channels aligned to
     (464, 7),
     (512, 7),
 )
+LARGE = ((96, 112), (144, 56), (192, 28), (576, 14), (960, 7))  # inverted-residual expansions
+SQUEEZE = (16, 64, 240, 960)  # channels of squeeze-excite: 1x1 convs on a 1 x 1 map
 MAX_MADDS = 120_000_000  # a grid case above this is skipped (a few ms on one core)
 
 
 class Case(NamedTuple):
-    """One measured kernel: its type, the input (c, h, w) and the spec line of its layer."""
+    """One measured kernel: its type, the input (c, h, w) and the spec line of its layer;
+    ``setup`` layers run before it in both models (its context includes them)."""
 
     type: str
     shape: tuple[int, int, int]
     layer: str
+    setup: tuple[str, ...] = ()
+
+    @property
+    def base(self) -> str:
+        """The spec of the context alone."""
+        return in_context(self.shape, *self.setup)
+
+    @property
+    def text(self) -> str:
+        """The spec of the kernel in its context."""
+        return in_context(self.shape, *self.setup, self.layer)
 
 
 def spec_text(shape: tuple[int, int, int], *layers: str) -> str:
@@ -71,19 +85,23 @@ def in_context(shape: tuple[int, int, int], *layers: str) -> str:
 
 
 def conv_cases() -> Iterator[Case]:
-    """Standard convs k 1, 3, 5, 7 at stride 1 and 2; grouped; depthwise."""
-    for c, side in SHAPES:
+    """Standard convs k 1, 3, 5, 7 at stride 1 and 2; grouped; depthwise; the 1x1 convs
+    of squeeze-excite."""
+    for c in SQUEEZE:
+        for out in (c // 4, c * 4):
+            yield Case("conv1s1", (c, 1, 1), f"{{op: conv, k: 1, out: {out}, bn: false}}")
+    for c, side in SHAPES + LARGE:
         shape = (c, side, side)
         for k in (1, 3, 5, 7):
             for stride in (1, 2):
                 for out in (c, 2 * c) if k == 1 else (c,):
-                    if c * out * k * k * (side // stride) ** 2 <= MAX_MADDS:
+                    small = k == 1 or (c, side) in SHAPES
+                    if small and c * out * k * k * (side // stride) ** 2 <= MAX_MADDS:
                         layer = f"{{op: conv, k: {k}, stride: {stride}, out: {out}, bn: false}}"
                         yield Case(f"conv{k}s{stride}", shape, layer)
-            if k > 1:
-                for stride in (1, 2):
-                    layer = f"{{op: dwconv, k: {k}, stride: {stride}, bn: false}}"
-                    yield Case(f"dwconv{k}s{stride}", shape, layer)
+            for stride in (1, 2) if k > 1 else ():
+                layer = f"{{op: dwconv, k: {k}, stride: {stride}, bn: false}}"
+                yield Case(f"dwconv{k}s{stride}", shape, layer)
         for k, groups in ((1, 2), (1, 4), (1, 8), (3, 2), (3, 4)):
             if c % (2 * groups) == 0:
                 layer = f"{{op: conv, k: {k}, groups: {groups}, out: {c}, bn: false}}"
@@ -93,9 +111,12 @@ def conv_cases() -> Iterator[Case]:
 def other_cases() -> Iterator[Case]:
     """FC, pooling, merges and copies with their attributes; then every other
     element-wise or copy op of the op table as ``{op: NAME}``."""
-    for c, side in SHAPES:
+    for c, side in SHAPES + LARGE:
         shape = (c, side, side)
-        yield Case("fc", (c * 4, 1, 1), f"{{op: fc, out: {c * 8}}}")
+        gate = "{name: gate, op: avgpool, global: true, from: pre}"
+        yield Case("mul_gate", shape, "{op: mul, from: [pre, gate]}", (gate,))
+        if (c, side) in SHAPES:
+            yield Case("fc", (c * 4, 1, 1), f"{{op: fc, out: {c * 8}}}")
         yield Case("avgpool_global", shape, "{op: avgpool, global: true}")
         yield Case("maxpool", shape, "{op: maxpool, k: 3, stride: 2, padding: 1}")
         yield Case("avgpool", shape, "{op: avgpool, k: 3, stride: 2, padding: 1}")

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 MAX_THREADS = 256
-MAX_ROUNDS = 1000
+MAX_ROUNDS = 200
 
 
 def session(model: bytes, threads: int) -> Any:
@@ -32,6 +32,7 @@ def session(model: bytes, threads: int) -> Any:
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3
+    options.enable_cpu_mem_arena = False  # hundreds of sessions live at once: no arenas
     return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
@@ -55,30 +56,35 @@ def time_models(
     warmup: int = 2,
     advance: Callable[[int], None] | None = None,
     burst: int = 3,
+    order: Sequence[int] | None = None,
 ) -> list[list[float]]:
-    """Seconds of every round of every model (``[model][round]``), rounds interleaved.
+    """Seconds of every round of every run (``[run][round]``), rounds interleaved.
 
-    In a round each model runs ``burst`` times back to back and the fastest run
-    counts (a run the machine disturbed is dropped); ``advance(n)`` is told of
-    n more models done in a round (a progress bar).
+    A round runs the models in ``order`` (indices into ``models``, repeats allowed:
+    a reference model run again beside each model it is compared with; default:
+    each model once). Each run is ``burst`` runs back to back of which the fastest
+    counts (a run the machine disturbed is dropped); ``advance(n)`` is told of n
+    more runs done (a progress bar).
     """
+    sequence = list(range(len(models))) if order is None else list(order)
     sessions = [session(m, threads) for m in models]
     feeds = [feed(s) for s in sessions]
     for run, inputs in zip(sessions, feeds, strict=True):
         for _ in range(warmup):
             run.run(None, inputs)
-    times: list[list[float]] = [[] for _ in models]
+    times: list[list[float]] = [[] for _ in sequence]
     clock = time.thread_time if threads == 1 else time.perf_counter
     for _ in range(rounds):
-        for i, (run, inputs) in enumerate(zip(sessions, feeds, strict=True)):
+        for position, index in enumerate(sequence):
+            run, inputs = sessions[index], feeds[index]
             best = float("inf")
             for _ in range(burst):
                 start = clock()
                 run.run(None, inputs)
                 best = min(best, clock() - start)
-            times[i].append(best)
+            times[position].append(best)
         if advance is not None:
-            advance(len(models))
+            advance(len(sequence))
     return times
 
 

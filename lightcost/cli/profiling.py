@@ -33,13 +33,13 @@ class Measured(NamedTuple):
     skipped: tuple[str, ...]
 
 
-def main_kernel(text: str) -> tuple[Kernel, bool] | None:
+def main_kernel(text: str, setup: int = 0) -> tuple[Kernel, bool] | None:
     """The op's own kernel of the one layer between ``pre`` and ``post`` of a case spec,
     and whether its channels are aligned."""
     graph = build_case(text)
     if graph is None:
         return None
-    node = graph.nodes[len(PRE)]
+    node = graph.nodes[len(PRE) + setup]
     run = kernels(node, OPS[node.op].cost(node), "unfused")
     return (run[0], aligned(node)) if run else None
 
@@ -65,7 +65,7 @@ def measure_profile(
     cases: list[tuple[Case, Kernel]] = []
     skipped: list[str] = []
     for case in grid():
-        found = main_kernel(in_context(case.shape, case.layer))
+        found = main_kernel(case.text, len(case.setup))
         if found is None:
             skipped.append(case.type)
         else:
@@ -73,31 +73,33 @@ def measure_profile(
             cases.append((case._replace(type=case.type + ("" if even else UNALIGNED)), kernel))
     fusions = fusion_cases()
     base = in_context(FUSION_SHAPE)
-    texts = list(
-        dict.fromkeys(  # each model beside the one it is compared with
-            [t for c, _ in cases for t in (in_context(c.shape), in_context(c.shape, c.layer))]
-            + [t for _, pair, first, second in fusions for t in (base, second, first, pair)]
-        )
-    )
+    pairs = [(c.base, c.text) for c, _ in cases]  # each run beside its reference
+    pairs += [
+        (t, u) for _, pair, first, second in fusions for t, u in ((base, second), (first, pair))
+    ]
+    texts = list(dict.fromkeys(t for pair in pairs for t in pair))
+    index = {text: i for i, text in enumerate(texts)}
     models = []
     for text in texts:
         graph = build_case(text)
         assert graph is not None, text  # the grid's own specs always build
         models.append(export_graph(graph).SerializeToString())
-    advance = plan(len(models) * rounds) if plan else None
-    runs = dict(zip(texts, time_models(models, threads, rounds, advance=advance), strict=True))
+    order = [index[t] for pair in pairs for t in pair]
+    advance = plan(len(order) * rounds) if plan else None
+    times = time_models(models, threads, rounds, advance=advance, order=order)
+    runs = {pair: (times[2 * i], times[2 * i + 1]) for i, pair in enumerate(pairs)}
 
     def delta(a: str, b: str) -> float:
-        """The median over rounds of a's time minus b's (in the same round)."""
-        return median([x - y for x, y in zip(runs[a], runs[b], strict=True)])
+        """The median over rounds of a's time minus b's, b run just before a."""
+        first, second = runs[(b, a)]
+        return median([x - y for x, y in zip(second, first, strict=True)])
 
-    fits = fit_types(
-        [(c, k, delta(in_context(c.shape, c.layer), in_context(c.shape))) for c, k in cases]
-    )
+    timed = [(c, k, delta(c.text, c.base)) for c, k in cases]
+    fits = fit_types(timed)
     fusion_times = {
         rule: (delta(pair, first), delta(second, base)) for rule, pair, first, second in fusions
     }
-    rules = {rule: extra < 0.5 * alone for rule, (extra, alone) in fusion_times.items()}
+    rules = {rule: share(extra, alone) for rule, (extra, alone) in fusion_times.items()}
     host = platform.node() or "this machine"
     peak, bandwidth, overhead = roofline(fits)
     device = MeasuredDevice(
@@ -113,6 +115,11 @@ def measure_profile(
         fusions=rules,
     )
     return Measured(device, len(cases), fusion_times, tuple(dict.fromkeys(skipped)))
+
+
+def share(extra: float, alone: float) -> float:
+    """The share of the second op's time a pair still pays (0: fused), from 0 to 1."""
+    return round(min(max(extra / alone, 0.0), 1.0), 2) if alone > 0 else 1.0
 
 
 def fit_types(cases: list[tuple[Case, Kernel, float]]) -> dict[str, Fit]:

@@ -83,6 +83,14 @@ class Device:
             )
         return self.peak_flops[dtype]
 
+    @property
+    def method(self) -> str:
+        """How this profile estimates latency, as outputs state it."""
+        return (
+            "roofline per kernel, max(2 x MAdds / peak FLOP/s, MAC bytes / bandwidth) + kernel "
+            "overhead, kernels in sequence, batch 1"
+        )
+
     def graph_times(self, graph: Graph, dtype: str) -> list[Any] | None:
         """Seconds of every layer when the profile times whole graphs (a measured
         profile, :mod:`lightcost.cost.predictor`); None: each layer's kernels by roofline."""

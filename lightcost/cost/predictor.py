@@ -9,12 +9,14 @@ of the kernel's measured time in seconds::
 
 fitted to that type's kernels measured in context (after a convolution, as in
 a network), and the fusion rules the runtime was found to apply
-(``conv+relu: true``: a ReLU after a conv costs nothing). The execution model
-of a prediction is the runtime's: each layer is split into its op, a BN pass
-and an activation pass (the ``unfused`` kernels of :mod:`lightcost.cost.memory`),
-and a pass is dropped when a fusion rule absorbs it into the kernel before it;
-an ``add`` whose input is a conv read by nothing else is absorbed when
-``conv+add`` holds (and its activation when ``conv+add+ACT`` holds). A kernel
+as the share of the second op's time a pair still pays (``conv+relu: 0``: a
+ReLU after a conv costs nothing; 1: no fusion; a rule holds below 0.5). The
+execution model of a prediction is the runtime's: each layer is split into its
+op, a BN pass and an activation pass (the ``unfused`` kernels of
+:mod:`lightcost.cost.memory`), and each pass costs its time times the share its
+rule with the kernel before it leaves; an ``add`` whose input is a conv read
+by nothing else is scaled by ``conv+add`` (and its activation by
+``conv+add+ACT``). A kernel
 type the profile did not measure takes the nearest measured type of its family
 (another kernel size), else the roofline of the profile's figures (peak,
 bandwidth, overhead: :mod:`lightcost.cost.latency`). Only fp32 is measured.
@@ -30,19 +32,20 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from lightcost.core.errors import SpecError, short
-from lightcost.core.graph import Graph, Node
+from lightcost.core.graph import Graph, Node, elements
 from lightcost.cost.latency import Device, kernel_time
 from lightcost.cost.memory import kernels
 from lightcost.ops import OPS, Kernel
-from lightcost.ops.base import pair
+from lightcost.ops.base import pair, truth
 
 ALIGN = 16  # channels per vector block (onnxruntime's NCHWc block on AVX-512)
 UNALIGNED = "_u"  # suffix of a kernel type measured on channels not a multiple of ALIGN
 FAMILIES = ("conv", "dwconv", "gconv")  # kernel types named FAMILY{k}s{stride} / gconv{k}
-ALIASES = {  # the kernels of a composite op's own split, by op name (squeeze-excite)
+ALIASES = {  # the kernel types of a composite op's own kernels, by op name (squeeze-excite)
     "conv": "conv1s1",
     "avgpool": "avgpool_global",
     "maxpool": "maxpool_global",
+    "mul": "mul_gate",
 }
 
 
@@ -75,7 +78,16 @@ class MeasuredDevice(Device):
     runtime: str = ""
     threads: int = 1
     fits: Mapping[str, Fit] = field(default_factory=dict)
-    fusions: Mapping[str, bool] = field(default_factory=dict)
+    fusions: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def method(self) -> str:
+        """How this profile estimates latency, as outputs state it."""
+        rules = ", ".join(rule for rule in self.fusions if self.fused(rule)) or "none"
+        return (
+            f"measured kernels ({self.runtime}, {self.threads} thread(s)): a fit per kernel "
+            f"type, the runtime's fusions ({rules}), kernels in sequence, batch 1"
+        )
 
     def graph_times(self, graph: Graph, dtype: str) -> list[Any]:
         """Predicted seconds of every layer of ``graph`` (graph order)."""
@@ -94,20 +106,25 @@ class MeasuredDevice(Device):
         if not run:
             return 0.0
         if OPS[node.op].unfused is not None:  # a composite op: its own kernels, by op name
-            return sum((self.kernel_seconds(k.op, k, dtype) for k in run), 0.0)
+            return sum((self.kernel_seconds(ALIASES.get(k.op, k.op), k, dtype) for k in run), 0.0)
         family, even = _family(node), aligned(node)
-        if node.op == "add" and self.fused("conv+add") and _after_conv(node, producer, readers):
-            total, family = 0.0, "conv+add"  # runs inside the conv before it
-        else:
-            total = self.kernel_seconds(kernel_type(node), run[0], dtype, even)
-        for extra in run[1:]:  # the BN pass and the activation pass
-            if not self.fused(f"{family}+{extra.op}"):
-                total = total + self.kernel_seconds(extra.op, extra, dtype, even)
+        total = self.kernel_seconds(kernel_type(node), run[0], dtype, even)
+        if node.op == "add" and _after_conv(node, producer, readers):  # inside the conv?
+            total, family = self.remaining("conv+add") * total, "conv+add"
+        for extra in run[1:]:  # the BN pass and the activation pass, what fusion leaves
+            share = self.remaining(f"{family}+{extra.op}")
+            if share > 0:
+                total = total + share * self.kernel_seconds(extra.op, extra, dtype, even)
         return total
 
     def fused(self, rule: str) -> bool:
-        """Whether the runtime applies a fusion rule (``conv+relu``)."""
-        return bool(self.fusions.get(rule, False))
+        """Whether the runtime applies a fusion rule (``conv+relu``): the pair pays less
+        than half of the second op."""
+        return self.remaining(rule) < 0.5
+
+    def remaining(self, rule: str) -> float:
+        """The share of the second op's time a pair still pays: 0 fused, 1 not (default)."""
+        return self.fusions.get(rule, 1.0)
 
     def kernel_seconds(self, key: str, kernel: Kernel, dtype: str, aligned: Any = True) -> Any:
         """A kernel's time by its type's fit (the unaligned fit where ``aligned`` is false,
@@ -125,8 +142,8 @@ class MeasuredDevice(Device):
         return fit.seconds(kernel) if aligned else odd.seconds(kernel)
 
     def fit(self, key: str) -> Fit | None:
-        """The fit of a kernel type, of its alias, or of its nearest neighbour."""
-        return self.fits.get(key) or self.fits.get(ALIASES.get(key, "")) or self.neighbour(key)
+        """The fit of a kernel type, or of its nearest neighbour."""
+        return self.fits.get(key) or self.neighbour(key)
 
     def neighbour(self, key: str) -> Fit | None:
         """The fit of the same family and stride with the nearest kernel size, if any."""
@@ -158,6 +175,8 @@ def kernel_type(node: Node) -> str:
         return f"conv{k}s{stride}"
     if OPS[node.op].kind == "pool":
         return f"{node.op}_global" if attrs.get("global") else node.op
+    if node.op == "mul" and truth(elements(node.in_shapes[-1]) != elements(node.out_shape)):
+        return "mul_gate"  # scaled by a C x 1 x 1 gate (squeeze-excite)
     return node.op
 
 
@@ -226,6 +245,7 @@ def fit_kernels(
 
 
 FIT_FIELDS = ("overhead", "per_madd", "per_mac", "error", "cases")
+FIT_HIGH = {"error": 1e3, "cases": 1e9}  # the others are seconds: at most 1
 
 
 def parse_measured(data: Any, base: dict[str, Any]) -> MeasuredDevice:
@@ -240,12 +260,13 @@ def parse_measured(data: Any, base: dict[str, Any]) -> MeasuredDevice:
         if not isinstance(value, LMap):
             raise SpecError(f"kernels.{key} must be a mapping", table.loc_of(key))
         check_keys(value, FIT_FIELDS, f"kernels.{key}")
-        numbers = [_number(value, name, 1.0 if name != "cases" else 1e9) for name in FIT_FIELDS]
+        numbers = [_number(value, name, FIT_HIGH.get(name, 1.0)) for name in FIT_FIELDS]
         overhead, per_madd, per_mac, error, cases = numbers
         fits[str(key)] = Fit(overhead, per_madd, per_mac, error, int(cases))
-    fusions = data.get("fusions", {})
-    if not isinstance(fusions, LMap) or not all(isinstance(v, bool) for v in fusions.values()):
-        raise SpecError("fusions must map rules to true or false", data.loc_of("fusions"))
+    fusions = data.get("fusions") or LMap.empty(data.loc)
+    if not isinstance(fusions, LMap):
+        raise SpecError("fusions must map rules to shares from 0 to 1", data.loc_of("fusions"))
+    shares = {str(rule): _number(fusions, str(rule), 1.0) for rule in fusions}
     threads = data.get("threads", 1)
     if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 1024:
         raise SpecError("threads must be an integer from 1 to 1024", data.loc_of("threads"))
@@ -254,7 +275,7 @@ def parse_measured(data: Any, base: dict[str, Any]) -> MeasuredDevice:
         runtime=str(data.get("runtime", "")),
         threads=threads,
         fits=fits,
-        fusions={str(k): bool(v) for k, v in fusions.items()},
+        fusions=shares,
     )
 
 
@@ -279,8 +300,8 @@ def dump_measured(device: MeasuredDevice, comment: str = "") -> str:
     lines = [
         f"runtime: {json.dumps(device.runtime)}",
         f"threads: {device.threads}",
-        "fusions:",
-        *(f"  {rule}: {str(held).lower()}" for rule, held in device.fusions.items()),
+        "fusions:  # the share of the second op's time the pair still pays: 0 fused, 1 not",
+        *(f"  {rule}: {share:g}" for rule, share in device.fusions.items()),
         "kernels:  # seconds = overhead + per_madd x MAdds + per_mac x MAC elements",
         *(
             f"  {key}: {{overhead: {f.overhead:.4e}, per_madd: {f.per_madd:.4e}, "
