@@ -19,6 +19,7 @@ from lightcost.cli.kernels import (
     in_context,
 )
 from lightcost.cli.measure import median, time_models
+from lightcost.core.graph import Graph
 from lightcost.cost.memory import kernels
 from lightcost.cost.predictor import UNALIGNED, Fit, MeasuredDevice, aligned, fit_kernels
 from lightcost.ops import OPS, Kernel
@@ -31,6 +32,16 @@ class Measured(NamedTuple):
     kernels: int
     fusion_times: dict[str, tuple[float, float]]  # rule: (pair - first, second alone), s
     skipped: tuple[str, ...]
+
+
+CHUNK = 150  # kernel cases timed together (interleaved); then their sessions are freed
+
+
+def case_graph(text: str) -> Graph:
+    """The graph of a spec of the grid's own (always builds)."""
+    graph = build_case(text)
+    assert graph is not None, text
+    return graph
 
 
 def main_kernel(text: str, setup: int = 0) -> tuple[Kernel, bool] | None:
@@ -77,17 +88,16 @@ def measure_profile(
     pairs += [
         (t, u) for _, pair, first, second in fusions for t, u in ((base, second), (first, pair))
     ]
-    texts = list(dict.fromkeys(t for pair in pairs for t in pair))
-    index = {text: i for i, text in enumerate(texts)}
-    models = []
-    for text in texts:
-        graph = build_case(text)
-        assert graph is not None, text  # the grid's own specs always build
-        models.append(export_graph(graph).SerializeToString())
-    order = [index[t] for pair in pairs for t in pair]
-    advance = plan(len(order) * rounds) if plan else None
-    times = time_models(models, threads, rounds, advance=advance, order=order)
-    runs = {pair: (times[2 * i], times[2 * i + 1]) for i, pair in enumerate(pairs)}
+    advance = plan(2 * len(pairs) * rounds) if plan else None
+    runs: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
+    for start in range(0, len(pairs), CHUNK):  # at most CHUNK pairs of sessions alive
+        chunk = pairs[start : start + CHUNK]
+        texts = list(dict.fromkeys(t for pair in chunk for t in pair))
+        index = {text: i for i, text in enumerate(texts)}
+        models = [export_graph(case_graph(text)).SerializeToString() for text in texts]
+        order = [index[t] for pair in chunk for t in pair]
+        times = time_models(models, threads, rounds, advance=advance, order=order)
+        runs.update({pair: (times[2 * i], times[2 * i + 1]) for i, pair in enumerate(chunk)})
 
     def delta(a: str, b: str) -> float:
         """The median over rounds of a's time minus b's, b run just before a."""
