@@ -38,7 +38,7 @@ import numpy as np  # noqa: E402
 
 from lightcost.api import analyze, build  # noqa: E402
 from lightcost.cli.calibrate import measure  # noqa: E402
-from lightcost.cli.measure import median, time_models  # noqa: E402
+from lightcost.cli.measure import ROUNDS, median, time_models  # noqa: E402
 from lightcost.cli.profiling import measure_profile  # noqa: E402
 from lightcost.cost.latency import Device, load_device  # noqa: E402
 from lightcost.interop.onnx.exporter import export_graph  # noqa: E402
@@ -149,8 +149,12 @@ def guideline_order(rows: list[dict[str, Any]], noise: float) -> list[str]:
         new_ms = ", ".join(f"{1e3 * r['new']:.2f}" for r in group)
         lines.append(f"| {table} | {names} | {real_ms} | {new_ms} | {real} / {got} |")
     lines.append("")
-    lines.append(f"A pair counts as ordered when its measured times differ by more than {100 * noise:.0f} %")
-    lines.append("(twice the median pass-to-pass spread); `got`: the prediction orders it the same way.")
+    lines.append(
+        f"A pair counts as ordered when its measured times differ by more than {100 * noise:.0f} %"
+    )
+    lines.append(
+        "(twice the median pass-to-pass spread); `got`: the prediction orders it the same way."
+    )
     return lines
 
 
@@ -164,7 +168,7 @@ def main() -> None:
     if args.profile:
         device = load_device(args.profile)
     else:
-        device = measure_profile("here", args.threads, 15).device
+        device = measure_profile("here", args.threads, ROUNDS).device
     roofline: Device = measure(size=512, mebibytes=128, repeats=5)
     chosen = models()
     graphs = [build(m.spec, variant=m.variant) for m in chosen]
@@ -201,7 +205,10 @@ def print_report(rows: list[dict[str, Any]], device: Device, args: Any, seconds:
     print()
     print(f"profile: {device.describe('fp32')}; {getattr(device, 'runtime', '')}")
     print()
-    print("| model | MAdds M | measured ms (A / B) | spread | (a) new | err | (b) roofline | (c) MAdds fit | (d) MAC fit |")
+    print(
+        "| model | MAdds M | measured ms (A / B) | spread | (a) new | err | (b) roofline "
+        "| (c) MAdds fit | (d) MAC fit |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         spread = abs(r["a"] - r["b"]) / r["measured"]
@@ -215,7 +222,8 @@ def print_report(rows: list[dict[str, Any]], device: Device, args: Any, seconds:
     print()
     print("| predictor | Spearman | MAPE | within 10 % | within 20 % |")
     print("|---|---|---|---|---|")
-    print(f"| repeat: pass B against pass A | {scores([r['b'] for r in rows], [r['a'] for r in rows])} |")
+    repeat = scores([r["b"] for r in rows], [r["a"] for r in rows])
+    print(f"| repeat: pass B against pass A | {repeat} |")
     for name, key in (
         ("(a) measured kernels + fusions", "new"),
         ("(b) old roofline (numpy calibrate)", "old"),

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from lightcost.cli.measure import MAX_ROUNDS, MAX_THREADS
+from lightcost.cli.measure import MAX_ROUNDS, MAX_THREADS, ROUNDS
 from lightcost.cli.options import text_output_option
 from lightcost.cli.output import output_file
 from lightcost.render.escape import terminal
@@ -132,7 +132,7 @@ def measure(size: int, mebibytes: int, repeats: int) -> Device:
 @click.option(
     "--rounds",
     type=click.IntRange(3, MAX_ROUNDS),
-    default=15,
+    default=ROUNDS,
     show_default=True,
     help="onnxruntime: interleaved rounds over every kernel; the median counts.",
 )

@@ -20,6 +20,7 @@ from typing import Any
 
 MAX_THREADS = 256
 MAX_ROUNDS = 200
+ROUNDS = 15  # the default of `calibrate --runtime` and of the validation benchmark
 
 
 def session(model: bytes, threads: int) -> Any:

@@ -71,17 +71,7 @@ def measure_profile(
 
     import onnxruntime  # type: ignore[import-untyped]
 
-    from lightcost.interop.onnx.exporter import export_graph
-
-    cases: list[tuple[Case, Kernel]] = []
-    skipped: list[str] = []
-    for case in grid():
-        found = main_kernel(case.text, len(case.setup))
-        if found is None:
-            skipped.append(case.type)
-        else:
-            kernel, even = found
-            cases.append((case._replace(type=case.type + ("" if even else UNALIGNED)), kernel))
+    cases, skipped = grid_cases()
     fusions = fusion_cases()
     base = in_context(FUSION_SHAPE)
     pairs = [(c.base, c.text) for c, _ in cases]  # each run beside its reference
@@ -89,15 +79,7 @@ def measure_profile(
         (t, u) for _, pair, first, second in fusions for t, u in ((base, second), (first, pair))
     ]
     advance = plan(2 * len(pairs) * rounds) if plan else None
-    runs: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
-    for start in range(0, len(pairs), CHUNK):  # at most CHUNK pairs of sessions alive
-        chunk = pairs[start : start + CHUNK]
-        texts = list(dict.fromkeys(t for pair in chunk for t in pair))
-        index = {text: i for i, text in enumerate(texts)}
-        models = [export_graph(case_graph(text)).SerializeToString() for text in texts]
-        order = [index[t] for pair in chunk for t in pair]
-        times = time_models(models, threads, rounds, advance=advance, order=order)
-        runs.update({pair: (times[2 * i], times[2 * i + 1]) for i, pair in enumerate(chunk)})
+    runs = time_pairs(pairs, threads, rounds, advance)
 
     def delta(a: str, b: str) -> float:
         """The median over rounds of a's time minus b's, b run just before a."""
@@ -125,6 +107,43 @@ def measure_profile(
         fusions=rules,
     )
     return Measured(device, len(cases), fusion_times, tuple(dict.fromkeys(skipped)))
+
+
+def grid_cases() -> tuple[list[tuple[Case, Kernel]], list[str]]:
+    """The grid's cases with their kernels (types of unaligned channels suffixed), and the
+    types of the cases that do not build."""
+    cases: list[tuple[Case, Kernel]] = []
+    skipped: list[str] = []
+    for case in grid():
+        found = main_kernel(case.text, len(case.setup))
+        if found is None:
+            skipped.append(case.type)
+        else:
+            kernel, even = found
+            cases.append((case._replace(type=case.type + ("" if even else UNALIGNED)), kernel))
+    return cases, skipped
+
+
+Runs = dict[tuple[str, str], tuple[list[float], list[float]]]
+
+
+def time_pairs(
+    pairs: list[tuple[str, str]], threads: int, rounds: int, advance: Callable[[int], None] | None
+) -> Runs:
+    """Each (reference, spec) pair's seconds per round, the spec run right after its reference;
+    at most :data:`CHUNK` pairs of sessions alive at once."""
+    from lightcost.interop.onnx.exporter import export_graph
+
+    runs: Runs = {}
+    for start in range(0, len(pairs), CHUNK):
+        chunk = pairs[start : start + CHUNK]
+        texts = list(dict.fromkeys(t for pair in chunk for t in pair))
+        index = {text: i for i, text in enumerate(texts)}
+        models = [export_graph(case_graph(text)).SerializeToString() for text in texts]
+        order = [index[t] for pair in chunk for t in pair]
+        times = time_models(models, threads, rounds, advance=advance, order=order)
+        runs.update({pair: (times[2 * i], times[2 * i + 1]) for i, pair in enumerate(chunk)})
+    return runs
 
 
 def share(extra: float, alone: float) -> float:
