@@ -85,8 +85,8 @@ def in_context(shape: tuple[int, int, int], *layers: str) -> str:
 
 
 def conv_cases() -> Iterator[Case]:
-    """Standard convs k 1, 3, 5, 7 at stride 1 and 2; grouped; depthwise; the 1x1 convs
-    of squeeze-excite."""
+    """Standard convs k 1, 3, 5, 7 at stride 1 and 2; grouped (2, 3, 4, 8 groups; groups
+    of 8 channels); depthwise; the 1x1 convs of squeeze-excite."""
     for c in SQUEEZE:
         for out in (c // 4, c * 4):
             yield Case("conv1s1", (c, 1, 1), f"{{op: conv, k: 1, out: {out}, bn: false}}")
@@ -102,8 +102,9 @@ def conv_cases() -> Iterator[Case]:
             for stride in (1, 2) if k > 1 else ():
                 layer = f"{{op: dwconv, k: {k}, stride: {stride}, bn: false}}"
                 yield Case(f"dwconv{k}s{stride}", shape, layer)
-        for k, groups in ((1, 2), (1, 4), (1, 8), (3, 2), (3, 4)):
-            if c % (2 * groups) == 0:
+        width8 = c // 8  # groups of 8 channels (RegNet)
+        for k, groups in ((1, 2), (1, 3), (1, 4), (1, 8), (3, 2), (3, 3), (3, 4), (3, width8)):
+            if groups > 1 and c % (2 * groups) == 0 and (c, side) in SHAPES:
                 layer = f"{{op: conv, k: {k}, groups: {groups}, out: {c}, bn: false}}"
                 yield Case(f"gconv{k}", shape, layer)
 
