@@ -1,14 +1,25 @@
-"""Does lightcost's estimated latency rank real latencies better than MAdds do?
+"""Does lightcost predict real latency? Measured onnxruntime latency against four predictors.
 
-For the lightweight bundled specs (MobileNetV1/V2/V3, every ShuffleNetV1/V2 variant and
-the ShuffleNetV2 guideline networks) this exports each to ONNX (random weights), measures
-single-thread CPU latency with onnxruntime (batch 1, the median of repeated runs after
-warm-up), estimates latency with lightcost on a profile of this machine measured in-process
-by `lightcost calibrate`'s function (with numpy's BLAS on one thread, as onnxruntime runs),
-and prints the Spearman rank correlation of (a) estimated latency and (b) MAdds against
-the measured latency, for the fused and the unfused execution model.
+Models: the real-model corpus (tests/onnx_corpus, one export per network: imported by
+lightcost and exported again with random weights of the same shapes), the bundled specs
+with their variants and the ShuffleNetV2 guideline networks (specs/guidelines), each
+exported to ONNX with random weights. Each is measured end to end with onnxruntime on
+this machine (CPU, batch 1, the threads of the profile: 1 by default), in two independent
+passes (new sessions; rounds interleaved over all models, each round the fastest of a
+burst of runs, the median of the rounds), and predicted by
 
-Needs onnx and onnxruntime. Usage: python benchmarks/latency_validation.py [--repeats N]
+(a) the measured profile (`lightcost calibrate --runtime onnxruntime`, run here first
+    unless --profile gives one), its per-kernel-type fits under the runtime's fusions;
+(b) the old roofline (`lightcost calibrate`'s numpy matmul and copy, fused kernels);
+(c) the best linear fit of MAdds to the measured latencies (fitted on these models);
+(d) the best linear fit of MAC (elements, fused) likewise.
+
+Prints a Markdown report: per model, then Spearman, MAPE and the share within +-10 % and
++-20 % for each predictor, beside the same figures of pass B against pass A (the noise of
+the measurement itself), and the order of the guideline tables (ShuffleNetV2 Tables 1-4).
+
+Needs onnx and onnxruntime (`pip install -e '.[calibrate]'`). A benchmark, not a test.
+Usage: python benchmarks/latency_validation.py [--profile FILE] [--rounds N] [--threads N]
 """
 
 from __future__ import annotations
@@ -16,21 +27,25 @@ from __future__ import annotations
 import os
 
 for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_variable] = "1"  # before numpy loads its BLAS: calibrate one core
+    os.environ[_variable] = "1"  # before numpy loads its BLAS: one core, as onnxruntime
 
 import argparse  # noqa: E402
-import statistics  # noqa: E402
+import glob  # noqa: E402
 import time  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import Any, NamedTuple  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 from lightcost.api import analyze, build  # noqa: E402
 from lightcost.cli.calibrate import measure  # noqa: E402
-from lightcost.cost.latency import Device  # noqa: E402
+from lightcost.cli.measure import ROUNDS, median, time_models  # noqa: E402
+from lightcost.cli.profiling import measure_profile  # noqa: E402
+from lightcost.cost.latency import Device, load_device  # noqa: E402
+from lightcost.interop.onnx.exporter import export_graph  # noqa: E402
 from lightcost.spec.expand import variants  # noqa: E402
-from lightcost.spec.located import read_spec  # noqa: E402
+from lightcost.spec.files import read_spec  # noqa: E402
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPECS = (
     "mobilenet_v1",
     "mobilenet_v2",
@@ -38,6 +53,9 @@ SPECS = (
     "mobilenet_v3_small",
     "shufflenet_v1",
     "shufflenet_v2",
+    "resnet50",
+)
+GUIDELINES = (
     "guidelines/g1_channel_ratio",
     "guidelines/g2_group_conv",
     "guidelines/g3_fragmentation",
@@ -45,12 +63,26 @@ SPECS = (
 )
 
 
-def configurations() -> list[tuple[str, str | None]]:
-    """(spec, variant) for every spec of SPECS and each of its variants."""
-    out: list[tuple[str, str | None]] = []
-    for spec in SPECS:
-        names = list(variants(read_spec(spec)[0])) or [None]
-        out += [(spec, name) for name in names]
+class Model(NamedTuple):
+    """One validated model: where it comes from, how lightcost builds it."""
+
+    label: str
+    spec: str
+    variant: str | None
+    group: str  # corpus, spec or a guideline table
+
+
+def models() -> list[Model]:
+    """The corpus (one export per network), the bundled specs and the guideline networks."""
+    out = []
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests", "onnx_corpus", "*.onnx"))):
+        name = os.path.basename(path)[: -len(".onnx")]
+        if "." not in name:  # x.dynamo, x.unfolded, x.init: the same network again
+            out.append(Model(name, path, None, "corpus"))
+    for spec in SPECS + GUIDELINES:
+        group = spec.split("/")[-1] if spec in GUIDELINES else "spec"
+        for name in list(variants(read_spec(spec)[0])) or [None]:
+            out.append(Model(f"{spec}@{name}" if name else spec, spec, name, group))
     return out
 
 
@@ -71,54 +103,137 @@ def spearman(x: list[float], y: list[float]) -> float:
     return float(np.corrcoef(ranks(x), ranks(y))[0, 1])
 
 
-def measured_seconds(spec: str, variant: str | None, repeats: int) -> float:
-    """Median single-thread onnxruntime latency of the exported spec, batch 1."""
-    import onnxruntime as ort
-
-    from lightcost.interop.onnx.exporter import export_graph
-
-    graph = build(spec, variant=variant)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    session = ort.InferenceSession(
-        export_graph(graph).SerializeToString(), options, providers=["CPUExecutionProvider"]
+def scores(predicted: list[float], measured: list[float]) -> str:
+    """``Spearman | MAPE | within 10 % | within 20 %`` as Markdown cells."""
+    p, m = np.asarray(predicted), np.asarray(measured)
+    error = np.abs(p - m) / m
+    return (
+        f"{spearman(predicted, measured):.3f} | {100 * error.mean():.1f} % | "
+        f"{100 * (error <= 0.10).mean():.0f} % | {100 * (error <= 0.20).mean():.0f} %"
     )
-    feed = {"input": np.random.default_rng(0).standard_normal((1, *graph.input_shape), np.float32)}
-    for _ in range(3):
-        session.run(None, feed)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        session.run(None, feed)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+
+
+def linear_fit(feature: list[float], measured: list[float]) -> list[float]:
+    """The least-squares fit ``a + b x`` of relative error (each model weighted 1 / measured)."""
+    x, y = np.asarray(feature, float), np.asarray(measured, float)
+    design = np.stack([np.ones_like(x), x], 1) / y[:, None]
+    a, b = np.linalg.lstsq(design, np.ones_like(y), rcond=None)[0]
+    return list(a + b * x)
+
+
+def measure_all(onnx_models: list[bytes], threads: int, rounds: int) -> tuple[list[float], ...]:
+    """Two independent passes (new sessions each): per model the median of its rounds."""
+    passes = []
+    for _ in range(2):
+        times = time_models(onnx_models, threads, rounds, warmup=2, burst=3)
+        passes.append([median(t) for t in times])
+    return tuple(passes)
+
+
+def guideline_order(rows: list[dict[str, Any]], noise: float) -> list[str]:
+    """Per guideline table: each pair of variants whose measured times differ by more
+    than ``noise`` (a fraction), and whether the prediction orders it the same way."""
+    lines = ["", "## Guideline tables (ShuffleNetV2 Tables 1-4)", ""]
+    lines += ["| table | variants | measured ms | predicted ms | ordered pairs (real / got) |"]
+    lines += ["|---|---|---|---|---|"]
+    for table in sorted({r["group"] for r in rows} - {"corpus", "spec"}):
+        group = [r for r in rows if r["group"] == table]
+        real = got = 0
+        for i, a in enumerate(group):
+            for b in group[i + 1 :]:
+                if abs(a["measured"] - b["measured"]) > noise * max(a["measured"], b["measured"]):
+                    real += 1
+                    got += (a["measured"] < b["measured"]) == (a["new"] < b["new"])
+        names = ", ".join(r["label"].split("@")[-1] for r in group)
+        real_ms = ", ".join(f"{1e3 * r['measured']:.2f}" for r in group)
+        new_ms = ", ".join(f"{1e3 * r['new']:.2f}" for r in group)
+        lines.append(f"| {table} | {names} | {real_ms} | {new_ms} | {real} / {got} |")
+    lines.append("")
+    lines.append(
+        f"A pair counts as ordered when its measured times differ by more than {100 * noise:.0f} %"
+    )
+    lines.append(
+        "(twice the median pass-to-pass spread); `got`: the prediction orders it the same way."
+    )
+    return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=30, help="timed runs per model")
+    parser.add_argument("--profile", help="a measured profile (default: calibrate here first)")
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds per pass")
+    parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads")
     args = parser.parse_args()
-    device: Device = measure(size=512, mebibytes=128, repeats=5)
-    print(f"profile: {device.describe('fp32')} (numpy on 1 thread)")
+    start = time.perf_counter()
+    if args.profile:
+        device = load_device(args.profile)
+    else:
+        device = measure_profile("here", args.threads, ROUNDS).device
+    roofline: Device = measure(size=512, mebibytes=128, repeats=5)
+    chosen = models()
+    graphs = [build(m.spec, variant=m.variant) for m in chosen]
+    onnx_models = [export_graph(g).SerializeToString() for g in graphs]
+    first, second = measure_all(onnx_models, args.threads, args.rounds)
     rows = []
-    print(f"{'model':44} {'MAdds':>10} {'fused ms':>9} {'unfused ms':>10} {'measured ms':>11}")
-    for spec, variant in configurations():
-        label = f"{spec}@{variant}" if variant else spec
-        fused = analyze(spec, variant=variant, device=device).total()
-        unfused = analyze(spec, variant=variant, device=device, execution="unfused").total()
-        real = measured_seconds(spec, variant, args.repeats)
-        rows.append((fused.madds, fused.latency or 0.0, unfused.latency or 0.0, real))
-        print(
-            f"{label:44} {fused.madds / 1e6:9.1f}M {1e3 * rows[-1][1]:9.3f} "
-            f"{1e3 * rows[-1][2]:10.3f} {1e3 * real:11.3f}"
+    for model, graph, a, b in zip(chosen, graphs, first, second, strict=True):
+        new = analyze(model.spec, variant=model.variant, device=device).total()
+        old = analyze(model.spec, variant=model.variant, device=roofline).total()
+        rows.append(
+            {
+                "label": model.label,
+                "group": model.group,
+                "madds": float(new.madds),
+                "mac": float(old.mac),
+                "measured": (a + b) / 2,
+                "a": a,
+                "b": b,
+                "new": float(new.latency or 0.0),
+                "old": float(old.latency or 0.0),
+                "nodes": len(graph.nodes),
+            }
         )
-    madds, fused_s, unfused_s, real_s = (list(column) for column in zip(*rows, strict=True))
-    print(f"models: {len(rows)}; onnxruntime 1 thread, median of {args.repeats} runs")
-    print(f"Spearman(estimated latency, fused, measured)   = {spearman(fused_s, real_s):.3f}")
-    print(f"Spearman(estimated latency, unfused, measured) = {spearman(unfused_s, real_s):.3f}")
-    print(f"Spearman(MAdds, measured)                      = {spearman(madds, real_s):.3f}")
+    measured = [r["measured"] for r in rows]
+    for key, feature in (("madds_fit", "madds"), ("mac_fit", "mac")):
+        for row, value in zip(rows, linear_fit([r[feature] for r in rows], measured), strict=True):
+            row[key] = value
+    print_report(rows, device, args, time.perf_counter() - start)
+
+
+def print_report(rows: list[dict[str, Any]], device: Device, args: Any, seconds: float) -> None:
+    """The Markdown report: per model, the totals, the guideline tables."""
+    print(f"# Latency validation: {len(rows)} models, onnxruntime, {args.threads} thread(s)")
+    print()
+    print(f"profile: {device.describe('fp32')}; {getattr(device, 'runtime', '')}")
+    print()
+    print(
+        "| model | MAdds M | measured ms (A / B) | spread | (a) new | err | (b) roofline "
+        "| (c) MAdds fit | (d) MAC fit |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        spread = abs(r["a"] - r["b"]) / r["measured"]
+        print(
+            f"| {r['label']} | {r['madds'] / 1e6:.0f} | {1e3 * r['a']:.2f} / {1e3 * r['b']:.2f} | "
+            f"{100 * spread:.1f} % | {1e3 * r['new']:.2f} | "
+            f"{100 * (r['new'] - r['measured']) / r['measured']:+.1f} % | {1e3 * r['old']:.2f} | "
+            f"{1e3 * r['madds_fit']:.2f} | {1e3 * r['mac_fit']:.2f} |"
+        )
+    measured = [r["measured"] for r in rows]
+    print()
+    print("| predictor | Spearman | MAPE | within 10 % | within 20 % |")
+    print("|---|---|---|---|---|")
+    repeat = scores([r["b"] for r in rows], [r["a"] for r in rows])
+    print(f"| repeat: pass B against pass A | {repeat} |")
+    for name, key in (
+        ("(a) measured kernels + fusions", "new"),
+        ("(b) old roofline (numpy calibrate)", "old"),
+        ("(c) best linear fit of MAdds", "madds_fit"),
+        ("(d) best linear fit of MAC", "mac_fit"),
+    ):
+        print(f"| {name} | {scores([r[key] for r in rows], measured)} |")
+    noise = 2 * median([abs(r["a"] - r["b"]) / r["measured"] for r in rows])
+    print("\n".join(guideline_order(rows, max(noise, 0.02))))
+    print(f"\ntook {seconds:.0f} s")
 
 
 if __name__ == "__main__":

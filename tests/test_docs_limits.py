@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lightcost.analysis import budgets, compare, diff, repository, sweep
-from lightcost.cli import calibrate, options
+from lightcost.cli import calibrate, measure, options
 from lightcost.core import errors, graph
 from lightcost.cost import engine, latency
 from lightcost.render import escape, layout, plot, view
@@ -34,6 +34,11 @@ DOC = (Path(__file__).resolve().parent.parent / "docs" / "limits.md").read_text(
             (calibrate.MAX_SIZE, calibrate.MAX_MIB, calibrate.MAX_REPEATS),
             (4096, 512, 20),
             "`--size` at most 4096, `--mib` at most 512, `--repeats` at most 20",
+        ),
+        (
+            (measure.MAX_THREADS, measure.MAX_ROUNDS),
+            (256, 200),
+            "`--threads` at most 256, `--rounds` at most 200",
         ),
         (escape.NAME_LIMIT, 48, "cut to 48 characters"),
         (budgets.MAX_MATCHES, 1000, "a glob matching more than 1,000 paths"),

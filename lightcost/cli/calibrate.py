@@ -1,5 +1,8 @@
 """``lightcost calibrate``: measure this machine and write a device profile.
 
+With ``--runtime onnxruntime`` (``pip install 'lightcost[calibrate]'``): the
+runtime's kernels over a designed grid of shapes, fitted per kernel type, and
+its fusion rules (:mod:`lightcost.cli.profiling`). Without: a roofline profile.
 Compute rate: float32 matrix products with numpy (2 n^3 FLOP each, whatever
 cores numpy's BLAS uses). Memory bandwidth: copies of a float32 array larger
 than the caches (bytes read + bytes written). Kernel overhead: one numpy call
@@ -11,11 +14,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import click
 
+from lightcost.cli.measure import MAX_ROUNDS, MAX_THREADS, ROUNDS
 from lightcost.cli.options import text_output_option
 from lightcost.cli.output import output_file
 from lightcost.render.escape import terminal
@@ -109,16 +114,51 @@ def measure(size: int, mebibytes: int, repeats: int) -> Device:
     show_default=True,
     help="Runs of each measurement; the fastest counts.",
 )
-def calibrate(output: str, name: str | None, size: int, mib: int, repeats: int) -> None:
-    """Measure this machine's compute rate and memory bandwidth and write a device profile.
+@click.option(
+    "--runtime",
+    type=click.Choice(["roofline", "onnxruntime"]),
+    default="roofline",
+    show_default=True,
+    help="onnxruntime: time its kernels and fusions (lightcost[calibrate]); "
+    "roofline: numpy matmul and copy.",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, MAX_THREADS),
+    default=1,
+    show_default=True,
+    help="onnxruntime: intra-op threads (predictions hold for this many).",
+)
+@click.option(
+    "--rounds",
+    type=click.IntRange(3, MAX_ROUNDS),
+    default=ROUNDS,
+    show_default=True,
+    help="onnxruntime: interleaved rounds over every kernel; the median counts.",
+)
+def calibrate(
+    output: str,
+    name: str | None,
+    size: int,
+    mib: int,
+    repeats: int,
+    runtime: str,
+    threads: int,
+    rounds: int,
+) -> None:
+    """Measure this machine and write a device profile.
 
     Use the profile with --device FILE: lightcost table mobilenet_v2 --device profile.yaml
 
     \b
     Examples:
-      lightcost calibrate -o profile.yaml
+      lightcost calibrate --runtime onnxruntime -o cpu.yaml   # kernels + fusions, ~1 min
+      lightcost calibrate -o profile.yaml                      # roofline: matmul, copy
       lightcost calibrate --size 256 --mib 16 --repeats 2   # quick
     """
+    if runtime == "onnxruntime":
+        calibrate_runtime(output, name or "", threads, rounds)
+        return
     import platform  # lazy, as numpy: only calibrate needs it
 
     from lightcost.cost.latency import dump_device
@@ -142,3 +182,53 @@ def calibrate(output: str, name: str | None, size: int, mib: int, repeats: int) 
         handle.write(text)
     if output != "-":
         click.echo(terminal(f"wrote {output}: {device.describe('fp32')}"), err=True)
+
+
+def calibrate_runtime(output: str, name: str, threads: int, rounds: int) -> None:
+    """Time onnxruntime's kernels and fusions, fit them, write the profile; the fit errors
+    and the fusion tests go to stderr."""
+    import importlib.util
+    import platform
+
+    from lightcost.cli.sweep import progress_bar
+    from lightcost.cost.predictor import dump_measured
+
+    if not all(importlib.util.find_spec(module) for module in ("onnx", "onnxruntime")):
+        raise click.ClickException(
+            "--runtime onnxruntime needs onnx and onnxruntime: pip install 'lightcost[calibrate]'"
+        )
+    from lightcost.cli.profiling import measure_profile  # imports onnxruntime when run
+
+    with ExitStack() as stack:
+
+        def plan(total: int) -> Callable[[int], None]:
+            return stack.enter_context(progress_bar(total, True, "timing", "kernel runs"))
+
+        measured = measure_profile(name, threads, rounds, plan)
+    device = measured.device
+    comment = (
+        f"Measured by `lightcost calibrate --runtime onnxruntime` on {platform.node()} "
+        f"({platform.machine()}, {platform.system()}), {device.runtime}, {threads} thread(s).\n"
+        f"{measured.kernels} kernels timed in context (after a conv and a pooling), "
+        f"median of {rounds} interleaved rounds;\n"
+        "each kernel type fitted as overhead + per_madd x MAdds + per_mac x MAC (fp32);\n"
+        "fusions: a pair timed against its parts (true: the second op runs inside the first)."
+    )
+    with output_file(output) as handle:
+        handle.write(dump_measured(device, comment))
+    lines = [f"{'kernel type':16} {'cases':>5} {'fit error':>9}"]
+    lines += [f"{k:16} {f.cases:5d} {100 * f.error:8.1f}%" for k, f in device.fits.items()]
+    lines += [
+        f"fusion {rule}: {'yes' if device.fused(rule) else 'no'}, pays "
+        f"{device.remaining(rule):.0%} of the second op (pair - first {extra * 1e6:.1f} us, "
+        f"second alone {alone * 1e6:.1f} us)"
+        for rule, (extra, alone) in measured.fusion_times.items()
+    ]
+    if measured.skipped:
+        lines.append(
+            f"not measured (the one-layer spec does not build): {', '.join(measured.skipped)}"
+        )
+    if output != "-":
+        lines.append(f"wrote {output}: {device.describe('fp32')}")
+    for line in lines:
+        click.echo(terminal(line), err=True)

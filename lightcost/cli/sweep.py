@@ -82,10 +82,12 @@ def plot_target(ctx: click.Context, param: click.Parameter, value: str | None) -
 
 
 @contextmanager
-def progress_bar(total: int, enabled: bool) -> Iterator[Callable[[int], None]]:
+def progress_bar(
+    total: int, enabled: bool, doing: str = "sweeping", unit: str = "configurations"
+) -> Iterator[Callable[[int], None]]:
     """A rich progress bar on stderr (only on a terminal); yields an ``advance(n)`` callback.
 
-    It shows configurations done of ``total``, their rate per second and the time left.
+    It shows ``unit`` done of ``total``, their rate per second and the time left.
     """
     if not enabled or not sys.stderr.isatty():
         yield lambda n: None
@@ -94,14 +96,14 @@ def progress_bar(total: int, enabled: bool) -> Iterator[Callable[[int], None]]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     columns = (
-        TextColumn("sweeping"),
+        TextColumn(doing),
         BarColumn(),
-        TextColumn("{task.completed:,.0f}/{task.total:,.0f} configurations"),
+        TextColumn("{task.completed:,.0f}/{task.total:,.0f} " + unit),
         TextColumn("{task.fields[rate]}"),
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("sweeping", total=total, rate="")
+        task = bar.add_task(doing, total=total, rate="")
 
         def advance(n: int) -> None:
             speed = bar.tasks[task].speed

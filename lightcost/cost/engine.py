@@ -352,4 +352,7 @@ def cost_graph(
     layers = tuple(
         cost_layer(node, convention, execution, dtype, device, batch) for node in graph.nodes
     )
+    timed = device.graph_times(graph, dtype) if device is not None else None
+    if timed is not None:  # a measured profile times the graph under the runtime's fusions
+        layers = tuple(c._replace(latency=t * batch) for c, t in zip(layers, timed, strict=True))
     return ModelCost(graph, layers, convention, execution, dtype, device, batch)

@@ -34,10 +34,12 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from lightcost.core.errors import Loc, SpecError, short
+from lightcost.core.graph import Graph
 from lightcost.cost.memory import DTYPES, maximum
 from lightcost.ops import Kernel
 
 FIELDS = ("name", "description", "source", "peak_flops", "bandwidth", "kernel_overhead")
+MEASURED = ("runtime", "threads", "fusions", "kernels")  # a measured profile's fields
 
 
 class Range(NamedTuple):
@@ -80,6 +82,18 @@ class Device:
                 f"(it has: {', '.join(self.peak_flops)})"
             )
         return self.peak_flops[dtype]
+
+    def method(self, batch: int = 1) -> str:
+        """How this profile estimates latency for ``batch`` inputs, as outputs state it."""
+        return (
+            "roofline per kernel, max(2 x MAdds / peak FLOP/s, MAC bytes / bandwidth) + kernel "
+            f"overhead, kernels in sequence, batch {batch}"
+        )
+
+    def graph_times(self, graph: Graph, dtype: str) -> list[Any] | None:
+        """Seconds of every layer when the profile times whole graphs (a measured
+        profile, :mod:`lightcost.cost.predictor`); None: each layer's kernels by roofline."""
+        return None
 
     def describe(self, dtype: str) -> str:
         """``gtx1080ti: 11.34 TFLOP/s, 484 GB/s, 5 µs per kernel``."""
@@ -147,7 +161,7 @@ def parse_device(data: Any, file: str, dtype: str | None = None) -> Device:
 
     if not isinstance(data, LMap):
         raise SpecError("a device profile must be a mapping", Loc(file, 1, 1))
-    check_keys(data, tuple(FIELDS), "device profile")
+    check_keys(data, FIELDS + MEASURED, "device profile")
     for key in ("name", "peak_flops", "bandwidth", "kernel_overhead"):
         if key not in data:
             raise SpecError(f"device profile needs '{key}'", data.loc.at(key))
@@ -167,16 +181,21 @@ def parse_device(data: Any, file: str, dtype: str | None = None) -> Device:
             f"device '{data['name']}' has no peak_flops for {dtype} (it has: {', '.join(flops)})",
             data.loc_of("peak_flops"),
         )
-    return Device(
-        name=str(data["name"]),
-        peak_flops=flops,
-        bandwidth=profile_value("bandwidth", data["bandwidth"], data.loc_of("bandwidth")),
-        kernel_overhead=profile_value(
+    base: dict[str, Any] = {
+        "name": str(data["name"]),
+        "peak_flops": flops,
+        "bandwidth": profile_value("bandwidth", data["bandwidth"], data.loc_of("bandwidth")),
+        "kernel_overhead": profile_value(
             "kernel_overhead", data["kernel_overhead"], data.loc_of("kernel_overhead")
         ),
-        description=str(data.get("description", "")),
-        source=str(data.get("source", "")),
-    )
+        "description": str(data.get("description", "")),
+        "source": str(data.get("source", "")),
+    }
+    if "kernels" in data:  # measured by `calibrate --runtime`
+        from lightcost.cost.predictor import parse_measured
+
+        return parse_measured(data, base)
+    return Device(**base)
 
 
 def profile_value(key: str, value: object, where: Loc | None = None) -> float:

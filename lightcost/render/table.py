@@ -58,10 +58,6 @@ ACTIVATIONS_DEFINITION = (
     "its last reader has run (the input included, the output kept); every op writes a new "
     "buffer, flatten/dropout/identity are views"
 )
-LATENCY_DEFINITION = (
-    "roofline per kernel, max(2 x MAdds / peak FLOP/s, MAC bytes / bandwidth) + kernel "
-    "overhead, kernels in sequence, batch {batch}"
-)
 LEFT = {"Layer", "Op", "Output", "Layer type"}  # left-aligned columns
 LAYER_FIELDS = (
     "name",
@@ -119,10 +115,7 @@ def conventions(cost: ModelCost, unit: str) -> dict[str, str]:
         "width_rule": g.width_rule.describe(),
         "padding": f"{g.padding}: {PADDINGS[g.padding]}",
     } | (
-        {
-            "latency": f"{LATENCY_DEFINITION.format(batch=cost.batch)}; "
-            f"{cost.device.describe(cost.dtype)}"
-        }
+        {"latency": f"{cost.device.method(cost.batch)}; {cost.device.describe(cost.dtype)}"}
         if cost.device
         else {}
     )

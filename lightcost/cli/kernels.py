@@ -1,0 +1,182 @@
+"""The kernels ``calibrate --runtime onnxruntime`` measures: a designed grid and fusion tests.
+
+Each case is a one-layer lightcost spec, exported to ONNX by the op table's own
+export rule and measured **in context**: ``pre -> KERNEL -> post`` against
+``pre -> post`` (``pre`` a 1x1 conv keeping the channels, ``post`` a global
+average pool), so the kernel runs in the layout and cache state it has inside
+a network, and the session's own cost cancels. A kernel's time is the
+difference of the two medians.
+
+The grid (:data:`GRID`) lists the kernel types with attributes to vary; every
+other op of kind ``elementwise`` or ``copy`` in the op table (activations,
+norms, ops added later) is measured as ``{op: NAME}`` on the feature-map
+shapes when that one-layer spec builds, so a new op is calibrated without a
+row here. Fusion rules (:func:`fusion_cases`) compare a pair against its parts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from lightcost.core.errors import SpecError
+from lightcost.core.graph import Graph
+from lightcost.ops import ACTIVATIONS, OPS
+
+SHAPES = (  # (channels, side): feature maps of mobile CNNs, channels aligned to 16 and not
+    (16, 112),
+    (24, 112),
+    (24, 56),
+    (32, 56),
+    (40, 28),
+    (64, 28),
+    (72, 28),
+    (116, 28),
+    (120, 14),
+    (128, 14),
+    (232, 14),
+    (256, 14),
+    (200, 7),
+    (464, 7),
+    (512, 7),
+)
+LARGE = ((96, 112), (144, 56), (192, 28), (576, 14), (960, 7))  # inverted-residual expansions
+SQUEEZE = (16, 64, 240, 960)  # channels of squeeze-excite: 1x1 convs on a 1 x 1 map
+MAX_MADDS = 120_000_000  # a grid case above this is skipped (a few ms on one core)
+
+
+class Case(NamedTuple):
+    """One measured kernel: its type, the input (c, h, w) and the spec line of its layer;
+    ``setup`` layers run before it in both models (its context includes them)."""
+
+    type: str
+    shape: tuple[int, int, int]
+    layer: str
+    setup: tuple[str, ...] = ()
+
+    @property
+    def base(self) -> str:
+        """The spec of the context alone."""
+        return in_context(self.shape, *self.setup)
+
+    @property
+    def text(self) -> str:
+        """The spec of the kernel in its context."""
+        return in_context(self.shape, *self.setup, self.layer)
+
+
+def spec_text(shape: tuple[int, int, int], *layers: str) -> str:
+    """A spec of the given layers on a c x h x w input."""
+    c, h, w = shape
+    lines = "".join(f"  - {layer}\n" for layer in layers)
+    return f"lightcost: 1\nname: kernel\ninput: [{c}, {h}, {w}]\nlayers:\n{lines}"
+
+
+PRE = (  # a conv, then a pooling no runtime fuses with what follows
+    "{name: ctx, op: conv, k: 1, out: %d, bn: false}",
+    "{name: pre, op: maxpool, k: 3, stride: 1, padding: 1}",
+)
+POST = "{name: post, op: avgpool, global: true}"
+
+
+def in_context(shape: tuple[int, int, int], *layers: str) -> str:
+    """``pre -> layers -> post``; the layers read ``pre`` (as ``x``)."""
+    return spec_text(shape, PRE[0] % shape[0], PRE[1], *layers, POST)
+
+
+def conv_cases() -> Iterator[Case]:
+    """Standard convs k 1, 3, 5, 7 at stride 1 and 2; grouped (2, 3, 4, 8 groups; groups
+    of 8 channels); depthwise; the 1x1 convs of squeeze-excite."""
+    for c in SQUEEZE:
+        for out in (c // 4, c * 4):
+            yield Case("conv1s1", (c, 1, 1), f"{{op: conv, k: 1, out: {out}, bn: false}}")
+    for c, side in SHAPES + LARGE:
+        shape = (c, side, side)
+        for k in (1, 3, 5, 7):
+            for stride in (1, 2):
+                for out in (c, 2 * c) if k == 1 else (c,):
+                    small = k == 1 or (c, side) in SHAPES
+                    if small and c * out * k * k * (side // stride) ** 2 <= MAX_MADDS:
+                        layer = f"{{op: conv, k: {k}, stride: {stride}, out: {out}, bn: false}}"
+                        yield Case(f"conv{k}s{stride}", shape, layer)
+            for stride in (1, 2) if k > 1 else ():
+                layer = f"{{op: dwconv, k: {k}, stride: {stride}, bn: false}}"
+                yield Case(f"dwconv{k}s{stride}", shape, layer)
+        width8 = c // 8  # groups of 8 channels (RegNet)
+        for k, groups in ((1, 2), (1, 3), (1, 4), (1, 8), (3, 2), (3, 3), (3, 4), (3, width8)):
+            if groups > 1 and c % (2 * groups) == 0 and (c, side) in SHAPES:
+                layer = f"{{op: conv, k: {k}, groups: {groups}, out: {c}, bn: false}}"
+                yield Case(f"gconv{k}", shape, layer)
+
+
+def other_cases() -> Iterator[Case]:
+    """FC, pooling, merges and copies with their attributes; then every other
+    element-wise or copy op of the op table that builds as ``{op: NAME}``."""
+    for c, side in SHAPES + LARGE:
+        shape = (c, side, side)
+        gate = "{name: gate, op: avgpool, global: true, from: pre}"
+        yield Case("mul_gate", shape, "{op: mul, from: [pre, gate]}", (gate,))
+        if (c, side) in SHAPES:
+            yield Case("fc", (c * 4, 1, 1), f"{{op: fc, out: {c * 8}}}")
+        yield Case("avgpool_global", shape, "{op: avgpool, global: true}")
+        yield Case("maxpool", shape, "{op: maxpool, k: 3, stride: 2, padding: 1}")
+        yield Case("avgpool", shape, "{op: avgpool, k: 3, stride: 2, padding: 1}")
+        yield Case("split", shape, "{op: split, parts: 2, index: 1}")
+        yield Case("shuffle", shape, "{op: shuffle, groups: 2}")
+        yield Case("concat", shape, "{op: concat, from: [pre, pre]}")
+        yield Case("add", shape, "{op: add, from: [pre, pre]}")
+        yield Case("mul", shape, "{op: mul, from: [pre, pre]}")
+        for name, opdef in OPS.items():
+            if opdef.kind in ("elementwise", "copy") and name not in EXPLICIT:
+                merge = ", from: [pre, pre]" if opdef.min_inputs > 1 else ""
+                case = Case(name, shape, f"{{op: {name}{merge}}}")
+                if build_case(case.text) is not None:  # not: ops that need attributes (fold)
+                    yield case
+
+
+EXPLICIT = ("split", "shuffle", "concat", "add", "mul")  # ops with a row above
+
+
+def grid() -> list[Case]:
+    """Every kernel case of the default grid."""
+    return [*conv_cases(), *other_cases()]
+
+
+FUSION_SHAPE = (32, 112, 112)  # a cheap conv before a large activation pass
+CONV = "{name: c, op: conv, k: 1, out: 32%s}"
+
+
+def fusion_cases() -> list[tuple[str, str, str, str]]:
+    """(rule, the pair, the first part, the second part) as specs in context.
+
+    A rule holds when the pair costs less than the first part plus half the second
+    (both measured against their context, round by round).
+    """
+    s = FUSION_SHAPE
+    conv = in_context(s, CONV % ", bn: false")
+    cases = [("conv+bn", in_context(s, CONV % ", bn: true"), conv, in_context(s, "{op: bn}"))]
+    for act in ACTIVATIONS:
+        if act != "none":
+            pair, alone = CONV % f", bn: false, act: {act}", in_context(s, f"{{op: {act}}}")
+            cases.append((f"conv+{act}", in_context(s, pair), conv, alone))
+    add = "{op: add, from: [pre, c]%s}"
+    conv_add = in_context(s, CONV % ", bn: false", add % "")
+    add_alone = in_context(s, "{op: add, from: [pre, pre]}")
+    cases.append(("conv+add", conv_add, conv, add_alone))
+    relu = in_context(s, "{op: relu}")
+    cases.append(
+        ("conv+add+relu", in_context(s, CONV % ", bn: false", add % ", act: relu"), conv_add, relu)
+    )
+    plain_add = in_context(s, "{op: add, from: [pre, pre], act: relu}")
+    cases.append(("add+relu", plain_add, add_alone, relu))
+    return cases
+
+
+def build_case(text: str) -> Graph | None:
+    """The graph of a case's spec, None when the op cannot take this shape or form."""
+    from lightcost.api import build
+
+    try:
+        return build("kernel", text=text)
+    except SpecError:
+        return None

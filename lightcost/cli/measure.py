@@ -1,0 +1,96 @@
+"""Timing ONNX models with onnxruntime: pinned threads, warm-up, interleaved rounds, medians.
+
+Every model gets one session (CPU provider, all graph optimizations: the runtime
+folds and fuses as it would in deployment). Each round runs every model once,
+in turn, so a disturbance of the machine spreads over all models instead of
+spoiling one; a model's time is the median of its rounds.
+
+On one thread the clock is the thread's CPU time (onnxruntime then computes on
+the calling thread): time the thread spent waiting for a core, which other
+processes of a shared machine take, does not count; on a quiet machine it
+equals the wall time. With more threads the clock is the wall time. onnxruntime and numpy
+are imported here only (``pip install 'lightcost[calibrate]'``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+MAX_THREADS = 256
+MAX_ROUNDS = 200
+ROUNDS = 15  # the default of `calibrate --runtime` and of the validation benchmark
+
+
+def session(model: bytes, threads: int) -> Any:
+    """An onnxruntime CPU session of a serialized model on ``threads`` threads."""
+    import onnxruntime as ort  # type: ignore[import-untyped]
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    options.enable_cpu_mem_arena = False  # hundreds of sessions live at once: no arenas
+    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+
+
+def feed(run: Any, seed: int = 0) -> dict[str, Any]:
+    """Random float32 inputs for every input of a session (dynamic dimensions as 1)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    return {
+        i.name: rng.standard_normal(
+            [d if isinstance(d, int) and d > 0 else 1 for d in i.shape], dtype=np.float32
+        )
+        for i in run.get_inputs()
+    }
+
+
+def time_models(
+    models: Sequence[bytes],
+    threads: int = 1,
+    rounds: int = 15,
+    warmup: int = 2,
+    advance: Callable[[int], None] | None = None,
+    burst: int = 3,
+    order: Sequence[int] | None = None,
+) -> list[list[float]]:
+    """Seconds of every round of every run (``[run][round]``), rounds interleaved.
+
+    A round runs the models in ``order`` (indices into ``models``, repeats allowed:
+    a reference model run again beside each model it is compared with; default:
+    each model once). Each run is ``burst`` runs back to back of which the fastest
+    counts (a run the machine disturbed is dropped); ``advance(n)`` is told of n
+    more runs done (a progress bar).
+    """
+    sequence = list(range(len(models))) if order is None else list(order)
+    sessions = [session(m, threads) for m in models]
+    feeds = [feed(s) for s in sessions]
+    for run, inputs in zip(sessions, feeds, strict=True):
+        for _ in range(warmup):
+            run.run(None, inputs)
+    times: list[list[float]] = [[] for _ in sequence]
+    clock = time.thread_time if threads == 1 else time.perf_counter
+    for _ in range(rounds):
+        for position, index in enumerate(sequence):
+            run, inputs = sessions[index], feeds[index]
+            best = float("inf")
+            for _ in range(burst):
+                start = clock()
+                run.run(None, inputs)
+                best = min(best, clock() - start)
+            times[position].append(best)
+        if advance is not None:
+            advance(len(sequence))
+    return times
+
+
+def median(values: Sequence[float]) -> float:
+    """The median of a non-empty sequence."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2

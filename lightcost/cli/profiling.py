@@ -1,0 +1,176 @@
+"""A measured device profile: time the kernel grid and the fusion tests, fit each kernel type.
+
+See :mod:`lightcost.cli.kernels` for what is measured and
+:mod:`lightcost.cost.predictor` for the fits and how a profile predicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+from lightcost.cli.kernels import (
+    FUSION_SHAPE,
+    PRE,
+    Case,
+    build_case,
+    fusion_cases,
+    grid,
+    in_context,
+)
+from lightcost.cli.measure import median, time_models
+from lightcost.core.graph import Graph
+from lightcost.cost.memory import kernels
+from lightcost.cost.predictor import UNALIGNED, Fit, MeasuredDevice, aligned, fit_kernels
+from lightcost.ops import OPS, Kernel
+
+
+class Measured(NamedTuple):
+    """What calibrate measured: the profile, kernels timed, fusion tests, cases skipped."""
+
+    device: MeasuredDevice
+    kernels: int
+    fusion_times: dict[str, tuple[float, float]]  # rule: (pair - first, second alone), s
+    skipped: tuple[str, ...]
+
+
+CHUNK = 150  # kernel cases timed together (interleaved); then their sessions are freed
+
+
+def case_graph(text: str) -> Graph:
+    """The graph of a spec of the grid's own (always builds)."""
+    graph = build_case(text)
+    assert graph is not None, text
+    return graph
+
+
+def main_kernel(text: str, setup: int = 0) -> tuple[Kernel, bool] | None:
+    """The op's own kernel of the one layer between ``pre`` and ``post`` of a case spec,
+    and whether its channels are aligned."""
+    graph = build_case(text)
+    if graph is None:
+        return None
+    node = graph.nodes[len(PRE) + setup]
+    run = kernels(node, OPS[node.op].cost(node), "unfused")
+    return (run[0], aligned(node)) if run else None
+
+
+def measure_profile(
+    name: str,
+    threads: int,
+    rounds: int,
+    plan: Callable[[int], Callable[[int], None]] | None = None,
+) -> Measured:
+    """Time every case in context, fit each kernel type and test each fusion rule.
+
+    ``plan(total)`` gives the ``advance(n)`` callback of a progress bar of
+    ``total`` timed runs.
+    """
+    import datetime
+    import platform
+
+    import onnxruntime  # type: ignore[import-untyped]
+
+    cases, skipped = grid_cases()
+    fusions = fusion_cases()
+    base = in_context(FUSION_SHAPE)
+    pairs = [(c.base, c.text) for c, _ in cases]  # each run beside its reference
+    pairs += [
+        (t, u) for _, pair, first, second in fusions for t, u in ((base, second), (first, pair))
+    ]
+    advance = plan(2 * len(pairs) * rounds) if plan else None
+    runs = time_pairs(pairs, threads, rounds, advance)
+
+    def delta(a: str, b: str) -> float:
+        """The median over rounds of a's time minus b's, b run just before a."""
+        first, second = runs[(b, a)]
+        return median([x - y for x, y in zip(second, first, strict=True)])
+
+    timed = [(c, k, delta(c.text, c.base)) for c, k in cases]
+    fits = fit_types(timed)
+    fusion_times = {
+        rule: (delta(pair, first), delta(second, base)) for rule, pair, first, second in fusions
+    }
+    rules = {rule: share(extra, alone) for rule, (extra, alone) in fusion_times.items()}
+    host = platform.node() or "this machine"
+    peak, bandwidth, overhead = roofline(fits)
+    device = MeasuredDevice(
+        name=name or host,
+        peak_flops={"fp32": peak},
+        bandwidth=bandwidth,
+        kernel_overhead=overhead,
+        description=f"{host} ({platform.machine()}), onnxruntime CPU, {threads} thread(s)",
+        source=f"lightcost calibrate --runtime onnxruntime, {datetime.date.today()}",
+        runtime=f"onnxruntime {onnxruntime.__version__}",
+        threads=threads,
+        fits=fits,
+        fusions=rules,
+    )
+    return Measured(device, len(cases), fusion_times, tuple(dict.fromkeys(skipped)))
+
+
+def grid_cases() -> tuple[list[tuple[Case, Kernel]], list[str]]:
+    """The grid's cases with their kernels (types of unaligned channels suffixed), and the
+    types of the cases that do not build."""
+    cases: list[tuple[Case, Kernel]] = []
+    skipped: list[str] = []
+    for case in grid():
+        found = main_kernel(case.text, len(case.setup))
+        if found is None:
+            skipped.append(case.type)
+        else:
+            kernel, even = found
+            cases.append((case._replace(type=case.type + ("" if even else UNALIGNED)), kernel))
+    return cases, skipped
+
+
+Runs = dict[tuple[str, str], tuple[list[float], list[float]]]
+
+
+def time_pairs(
+    pairs: list[tuple[str, str]], threads: int, rounds: int, advance: Callable[[int], None] | None
+) -> Runs:
+    """Each (reference, spec) pair's seconds per round, the spec run right after its reference;
+    at most :data:`CHUNK` pairs of sessions alive at once."""
+    from lightcost.interop.onnx.exporter import export_graph
+
+    runs: Runs = {}
+    for start in range(0, len(pairs), CHUNK):
+        chunk = pairs[start : start + CHUNK]
+        texts = list(dict.fromkeys(t for pair in chunk for t in pair))
+        index = {text: i for i, text in enumerate(texts)}
+        models = [export_graph(case_graph(text)).SerializeToString() for text in texts]
+        order = [index[t] for pair in chunk for t in pair]
+        times = time_models(models, threads, rounds, advance=advance, order=order)
+        runs.update({pair: (times[2 * i], times[2 * i + 1]) for i, pair in enumerate(chunk)})
+    return runs
+
+
+def share(extra: float, alone: float) -> float:
+    """The share of the second op's time a pair still pays (0: fused), from 0 to 1."""
+    return round(min(max(extra / alone, 0.0), 1.0), 2) if alone > 0 else 1.0
+
+
+def fit_types(cases: list[tuple[Case, Kernel, float]]) -> dict[str, Fit]:
+    """Each kernel type's fit to its cases' (kernel, seconds), sorted by type."""
+    rows: dict[str, list[tuple[float, float, float]]] = {}
+    for case, kernel, seconds in cases:
+        rows.setdefault(case.type, []).append((kernel.madds, kernel.mac, max(seconds, 1e-7)))
+    fits = {}
+    for key, value in sorted(rows.items()):
+        madds, mac, times = (list(column) for column in zip(*value, strict=True))
+        fits[key] = fit_kernels(madds, mac, times)
+    return fits
+
+
+def roofline(fits: dict[str, Fit]) -> tuple[float, float, float]:
+    """The effective peak, bandwidth and overhead of the fits (for unmeasured kernel types):
+    the median time of a MAdd, of an element moved, and the median overhead."""
+    per_madd = [f.per_madd for f in fits.values() if f.per_madd > 0]
+    per_mac = [f.per_mac for f in fits.values() if f.per_mac > 0]
+    overheads = [f.overhead for f in fits.values()]
+    return (
+        2 / median(per_madd) if per_madd else 1e9,
+        4 / median(per_mac) if per_mac else 1e9,
+        median(overheads) if overheads else 0.0,
+    )

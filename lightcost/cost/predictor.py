@@ -1,0 +1,313 @@
+"""Measured latency: per-kernel-type fits and the runtime's fusion rules (``calibrate``).
+
+A measured profile (written by ``lightcost calibrate --runtime onnxruntime``)
+holds, for each kernel type (:func:`kernel_type`: ``conv3s2``, ``dwconv5s1``,
+``gconv1``, ``fc``, ``avgpool_global``, ``add``, ``relu``, ...), a linear fit
+of the kernel's measured time in seconds::
+
+    t = overhead + per_madd x MAdds + per_mac x MAC (elements, fp32)
+
+fitted to that type's kernels measured in context (after a convolution, as in
+a network), and the fusion rules the runtime was found to apply
+as the share of the second op's time a pair still pays (``conv+relu: 0``: a
+ReLU after a conv costs nothing; 1: no fusion; a rule holds below 0.5). The
+execution model of a prediction is the runtime's: each layer is split into its
+op, a BN pass and an activation pass (the ``unfused`` kernels of
+:mod:`lightcost.cost.memory`), and each pass costs its time times the share its
+rule with the kernel before it leaves; an ``add`` whose input is a conv read
+by nothing else is scaled by ``conv+add`` (and its activation by
+``conv+add+ACT``). A kernel
+type the profile did not measure takes the nearest measured type of its family
+(another kernel size), else the roofline of the profile's figures (peak,
+bandwidth, overhead: :mod:`lightcost.cost.latency`). Only fp32 is measured.
+All arithmetic works on numpy arrays too (vectorized sweeps).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from lightcost.core.errors import SpecError, short
+from lightcost.core.graph import Graph, Node, elements
+from lightcost.cost.latency import Device, kernel_time
+from lightcost.cost.memory import kernels
+from lightcost.ops import OPS, Kernel
+from lightcost.ops.base import pair, truth
+
+ALIGN = 16  # channels per vector block (onnxruntime's NCHWc block on AVX-512)
+UNALIGNED = "_u"  # suffix of a kernel type measured on channels not a multiple of ALIGN
+FAMILIES = ("conv", "dwconv", "gconv")  # kernel types named FAMILY{k}s{stride} / gconv{k}
+ALIASES = {  # the kernel types of a composite op's own kernels, by op name (squeeze-excite)
+    "conv": "conv1s1",
+    "avgpool": "avgpool_global",
+    "maxpool": "maxpool_global",
+    "mul": "mul_gate",
+}
+
+
+class Fit(NamedTuple):
+    """One kernel type's fit: seconds = overhead + per_madd x MAdds + per_mac x MAC elements.
+
+    ``error`` is the fit's mean absolute percentage error on its measurements
+    (a fraction), ``cases`` how many kernels it was fitted to.
+    """
+
+    overhead: float
+    per_madd: float
+    per_mac: float
+    error: float = 0.0
+    cases: int = 0
+
+    def seconds(self, kernel: Kernel) -> Any:
+        """The fitted time of one kernel (numbers or numpy arrays)."""
+        return self.overhead + self.per_madd * kernel.madds + self.per_mac * kernel.mac
+
+
+@dataclass(frozen=True)
+class MeasuredDevice(Device):
+    """A device profile measured with a runtime: fits per kernel type and fusion rules.
+
+    The roofline figures of :class:`Device` are the effective ones derived from
+    the fits; they time the kernel types the profile has no fit for.
+    """
+
+    runtime: str = ""
+    threads: int = 1
+    fits: Mapping[str, Fit] = field(default_factory=dict)
+    fusions: Mapping[str, float] = field(default_factory=dict)
+
+    def method(self, batch: int = 1) -> str:
+        """How this profile estimates latency, as outputs state it: kernels are measured at
+        batch 1, so ``batch`` N is N times batch 1's time."""
+        rules = ", ".join(rule for rule in self.fusions if self.fused(rule)) or "none"
+        times = f"batch {batch} = {batch} x batch 1" if batch != 1 else "batch 1"
+        return (
+            f"measured kernels ({self.runtime}, {self.threads} thread(s)): a fit per kernel "
+            f"type, the runtime's fusions ({rules}), kernels in sequence, {times}"
+        )
+
+    def graph_times(self, graph: Graph, dtype: str) -> list[Any]:
+        """Predicted seconds of every layer of ``graph`` (graph order)."""
+        readers: dict[str, int] = {}
+        for node in graph.nodes:
+            for name in node.inputs:
+                readers[name] = readers.get(name, 0) + 1
+        producer = {node.name: node for node in graph.nodes}
+        return [self.node_time(node, producer, readers, dtype) for node in graph.nodes]
+
+    def node_time(
+        self, node: Node, producer: Mapping[str, Node], readers: Mapping[str, int], dtype: str
+    ) -> Any:
+        """One layer's predicted seconds: its kernels after the fusion rules."""
+        run = kernels(node, OPS[node.op].cost(node), "unfused")
+        if not run:
+            return 0.0
+        if OPS[node.op].unfused is not None:  # a composite op: its own kernels, by op name
+            return sum((self.kernel_seconds(ALIASES.get(k.op, k.op), k, dtype) for k in run), 0.0)
+        family, even = _family(node), aligned(node)
+        total = self.kernel_seconds(kernel_type(node), run[0], dtype, even)
+        if node.op == "add" and _after_conv(node, producer, readers):  # inside the conv?
+            total, family = self.remaining("conv+add") * total, "conv+add"
+        for extra in run[1:]:  # the BN pass and the activation pass, what fusion leaves
+            share = self.remaining(f"{family}+{extra.op}")
+            if share > 0:
+                total = total + share * self.kernel_seconds(extra.op, extra, dtype, even)
+        return total
+
+    def fused(self, rule: str) -> bool:
+        """Whether the runtime applies a fusion rule (``conv+relu``): the pair pays less
+        than half of the second op."""
+        return self.remaining(rule) < 0.5
+
+    def remaining(self, rule: str) -> float:
+        """The share of the second op's time a pair still pays: 0 fused, 1 not (default)."""
+        return self.fusions.get(rule, 1.0)
+
+    def kernel_seconds(self, key: str, kernel: Kernel, dtype: str, aligned: Any = True) -> Any:
+        """A kernel's time by its type's fit (the unaligned fit where ``aligned`` is false,
+        element-wise for numpy arrays), a neighbour's, else the roofline."""
+        fit = self.fit(key)
+        if fit is None:
+            return kernel_time(kernel, self, dtype)
+        odd = self.fit(key + UNALIGNED) or fit
+        if odd is fit or aligned is True:
+            return fit.seconds(kernel)
+        if hasattr(aligned, "shape"):
+            import numpy  # lazy: only a vectorized sweep passes arrays, and it has numpy loaded
+
+            return numpy.where(aligned, fit.seconds(kernel), odd.seconds(kernel))
+        return fit.seconds(kernel) if aligned else odd.seconds(kernel)
+
+    def fit(self, key: str) -> Fit | None:
+        """The fit of a kernel type, or of its nearest neighbour."""
+        return self.fits.get(key) or self.neighbour(key)
+
+    def neighbour(self, key: str) -> Fit | None:
+        """The fit of the same family and stride with the nearest kernel size, if any."""
+        parsed = _parse_type(key.removesuffix(UNALIGNED))
+        if parsed is None:
+            return None
+        family, k, stride = parsed
+        near = [
+            (abs(p[1] - k), name)
+            for name in self.fits
+            if (p := _parse_type(name)) is not None
+            and p[0] == family
+            and p[2] == stride
+            and name.endswith(UNALIGNED) == key.endswith(UNALIGNED)
+        ]
+        return self.fits[min(near)[1]] if near else None
+
+
+def kernel_type(node: Node) -> str:
+    """The kernel type of a layer's main kernel: ``conv3s2``, ``dwconv5s1``, ``gconv3``, ..."""
+    attrs = node.attrs
+    if node.op in ("conv", "dwconv"):
+        k = max(pair(attrs["k"]))
+        stride = min(max(pair(attrs["stride"])), 2)
+        if node.op == "dwconv":
+            return f"dwconv{k}s{stride}"
+        if int(attrs["groups"]) > 1:
+            return f"gconv{k}"
+        return f"conv{k}s{stride}"
+    if OPS[node.op].kind == "pool":
+        return f"{node.op}_global" if attrs.get("global") else node.op
+    if node.op == "mul" and truth(elements(node.in_shapes[-1]) != elements(node.out_shape)):
+        return "mul_gate"  # scaled by a C x 1 x 1 gate (squeeze-excite)
+    return node.op
+
+
+def aligned(node: Node) -> Any:
+    """Whether the input and output channels are multiples of :data:`ALIGN` (an array of
+    booleans in a vectorized sweep)."""
+    first, out = node.in_shapes[0][0] if node.in_shapes else 0, node.out_shape[0]
+    both = (first % ALIGN == 0) & (out % ALIGN == 0)
+    return both if hasattr(both, "shape") else bool(both)
+
+
+def _family(node: Node) -> str:
+    """The fusion family of a layer: ``conv`` for every convolution, else the op."""
+    return "conv" if node.op in ("conv", "dwconv") else node.op
+
+
+def _after_conv(node: Node, producer: Mapping[str, Node], readers: Mapping[str, int]) -> bool:
+    """Whether an input of ``node`` is a conv read by nothing else (it can absorb the node)."""
+    for name in node.inputs:
+        before = producer.get(name)
+        if before is not None and _family(before) == "conv" and readers[name] == 1:
+            return True
+    return False
+
+
+def _parse_type(key: str) -> tuple[str, int, int] | None:
+    """``conv3s2`` -> (conv, 3, 2); ``gconv3`` -> (gconv, 3, 1); None for other types."""
+    for family in FAMILIES:
+        rest = key[len(family) :]
+        if key.startswith(family) and rest[:1].isdigit():
+            k, _, stride = rest.partition("s")
+            if k.isdigit() and (stride.isdigit() or not stride):
+                return family, int(k), int(stride or 1)
+    return None
+
+
+def fit_kernels(
+    madds: Sequence[float], mac: Sequence[float], seconds: Sequence[float], floor: float = 5e-6
+) -> Fit:
+    """Least-squares fit of relative error, coefficients >= 0 (a term < 0 is dropped).
+
+    Each row is weighted by 1 / max(seconds, ``floor``), so small kernels count as
+    much as large ones; the intercept is the per-kernel overhead.
+    """
+    import numpy as np
+
+    t = np.asarray(seconds, dtype=float)
+    columns = np.stack([np.ones_like(t), np.asarray(madds, float), np.asarray(mac, float)], 1)
+    weight = 1.0 / np.maximum(t, floor)
+    active = [i for i in range(3) if columns[:, i].any()]
+    coef = np.zeros(3)
+    for _ in range(3):
+        scale = np.abs(columns[:, active]).max(0)  # columns of very different magnitude
+        solved = np.linalg.lstsq(
+            columns[:, active] / scale * weight[:, None], t * weight, rcond=None
+        )[0]
+        coef[:] = 0.0
+        coef[active] = solved / scale
+        negative = [i for i in active if coef[i] < 0]
+        if not negative:
+            break
+        active = [i for i in active if i not in negative]
+    coef = np.maximum(coef, 0.0)
+    error = float(np.mean(np.abs(columns @ coef - t) / np.maximum(t, floor)))
+    return Fit(float(coef[0]), float(coef[1]), float(coef[2]), error, len(t))
+
+
+FIT_FIELDS = ("overhead", "per_madd", "per_mac", "error", "cases")
+FIT_HIGH = {"error": 1e3, "cases": 1e9}  # the others are seconds: at most 1
+
+
+def parse_measured(data: Any, base: dict[str, Any]) -> MeasuredDevice:
+    """A measured profile from located YAML data (``base``: its roofline fields, checked)."""
+    from lightcost.spec.located import LMap, check_keys
+
+    fits: dict[str, Fit] = {}
+    table = data["kernels"]
+    if not isinstance(table, LMap):
+        raise SpecError("kernels must map kernel types to fits", data.loc_of("kernels"))
+    for key, value in table.items():
+        if not isinstance(value, LMap):
+            raise SpecError(f"kernels.{key} must be a mapping", table.loc_of(key))
+        check_keys(value, FIT_FIELDS, f"kernels.{key}")
+        numbers = [_number(value, name, FIT_HIGH.get(name, 1.0)) for name in FIT_FIELDS]
+        overhead, per_madd, per_mac, error, cases = numbers
+        fits[str(key)] = Fit(overhead, per_madd, per_mac, error, int(cases))
+    fusions = data.get("fusions") or LMap.empty(data.loc)
+    if not isinstance(fusions, LMap):
+        raise SpecError("fusions must map rules to shares from 0 to 1", data.loc_of("fusions"))
+    shares = {str(rule): _number(fusions, str(rule), 1.0) for rule in fusions}
+    threads = data.get("threads", 1)
+    if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 1024:
+        raise SpecError("threads must be an integer from 1 to 1024", data.loc_of("threads"))
+    return MeasuredDevice(
+        **base,
+        runtime=str(data.get("runtime", "")),
+        threads=threads,
+        fits=fits,
+        fusions=shares,
+    )
+
+
+def _number(mapping: Any, key: str, high: float) -> float:
+    """A fit's figure: a number from 0 to ``high`` (0 when absent), else a located SpecError."""
+    value = mapping.get(key, 0)
+    try:
+        number = math.nan if isinstance(value, bool) else float(value)
+    except (TypeError, ValueError, OverflowError):
+        number = math.nan
+    if not 0 <= number <= high:  # false for nan
+        raise SpecError(
+            f"{key} must be a number from 0 to {high:g}, got {short(value)}", mapping.loc_of(key)
+        )
+    return number
+
+
+def dump_measured(device: MeasuredDevice, comment: str = "") -> str:
+    """A measured profile as YAML that :func:`lightcost.cost.latency.load_device` reads back."""
+    from lightcost.cost.latency import dump_device
+
+    lines = [
+        f"runtime: {json.dumps(device.runtime)}",
+        f"threads: {device.threads}",
+        "fusions:  # the share of the second op's time the pair still pays: 0 fused, 1 not",
+        *(f"  {rule}: {share:g}" for rule, share in device.fusions.items()),
+        "kernels:  # seconds = overhead + per_madd x MAdds + per_mac x MAC elements",
+        *(
+            f"  {key}: {{overhead: {f.overhead:.4e}, per_madd: {f.per_madd:.4e}, "
+            f"per_mac: {f.per_mac:.4e}, error: {f.error:.3f}, cases: {f.cases}}}"
+            for key, f in device.fits.items()
+        ),
+    ]
+    return dump_device(device, comment) + "\n".join(lines) + "\n"
