@@ -61,19 +61,21 @@ def _upsample_label(node: Node) -> str:
     return label(node, target, str(a["mode"]))
 
 
-def _upsample_export(emitter: Emitter, node: Node) -> str:
-    """Resize to the output's sizes (``pytorch_half_pixel`` bilinear, ``asymmetric`` floor
+def resize_node(emitter: Emitter, x: str, shape: Shape, name: str, mode: str) -> str:
+    """A Resize of ``x`` to ``shape`` (``pytorch_half_pixel`` bilinear, ``asymmetric`` floor
     nearest, as PyTorch exports ``F.interpolate``)."""
-    c, h, w = node.out_shape
-    x = emitter.as4d(emitter.inputs(node)[0], node.in_shapes[0])
-    sizes = emitter.ints(f"{node.name}/sizes", [1, c, h, w])
-    mode = node.attrs["mode"]
+    sizes = emitter.ints(f"{name}/sizes", [1, *shape])
     extra = (
         {"coordinate_transformation_mode": "pytorch_half_pixel"}
         if mode == "bilinear"
         else {"coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}
     )
-    return emitter.emit("Resize", [x, "", "", sizes], node.name, 4, mode=_MODES[str(mode)], **extra)
+    return emitter.emit("Resize", [x, "", "", sizes], name, 4, mode=_MODES[mode], **extra)
+
+
+def _upsample_export(emitter: Emitter, node: Node) -> str:
+    x = emitter.as4d(emitter.inputs(node)[0], node.in_shapes[0])
+    return resize_node(emitter, x, node.out_shape, node.name, str(node.attrs["mode"]))
 
 
 def _import_resize(reader: Reader, node: OnnxNode) -> None:

@@ -43,14 +43,12 @@ from lightcost.ops.base import (
     truth,
 )
 from lightcost.ops.norm import groupnorm_pattern
+from lightcost.ops.resize import BILINEAR_OPS, resize_node
 from lightcost.ops.views import import_view
 
 if TYPE_CHECKING:
     from lightcost.ops.protocols import Emitter, OnnxNode, Reader
 
-AXES = "chw"
-PERMS = ("cwh", "hcw", "hwc", "wch", "whc")
-BILINEAR_OPS = 7  # other ops per element of a bilinear resize: 4 multiplies, 3 adds
 MAX_CHAIN = 8  # Reshapes and Transposes after the first of an unfold or fold chain
 UNFOLD, FOLD = [0, 2, 4, 1, 3], [0, 3, 1, 4, 2]  # Transpose perms of [C, nH, p, nW, p] and back
 
@@ -146,20 +144,13 @@ def _patches(emitter: Emitter, x: str, name: str, five: list[int], perm: list[in
     return emitter.emit("Reshape", [y, emitter.ints(f"{name}/out_shape", out)], name, 4)
 
 
-def _resize(emitter: Emitter, x: str, shape: Shape, name: str) -> str:
-    """A bilinear Resize to ``shape`` (``pytorch_half_pixel``, as PyTorch exports it)."""
-    sizes = emitter.ints(f"{name}/sizes", [1, *shape])
-    return emitter.emit("Resize", [x, "", "", sizes], name, 4, mode="linear",
-                        coordinate_transformation_mode="pytorch_half_pixel")  # fmt: skip
-
-
 def _unfold_export(emitter: Emitter, node: Node) -> str:
     (c, h, w), name = node.in_shapes[0], node.name
     p, resize = int(node.attrs["patch"]), node.attrs["resize"]
     rows, cols = _grid(h, p, resize), _grid(w, p, resize)
     x = emitter.as4d(emitter.inputs(node)[0], node.in_shapes[0])
     if (rows * p, cols * p) != (h, w):
-        x = _resize(emitter, x, (c, rows * p, cols * p), f"{name}/resize")
+        x = resize_node(emitter, x, (c, rows * p, cols * p), f"{name}/resize", "bilinear")
     return _patches(emitter, x, name, [c, rows, p, cols, p], UNFOLD)
 
 
@@ -170,7 +161,7 @@ def _fold_export(emitter: Emitter, node: Node) -> str:
     if (rows * p, cols * p) == (h, w):
         return _patches(emitter, x, name, [c, p, p, rows, cols], FOLD)
     y = _patches(emitter, x, f"{name}/fold", [c, p, p, rows, cols], FOLD)
-    return _resize(emitter, y, node.out_shape, name)
+    return resize_node(emitter, y, node.out_shape, name, "bilinear")
 
 
 def _chain(reader: Reader, node: OnnxNode) -> list[OnnxNode]:
