@@ -98,7 +98,7 @@ EXAMPLES = {
     "pos_embed": ["{op: pos_embed}"],
     "token": ["{op: unfold}", "{op: token, index: 3}"],
     "reshape": ["{op: reshape, h: 1, w: 1}"],
-    "transpose": ["{op: transpose, perm: hwc}"],
+    "transpose": ["{op: transpose, perm: cwh}", "{op: transpose, perm: hwc}"],
 }
 
 

@@ -24,7 +24,7 @@ AXES = "chw"
 PERMS = ("cwh", "hcw", "hwc", "wch", "whc")
 
 
-def import_transpose(reader: Reader, node: OnnxNode) -> None:
+def _import_transpose(reader: Reader, node: OnnxNode) -> None:
     """Transpose: to channels last [N, H, W, C] and back are views (the layout changes, the
     lightcost shape does not); another permutation of C, H, W is a ``transpose``."""
     x, perm = node.input[0], list(reader.attr(node, "perm", []))
@@ -96,7 +96,7 @@ OPDEFS = (
         shape=_transpose_shape,
         cost=free,  # no arithmetic: the kind (copy) gives its memory traffic
         export=_transpose_export,
-        imports={},  # by shuffle's Transpose handler
+        imports={"Transpose": _import_transpose},
         stacks=False,
     ),
 )

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from lightcost.core.graph import AttrValue, Ints, Node, Shape, count, elements
-from lightcost.ops import axes, tokens
+from lightcost.ops import tokens
 from lightcost.ops.base import (
     MAX_LIST,
     REQUIRED,
@@ -210,11 +210,6 @@ def _import_reshape(reader: Reader, node: OnnxNode) -> None:
         tokens.import_reshape(reader, node)
 
 
-def _import_transpose(reader: Reader, node: OnnxNode) -> None:
-    """A Transpose outside a channel shuffle (the Reshape before it takes it in one)."""
-    axes.import_transpose(reader, node)
-
-
 OPDEFS = (
     OpDef(
         name="concat",
@@ -262,6 +257,6 @@ OPDEFS = (
         cost=_copy,
         label=_shuffle_label,
         export=_shuffle_export,
-        imports={"Reshape": _import_reshape, "Transpose": _import_transpose},
+        imports={"Reshape": _import_reshape},
     ),
 )
