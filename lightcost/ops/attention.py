@@ -37,10 +37,20 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from lightcost.core.errors import SpecError
 from lightcost.core.graph import AttrValue, Node, Shape, count
-from lightcost.ops.base import REQUIRED, Attr, Attrs, OpCost, OpDef, ShapeError, label, truth
+from lightcost.ops.base import (
+    REQUIRED,
+    Attr,
+    Attrs,
+    OpCost,
+    OpDef,
+    ShapeError,
+    check_work,
+    label,
+    truth,
+)
 from lightcost.ops.conv import conv_node
 from lightcost.ops.norm import batchnorm
-from lightcost.ops.transformer import SOFTMAX_OPS, check_work
+from lightcost.ops.transformer import SOFTMAX_OPS
 
 if TYPE_CHECKING:
     from lightcost.ops.protocols import Emitter

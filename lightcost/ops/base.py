@@ -401,6 +401,14 @@ def check_limits(op: OpDef, attrs: Attrs, in_shapes: list[Shape], out_shape: Sha
         )
 
 
+def check_work(madds: int, what: str) -> None:
+    """Raise ShapeError when a product of activations exceeds ``MAX_WORK`` multiply-adds."""
+    if truth(madds > MAX_WORK):
+        raise ShapeError(
+            f"{what} of {madds:.3g} multiply-adds is above the limit of {_power(MAX_WORK)}"
+        )
+
+
 def window_stride(attrs: Attrs) -> AttrValue:
     """The stride, a 0 (a pool's default; on an axis) read as the kernel size (on that axis)."""
     value, k = attrs["stride"], attrs["k"]
