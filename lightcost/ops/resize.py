@@ -81,8 +81,7 @@ def _upsample_export(emitter: Emitter, node: Node) -> str:
 def _import_resize(reader: Reader, node: OnnxNode) -> None:
     """Resize (nearest or linear) over H and W: ``upsample`` by an integer ``scale`` when the
     output is a whole multiple of the input, else to its ``size``."""
-    raw = reader.attr(node, "mode", b"nearest")
-    mode = raw.decode() if isinstance(raw, bytes) else str(raw)
+    mode = reader.attr_text(node, "mode", "nearest")
     if mode not in _MODES.values():
         raise reader.fail(node, f"mode {mode}: only nearest and linear are mapped")
     (c, h, w), (oc, oh, ow) = reader.shape(node.input[0], node), reader.shape(node.output[0], node)
@@ -136,8 +135,7 @@ def _pad_export(emitter: Emitter, node: Node) -> str:
 
 def _import_pad(reader: Reader, node: OnnxNode) -> None:
     """Pad of H and W (constant, reflect or edge): ``pad``."""
-    raw = reader.attr(node, "mode", b"constant")
-    mode = raw.decode() if isinstance(raw, bytes) else str(raw)
+    mode = reader.attr_text(node, "mode", "constant")
     modes = {onnx: spec for spec, onnx in _PAD_MODES.items()}
     pads = reader.values(node.input[1]) if len(node.input) > 1 else reader.attr(node, "pads")
     if len(node.input) > 3 and node.input[3]:
