@@ -125,5 +125,5 @@ def import_erf(reader: Reader, node: OnnxNode) -> None:
 
 def import_gelu(reader: Reader, node: OnnxNode) -> None:
     """ONNX Gelu (opset 20): ``gelu``, or ``gelu_tanh`` when ``approximate`` is tanh."""
-    tanh = reader.attr(node, "approximate", "none") == "tanh"
+    tanh = reader.attr_text(node, "approximate", "none") == "tanh"
     reader.add(node, "gelu_tanh" if tanh else "gelu", node.input[:1])
