@@ -28,7 +28,7 @@ with a constant along W; pos_embed an Add of a constant; token a Gather along W
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lightcost.core.errors import SpecError
 from lightcost.core.graph import AttrValue, Node, Shape, count, elements
@@ -54,9 +54,12 @@ UNFOLD, FOLD = [0, 2, 4, 1, 3], [0, 3, 1, 4, 2]  # Transpose perms of [C, nH, p,
 
 
 def isqrt(n: int) -> int:
-    """The integer square root of an int or, element-wise, of a numpy array (a sweep)."""
+    """The integer square root (rounded down, as :func:`math.isqrt`) of an int or,
+    element-wise, of a numpy array (a sweep)."""
     if hasattr(n, "astype"):
-        return (n**0.5 + 0.5).astype(n.dtype)  # type: ignore[attr-defined,no-any-return]
+        root: Any = (n**0.5).astype(n.dtype)  # type: ignore[attr-defined]
+        root -= root * root > n  # a float root one too high or low, corrected
+        return root + ((root + 1) * (root + 1) <= n)  # type: ignore[no-any-return]
     return math.isqrt(n)
 
 
