@@ -52,7 +52,8 @@ PARAM_CONVENTIONS = {
 
 
 class LayerCost(NamedTuple):
-    """The cost of one layer under the chosen parameter convention (batch 1).
+    """The cost of one layer under the chosen parameter convention, on the ModelCost's batch
+    (``madds``, ``other_ops`` and the activations of ``mac`` for N inputs; params once).
 
     ``name``, ``op``, ``label`` (``conv 3x3 s2``), ``type`` (``Conv 1x1``) and
     ``block`` (the block instance path) name it; shapes are (channels, height,
