@@ -46,6 +46,16 @@ def _import_transpose(reader: Reader, node: OnnxNode) -> None:
     reader.add(node, "transpose", node.input[:1], {"perm": "".join(AXES[i - 1] for i in perm[1:])})
 
 
+def reshape_pattern(reader: Reader, node: OnnxNode) -> bool:
+    """Import a Reshape to a 4-D tensor of another lightcost shape as ``reshape``; False
+    for any other Reshape (a view, patches, a GroupNorm: :mod:`lightcost.ops.tokens`)."""
+    out = reader.shape(node.output[0], node) if len(reader.dims(node.output[0])) == 4 else None
+    if out is None or out == reader.shape(node.input[0], node):
+        return False
+    reader.add(node, "reshape", node.input[:1], {"h": out[1], "w": out[2]})
+    return True
+
+
 def _reshape_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
     h, w = count(attrs["h"]), count(attrs["w"])
     size = elements(shapes[0])
@@ -85,7 +95,7 @@ OPDEFS = (
         shape=_reshape_shape,
         cost=free,
         export=_reshape_export,
-        imports={},  # by the Reshape handler
+        imports={},  # by the Reshape handler (shuffle's), through reshape_pattern
         stacks=False,
     ),
     OpDef(

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from lightcost.core.errors import SpecError
 from lightcost.core.graph import AttrValue, Node, Shape, count, elements
+from lightcost.ops.axes import reshape_pattern
 from lightcost.ops.base import (
     Attr,
     Attrs,
@@ -212,12 +213,8 @@ def import_reshape(reader: Reader, node: OnnxNode) -> None:
     """Reshape (outside a channel shuffle): patches, a GroupNorm, a view or a ``reshape``."""
     if groupnorm_pattern(reader, node) or _patches_import(reader, node):
         return
-    after = reader.dims(node.output[0])
-    if len(after) == 4 and reader.shape(node.output[0], node) != reader.shape(node.input[0], node):
-        _, h, w = reader.shape(node.output[0], node)
-        reader.add(node, "reshape", node.input[:1], {"h": h, "w": w})
-        return
-    import_view(reader, node)
+    if not reshape_pattern(reader, node):
+        import_view(reader, node)
 
 
 def _cls_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
