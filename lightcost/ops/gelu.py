@@ -99,7 +99,7 @@ def _take(reader: Reader, first: OnnxNode, x: str, act: str, nodes: list[OnnxNod
 def erf_pattern(reader: Reader, node: OnnxNode) -> bool:
     """Import a Div(x, sqrt 2) that begins an erf GELU as ``gelu``; False when it does not."""
     x = node.input[0]
-    if node.input[0] != x or not _matches(reader, node, x, x, SQRT2):
+    if not _matches(reader, node, x, x, SQRT2):
         return False
     nodes = _chain(reader, node, x, ERF_STEPS)
     if nodes is not None:
