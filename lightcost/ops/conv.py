@@ -171,6 +171,14 @@ def conv_node(
     )
 
 
+def pointwise_node(
+    emitter: Emitter, x: str, in_shape: Shape, name: str, out: int, bias: AttrValue
+) -> str:
+    """A 1x1 Conv (stride 1, one group) of ``out`` channels, as :func:`conv_node`."""
+    attrs = {"k": 1, "stride": 1, "dilation": 1, "padding": 0, "bias": bias}
+    return conv_node(emitter, x, in_shape, name, out, 1, attrs)
+
+
 def _bn_act(emitter: Emitter, node: Node, y: str) -> str:
     """``y`` [+ BatchNormalization] [+ the activation], as the node's attributes say."""
     if node.attrs["bn"]:
