@@ -252,7 +252,7 @@ OPDEFS = (
         label=_label,
         layer_type=_layer_type,
         export=_export,
-        imports={},  # a framework's attention imports as its layers (matmul, softmax, ...)
+        imports={},  # a Softmax's region, found before the walk (interop/onnx/regions.py)
         channels=("out",),
     ),
 )
