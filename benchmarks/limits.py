@@ -1,4 +1,5 @@
-"""Time and peak memory of `lightcost table` on the worst specs within (and just past) the limits.
+"""Time and peak memory of `lightcost table` (and `lint`) on the worst specs within (and just past)
+the limits.
 
 Each case is a spec built here, written to a temporary directory and costed by
 the installed `lightcost` console script as a whole process (`table`, and
@@ -11,7 +12,9 @@ memory (max RSS from ``os.wait4``, the child's ``resource`` usage). The cases
 * names at the limit: 20,000 layers whose full names (a block instance name
   and the layer's, joined with ``_``) are 128 characters;
 * a 2 MiB block instance name over 20,000 inner layers (an error at the name);
-* a 3.8 MB YAML 1.1 base-60 value ``1:1:...`` (an error, found in linear time).
+* a 3.8 MB YAML 1.1 base-60 value ``1:1:...`` (an error, found in linear time);
+* a chain of 20,000 channel shuffles through ``lint`` (G4 merges chains of copies:
+  linear in the layers, not quadratic).
 
 Target for every case: under 10 s and under 200 MiB, with the exit status
 shown. Prints one line per run; exits 1 when a target is missed.
@@ -71,19 +74,27 @@ def huge_name() -> str:
     )
 
 
+def copy_chain() -> str:
+    """20,000 channel shuffles in a row: one chain of copies for lint's G4."""
+    return f"input: [4, 8, 8]\nlayers:\n  - {{repeat: s, n: {LAYERS}}}\n" + (
+        "blocks:\n  s:\n    nodes: [{op: shuffle, groups: 2}]\n"
+    )
+
+
 def base60() -> str:
     """A 3.8 MB plain scalar ``1:1:...``: a YAML 1.1 base-60 integer."""
     value = ":".join(["1"] * 1_900_000)
     return f"input: [3, 8, 8]\nvars:\n  x: {value}\nlayers: [{{op: relu}}]\n"
 
 
-# name: (spec builder, expected exit status, also run --format json)
-CASES: dict[str, tuple[Callable[[], str], int, bool]] = {
-    "20,000 layers": (largest, 0, True),
-    "concat of 19,998 branches": (wide_concat, 0, True),
-    "names at the limit": (long_names, 0, True),
-    "2 MiB block instance name": (huge_name, 2, False),
-    "3.8 MB base-60 value": (base60, 2, False),
+# name: (spec builder, expected exit status, also run --format json, command)
+CASES: dict[str, tuple[Callable[[], str], int, bool, str]] = {
+    "20,000 layers": (largest, 0, True, "table"),
+    "concat of 19,998 branches": (wide_concat, 0, True, "table"),
+    "names at the limit": (long_names, 0, True, "table"),
+    "2 MiB block instance name": (huge_name, 2, False, "table"),
+    "3.8 MB base-60 value": (base60, 2, False, "table"),
+    "lint of 20,000 shuffles": (copy_chain, 1, False, "lint"),  # G4 findings: exit 1
 }
 
 
@@ -110,14 +121,14 @@ def main() -> int:
     args = parser.parse_args()
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
-        for name, (build, status, json) in CASES.items():
+        for name, (build, status, json, command) in CASES.items():
             if args.only and name != args.only:
                 continue
             path = Path(tmp) / "case.yaml"
             path.write_text(build())
             size = path.stat().st_size
             for extra in [[], ["--format", "json"]] if json else [[]]:
-                code, seconds, mib = run(["table", str(path), *extra])
+                code, seconds, mib = run([command, str(path), *extra])
                 met = code == status and seconds < TARGET_SECONDS and mib < TARGET_MIB
                 ok = ok and met
                 shown = f"{name} ({size / 2**20:.1f} MiB spec){' json' if extra else ''}"

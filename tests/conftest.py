@@ -12,6 +12,17 @@ from lightcost.cli.main import cli
 Invoke = Callable[..., Result]
 
 
+README_BUDGETS = """\
+budgets:
+  - spec: mobilenet_v2
+    params: 3.6M
+    madds: 320M
+  - spec: mobilenet_v2
+    width: 0.75
+    madds: 220M
+"""  # README.md's budgets.yaml, without its comments
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-snapshots",

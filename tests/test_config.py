@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,14 @@ def test_budget_keys_keep_the_documented_spelling() -> None:
         "device",
     ]  # fmt: skip
     assert (KEY_OF["params"], KEY_OF["overrides"]) == ("convention", "set")
+
+
+def test_docs_ci_lists_every_budget_key() -> None:
+    """docs/ci.md's table "Keys of a budget entry" has a row for each key of the table."""
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "ci.md").read_text(encoding="utf-8")
+    table = doc.split("### Keys of a budget entry", 1)[1].split("\n\n", 2)[1]
+    documented = {key for row in table.splitlines() for key in re.findall(r"`(\w+)`", row[:40])}
+    assert set(BUDGET_KEYS) <= documented
 
 
 def entry_text(key: str, value: Any) -> str:

@@ -15,20 +15,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from conftest import README_BUDGETS
 from lightcost import analyze
 from lightcost.cli.main import cli
 from lightcost.render.text import Column, View, fitted, ranked, terminal_width
 
 WIDTH = 80
-README_BUDGETS = """\
-budgets:
-  - spec: mobilenet_v2
-    params: 3.6M
-    madds: 320M
-  - spec: mobilenet_v2
-    width: 0.75
-    madds: 220M
-"""
 OVER_BUDGET = """\
 budgets:
   - spec: mobilenet_v2
@@ -62,7 +54,7 @@ COMMANDS = [
 ]
 
 
-def run(args: str, columns: int = WIDTH, cwd: Path | None = None) -> Result:
+def run(args: str, columns: int = WIDTH) -> Result:
     """``lightcost ARGS`` with ``COLUMNS`` set, no colour."""
     runner = CliRunner(env={"COLUMNS": str(columns), "NO_COLOR": "1"})
     return runner.invoke(cli, args.split(), catch_exceptions=False)

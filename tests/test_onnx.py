@@ -723,3 +723,14 @@ def test_stripped_weights_print_the_same_table(tmp_path: Path, invoke: Invoke) -
             r.stdout.replace(str(p), "FILE") for r, p in zip(outputs, (full, stripped), strict=True)
         ]
         assert texts[0] == texts[1]
+
+
+@pytest.mark.parametrize(("approximate", "op"), [("none", "gelu"), ("tanh", "gelu_tanh")])
+def test_onnx_gelu_reads_its_approximate_attribute(
+    tmp_path: Path, approximate: str, op: str
+) -> None:
+    """ONNX Gelu (opset 20) stores ``approximate`` as bytes: ``tanh`` is ``gelu_tanh``."""
+    proto = model([helper.make_node("Gelu", ["x"], ["y"], approximate=approximate)], (8, 4, 4))
+    proto.opset_import[0].version = 20
+    proto.ir_version = 9
+    assert [layer.op for layer in cost_of(proto, tmp_path).layers] == [op]

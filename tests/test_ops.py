@@ -98,7 +98,7 @@ EXAMPLES = {
     "pos_embed": ["{op: pos_embed}"],
     "token": ["{op: unfold}", "{op: token, index: 3}"],
     "reshape": ["{op: reshape, h: 1, w: 1}"],
-    "transpose": ["{op: transpose, perm: hwc}"],
+    "transpose": ["{op: transpose, perm: cwh}", "{op: transpose, perm: hwc}"],
 }
 
 
@@ -223,9 +223,14 @@ def test_every_op_sweeps_as_it_costs(name: str, monkeypatch: pytest.MonkeyPatch)
         assert {k: row[k] for k in result.figures} == scalar_figures(cost, result.figures)
 
 
+# ops whose export imports back as other ops (docs/onnx.md); every other op imports as itself,
+# by its own handler or another op's (dwconv by conv's, attention as a region...)
+IMPORTED_AS_OTHERS = {"se": "its layers: pool, convs, gate, mul", "silu": "swish, the same"}
+
+
 @pytest.mark.parametrize("name", list(OPS))
 def test_every_op_exports_and_imports_back(name: str) -> None:
-    """Export, check, import: equal params, MAdds, other ops; the op is imported where mapped."""
+    """Export, check, import: equal params, MAdds, other ops; the op is imported as itself."""
     onnx = pytest.importorskip("onnx")
     from lightcost.interop.onnx.exporter import export_graph
     from lightcost.interop.onnx.importer import onnx_spec
@@ -238,7 +243,7 @@ def test_every_op_exports_and_imports_back(name: str) -> None:
     for convention in ("trainable", "weights", "deployed"):
         a, b = cost_graph(graph, convention).total(), cost_graph(back, convention).total()
         assert (a.params, a.madds, a.other_ops) == (b.params, b.madds, b.other_ops), convention
-    if OPS[name].imports:
+    if name not in IMPORTED_AS_OTHERS:
         imported = {n.op for n in back.nodes} | {str(n.attrs.get("act")) for n in back.nodes}
         assert name in imported
 

@@ -43,22 +43,13 @@ from typing import NamedTuple
 import pytest
 from click.testing import CliRunner
 
-from conftest import Invoke
+from conftest import README_BUDGETS, Invoke
 from lightcost.cli.main import cli
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 UPDATE_HINT = "pytest tests/test_snapshots.py --update-snapshots"
 
 # Files written into the working directory of every case.
-BUDGETS_OK = """\
-budgets:
-  - spec: mobilenet_v2
-    params: 3.6M
-    madds: 320M
-  - spec: mobilenet_v2
-    width: 0.75
-    madds: 220M
-"""
 BUDGETS_OVER = """\
 budgets:
   - spec: mobilenet_v2
@@ -83,7 +74,7 @@ layers:
   - {op: conv, k: 3, out: 16}
 """
 WORK_FILES = {
-    "budgets.yaml": BUDGETS_OK,
+    "budgets.yaml": README_BUDGETS,
     "over_budget.yaml": BUDGETS_OVER,
     "net.yaml": NET_WITH_BUDGET,
 }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -152,3 +153,22 @@ def test_an_exported_op_imports_back_as_itself(name: str) -> None:
     assert [n.op for n in back.nodes] == [n.op for n in graph.nodes]
     if name == "attention":  # heads, kv_heads, head and value dims, reductions, tokens
         assert [n.attrs for n in back.nodes][1:] == [n.attrs for n in graph.nodes][1:]
+
+
+def test_isqrt_of_an_array_rounds_down_as_math_isqrt() -> None:
+    """A sweep's fold takes the same square root as one configuration: N = 8 tokens of
+    patch 4 fold to 2 x 4 patches either way (it was 3 in the array path, then an error)."""
+    import math
+
+    import numpy as np
+
+    from lightcost.ops.tokens import _fold_shape, isqrt
+
+    n: Any = np.array([*range(10_000), 2**36 - 1, 2**36, 2**36 + 1], dtype=np.int64)
+    roots: Any = isqrt(n)
+    assert roots.tolist() == [math.isqrt(int(v)) for v in n]
+    attrs: dict[str, Any] = {"patch": 4, "h": 0, "w": 0, "resize": False}
+    arrays: Any = (np.array([4, 4]), np.array([16, 16]), np.array([8, 16]))
+    vector: Any = _fold_shape(attrs, [arrays])
+    assert [v.tolist() for v in vector] == [[4, 4], [8, 16], [16, 16]]
+    assert _fold_shape(attrs, [(4, 16, 8)]) == (4, 8, 16)

@@ -4,8 +4,8 @@ The references are timm 1.0.31's models (``timm.create_model(NAME)``), counted
 by ``measure()`` of tools/onnx_corpus.py: params ``sum(p.numel() for p in
 model.parameters())`` (PyTorch's trainable count), MAdds the multiply-adds of
 every Conv2d and Linear without bias (forward hooks), at 224 x 224 and 160 x 160.
-The 224 figures are recorded in tests/onnx_corpus/reference.json (the corpus
-exports of the same models). Sources of the architectures:
+Both are recorded in tests/onnx_corpus/reference.json (``madds`` and
+``madds_at``, beside the corpus exports of the same models). Sources of the architectures:
 https://github.com/huggingface/pytorch-image-models/blob/main/timm/models/ghostnet.py,
 https://github.com/huggingface/pytorch-image-models/blob/main/timm/models/efficientnet.py
 (``_gen_mixnet_s``) and
@@ -46,9 +46,9 @@ def test_exact_against_timm(spec: str) -> None:
 def test_the_corpus_export_records_the_same_model(spec: str) -> None:
     """reference.json (the corpus export's torch counts) holds the same figures, and the spec's
     conv and linear weights are the model's."""
-    model, params, madds, _ = TIMM[spec]
+    model, params, madds, madds_160 = TIMM[spec]
     ref = REFERENCE[f"{model}.onnx"]
-    assert (ref["params"], ref["madds"]) == (params, madds)
+    assert (ref["params"], ref["madds"], ref["madds_at"]) == (params, madds, {"160": madds_160})
     assert analyze(spec, params="weights").total().params == ref["conv_linear_weights"]
 
 

@@ -230,12 +230,14 @@ def merged_copies(cost: ModelCost) -> dict[str, int]:
     readers' kernel); a split ends a chain: it writes its part, the next unit's input.
     ShuffleNetV2's concat -> shuffle -> split (Sec. 3) keeps 2c per unit instead of 7c.
     """
-    nodes = {node.name: node for node in cost.graph.nodes}
-    count = readers(cost.graph.nodes)
+    read_by: dict[str, set[str]] = {}  # a layer -> the ops of its readers (one pass)
+    for node in cost.graph.nodes:
+        for name in node.inputs:
+            read_by.setdefault(name, set()).add(node.op)
     inner = {
-        name for name, node in nodes.items()
-        if node.op in COPIES and node.op != "split" and count[name]
-        and all(nodes[r].op in COPIES for r in nodes if name in nodes[r].inputs)
+        node.name for node in cost.graph.nodes
+        if node.op in COPIES and node.op != "split" and read_by.get(node.name)
+        and read_by[node.name] <= COPIES
     }  # fmt: skip
     kept: dict[str, int] = {}
     for node in cost.graph.nodes:

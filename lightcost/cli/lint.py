@@ -5,8 +5,6 @@ Exit status: 0 clean, 1 findings, 2 a spec (or usage) error.
 
 from __future__ import annotations
 
-import shutil
-
 import click
 
 from lightcost.analysis.lint import RULES, Limits, check_rules, lint, spec_ignores
@@ -22,9 +20,11 @@ from lightcost.render.lint import (
     findings_junit,
     findings_text,
 )
+from lightcost.render.text import terminal_width
 
 EXIT_FINDINGS = 1
 DEFAULTS = Limits()
+PIPE_WIDTH = 80  # the text wrap without a terminal or COLUMNS (shutil's fallback)
 
 
 @click.command("lint")
@@ -143,7 +143,7 @@ def lint_command(
     elif fmt == "github":
         text = findings_github(findings)
     else:
-        text = findings_text(cost, findings, shutil.get_terminal_size().columns)
+        text = findings_text(cost, findings, terminal_width() or PIPE_WIDTH)
     if text:  # github: workflow commands only, none when clean; the verdict goes to stderr
         click.echo(text, nl=not text.endswith("\n"))
     if fmt == "github":

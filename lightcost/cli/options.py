@@ -151,9 +151,10 @@ def size_options(func: F) -> F:
         click.option(
             "--width",
             "-w",
-            type=click.FloatRange(0, 16, min_open=True),
+            type=click.FloatRange(0, MAX_WIDTH, min_open=True),
             default=None,
-            help="Width multiplier alpha (default 1.0), rounded by the spec's width rule.",
+            help="Width multiplier alpha (default: the spec's alpha, else 1.0), rounded by the "
+            "spec's width rule.",
         ),
         click.option(
             "--res",

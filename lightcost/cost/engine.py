@@ -43,6 +43,7 @@ from lightcost.ops import OPS, Kernel
 if TYPE_CHECKING:
     from lightcost.cost.latency import Device
 
+FLOPS_PER_MADD = 2  # one multiply plus one add: FLOPs = 2 x MAdds
 MAX_BATCH = 2**16  # inputs per batch (work figures are exact Python ints at any batch)
 PARAM_CONVENTIONS = {
     "trainable": "all trainable parameters as PyTorch counts them (weights, biases, BN gamma+beta)",
@@ -52,7 +53,8 @@ PARAM_CONVENTIONS = {
 
 
 class LayerCost(NamedTuple):
-    """The cost of one layer under the chosen parameter convention (batch 1).
+    """The cost of one layer under the chosen parameter convention, on the ModelCost's batch
+    (``madds``, ``other_ops`` and the activations of ``mac`` for N inputs; params once).
 
     ``name``, ``op``, ``label`` (``conv 3x3 s2``), ``type`` (``Conv 1x1``) and
     ``block`` (the block instance path) name it; shapes are (channels, height,
@@ -277,7 +279,7 @@ def work_record(row: LayerCost | Summary) -> dict[str, int]:
     """The work figures of a layer or a summed row: MAdds, FLOPs, other ops, MAC."""
     return {
         "madds": row.madds,
-        "flops": 2 * row.madds,
+        "flops": FLOPS_PER_MADD * row.madds,
         "other_ops": row.other_ops,
         "mac": row.mac,
         "mac_bytes": row.mac_bytes,

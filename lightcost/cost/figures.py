@@ -28,10 +28,11 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from lightcost.core.errors import SpecError
-from lightcost.cost.engine import ModelCost
+from lightcost.cost.engine import FLOPS_PER_MADD, ModelCost
 
 COUNT, BYTES, SECONDS = "", "B", "s"
-UNITS = {"madds": ("MAdds", 1), "flops": ("FLOPs", 2)}  # compute units: name, MAdds factor
+# compute units: name, MAdds factor
+UNITS = {"madds": ("MAdds", 1), "flops": ("FLOPs", FLOPS_PER_MADD)}
 
 
 class Scale(NamedTuple):
@@ -169,7 +170,7 @@ FIGURES: dict[str, Figure] = {
     for f in [
         Figure("params", "Params", COUNT, lambda c: c.total().params),
         Figure("madds", "MAdds", COUNT, lambda c: c.total().madds),
-        Figure("flops", "FLOPs", COUNT, lambda c: 2 * c.total().madds),
+        Figure("flops", "FLOPs", COUNT, lambda c: FLOPS_PER_MADD * c.total().madds),
         Figure("other_ops", "Other ops", COUNT, lambda c: c.total().other_ops),
         Figure("mac", "MAC (elements)", COUNT, lambda c: c.total().mac),
         Figure("mac_bytes", "MAC (bytes)", BYTES, lambda c: c.total().mac_bytes),

@@ -37,10 +37,20 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from lightcost.core.errors import SpecError
 from lightcost.core.graph import AttrValue, Node, Shape, count
-from lightcost.ops.base import REQUIRED, Attr, Attrs, OpCost, OpDef, ShapeError, label, truth
-from lightcost.ops.conv import conv_node
+from lightcost.ops.base import (
+    REQUIRED,
+    Attr,
+    Attrs,
+    OpCost,
+    OpDef,
+    ShapeError,
+    check_work,
+    label,
+    truth,
+)
+from lightcost.ops.conv import conv_node, pointwise_node
 from lightcost.ops.norm import batchnorm
-from lightcost.ops.transformer import SOFTMAX_OPS, check_work
+from lightcost.ops.transformer import SOFTMAX_OPS
 
 if TYPE_CHECKING:
     from lightcost.ops.protocols import Emitter
@@ -147,14 +157,7 @@ class _Export:
         return self.e.emit("Transpose", [t], f"{self.name}/{name}", 4, perm=perm)
 
     def project(self, t: str, shape: Shape, out: int, bias: bool, name: str) -> str:
-        attrs: dict[str, AttrValue] = {
-            "k": 1,
-            "stride": 1,
-            "dilation": 1,
-            "padding": 0,
-            "bias": bias,
-        }
-        return conv_node(self.e, t, shape, f"{self.name}/{name}", out, 1, attrs)
+        return pointwise_node(self.e, t, shape, f"{self.name}/{name}", out, bias)
 
     def heads(self, t: str, per_head: int, heads: int, n: int, name: str) -> str:
         """(heads * per_head) x S x N -> (S * heads, per_head, N): the per-head matrices."""
@@ -249,7 +252,7 @@ OPDEFS = (
         label=_label,
         layer_type=_layer_type,
         export=_export,
-        imports={},  # a framework's attention imports as its layers (matmul, softmax, ...)
+        imports={},  # a Softmax's region, found before the walk (interop/onnx/regions.py)
         channels=("out",),
     ),
 )

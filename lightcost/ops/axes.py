@@ -24,7 +24,7 @@ AXES = "chw"
 PERMS = ("cwh", "hcw", "hwc", "wch", "whc")
 
 
-def import_transpose(reader: Reader, node: OnnxNode) -> None:
+def _import_transpose(reader: Reader, node: OnnxNode) -> None:
     """Transpose: to channels last [N, H, W, C] and back are views (the layout changes, the
     lightcost shape does not); another permutation of C, H, W is a ``transpose``."""
     x, perm = node.input[0], list(reader.attr(node, "perm", []))
@@ -44,6 +44,16 @@ def import_transpose(reader: Reader, node: OnnxNode) -> None:
     ):
         raise reader.fail(node, f"Transpose perm {perm}: only permutations of C, H, W are mapped")
     reader.add(node, "transpose", node.input[:1], {"perm": "".join(AXES[i - 1] for i in perm[1:])})
+
+
+def reshape_pattern(reader: Reader, node: OnnxNode) -> bool:
+    """Import a Reshape to a 4-D tensor of another lightcost shape as ``reshape``; False
+    for any other Reshape (a view, patches, a GroupNorm: :mod:`lightcost.ops.tokens`)."""
+    out = reader.shape(node.output[0], node) if len(reader.dims(node.output[0])) == 4 else None
+    if out is None or out == reader.shape(node.input[0], node):
+        return False
+    reader.add(node, "reshape", node.input[:1], {"h": out[1], "w": out[2]})
+    return True
 
 
 def _reshape_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:
@@ -85,7 +95,7 @@ OPDEFS = (
         shape=_reshape_shape,
         cost=free,
         export=_reshape_export,
-        imports={},  # by the Reshape handler
+        imports={},  # by the Reshape handler (shuffle's), through reshape_pattern
         stacks=False,
     ),
     OpDef(
@@ -96,7 +106,7 @@ OPDEFS = (
         shape=_transpose_shape,
         cost=free,  # no arithmetic: the kind (copy) gives its memory traffic
         export=_transpose_export,
-        imports={},  # by shuffle's Transpose handler
+        imports={"Transpose": _import_transpose},
         stacks=False,
     ),
 )

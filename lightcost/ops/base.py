@@ -29,7 +29,7 @@ pass that would overflow is detected and costed in exact Python integers).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -37,7 +37,7 @@ from lightcost.core.errors import SpecError
 from lightcost.core.graph import AttrValue, Ints, Node, Pair, Shape
 
 if TYPE_CHECKING:
-    from lightcost.ops.protocols import Emitter, ImportRule
+    from lightcost.ops.protocols import Emitter, ImportRule, OnnxNode, Reader
 
 MAX_CHANNELS = 2**20  # channels of a tensor; also the largest integer attribute
 MAX_SIZE = 2**16  # height or width of a tensor (and the largest resolution)
@@ -194,6 +194,19 @@ class OpDef(NamedTuple):
 def no_export(emitter: Emitter, node: Node) -> str:
     """The export of an op that has no ONNX form: ``lightcost export`` stops cleanly (exit 2)."""
     raise SpecError(f"layer '{node.name}': not supported by export: {node.op}")
+
+
+def only_readers(reader: Reader, node: OnnxNode, op_types: Sequence[str]) -> list[OnnxNode] | None:
+    """The nodes after ``node`` of these op types in order, each the only reader of the one
+    before (an ONNX pattern, as long as ``op_types``); None when the graph differs."""
+    nodes, tensor = [], node.output[0]
+    for op_type in op_types:
+        after = reader.only_reader(tensor)
+        if after is None or after.op_type != op_type:
+            return None
+        nodes.append(after)
+        tensor = after.output[0]
+    return nodes
 
 
 # -- shape helpers -----------------------------------------------------------------------------
@@ -385,6 +398,14 @@ def check_limits(op: OpDef, attrs: Attrs, in_shapes: list[Shape], out_shape: Sha
         raise ShapeError(
             f"layer too large: k*k x fan-in x output channels x H x W = {size:.3g}, "
             f"above the limit of {_power(MAX_WORK)}"
+        )
+
+
+def check_work(madds: int, what: str) -> None:
+    """Raise ShapeError when a product of activations exceeds ``MAX_WORK`` multiply-adds."""
+    if truth(madds > MAX_WORK):
+        raise ShapeError(
+            f"{what} of {madds:.3g} multiply-adds is above the limit of {_power(MAX_WORK)}"
         )
 
 

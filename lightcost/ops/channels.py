@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from lightcost.core.graph import AttrValue, Ints, Node, Shape, count, elements
-from lightcost.ops import axes, tokens
+from lightcost.ops import tokens
 from lightcost.ops.base import (
     MAX_LIST,
     REQUIRED,
@@ -24,6 +24,7 @@ from lightcost.ops.base import (
     ShapeError,
     dims,
     label,
+    only_readers,
     same,
     truth,
 )
@@ -193,15 +194,12 @@ def _import_slice(reader: Reader, node: OnnxNode) -> None:
 def _import_reshape(reader: Reader, node: OnnxNode) -> None:
     """A channel shuffle (with the Transpose and Reshape after it), else a view."""
     grouped = reader.dims(node.output[0])
-    transpose = reader.only_reader(node.output[0])
-    back = reader.only_reader(transpose.output[0]) if transpose is not None else None
+    transpose, back = only_readers(reader, node, ("Transpose", "Reshape")) or (None, None)
     if (
         len(grouped) == 5
         and transpose is not None
-        and transpose.op_type == "Transpose"
-        and list(reader.attr(transpose, "perm", [])) == [0, 2, 1, 3, 4]
         and back is not None
-        and back.op_type == "Reshape"
+        and list(reader.attr(transpose, "perm", [])) == [0, 2, 1, 3, 4]
         and reader.shape(back.output[0], back) == reader.shape(node.input[0], node)
     ):
         reader.absorb(transpose)
@@ -210,11 +208,6 @@ def _import_reshape(reader: Reader, node: OnnxNode) -> None:
         reader.add(node, "shuffle", node.input[:1], {"groups": groups}, back.output[0])
     else:
         tokens.import_reshape(reader, node)
-
-
-def _import_transpose(reader: Reader, node: OnnxNode) -> None:
-    """A Transpose outside a channel shuffle (the Reshape before it takes it in one)."""
-    axes.import_transpose(reader, node)
 
 
 OPDEFS = (
@@ -264,6 +257,6 @@ OPDEFS = (
         cost=_copy,
         label=_shuffle_label,
         export=_shuffle_export,
-        imports={"Reshape": _import_reshape, "Transpose": _import_transpose},
+        imports={"Reshape": _import_reshape},
     ),
 )

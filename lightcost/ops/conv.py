@@ -135,21 +135,34 @@ def _dwconv_type(node: Node) -> str:
     return f"Conv DW {pair_text(node.attrs['k'])}"
 
 
+def _weighted(
+    emitter: Emitter, op_type: str, x: str, name: str, weight: list[int], fan_in: int,
+    out: int, bias: AttrValue, **attrs: object,
+) -> str:  # fmt: skip
+    """A Conv or ConvTranspose of ``x`` with He-normal ``weight`` dims (and a zero bias of
+    ``out`` values when ``bias``)."""
+    inputs = [x, emitter.random(f"{name}/W", weight, fan_in)]
+    if bias:
+        inputs.append(emitter.filled(f"{name}/B", out, 0.0))
+    return emitter.emit(op_type, inputs, name, 4, **attrs)
+
+
 def conv_node(
     emitter: Emitter, x: str, in_shape: Shape, name: str, out: int, groups: int, attrs: Attrs
 ) -> str:
     """A Conv node with He-normal weights (and a zero bias when ``attrs['bias']``)."""
     k, stride, dilation = attrs["k"], attrs["stride"], attrs["dilation"]
     (kh, kw), (sh, sw), (dh, dw) = pair(k), pair(stride), pair(dilation)
-    fan_in = kh * kw * in_shape[0] // groups
-    inputs = [x, emitter.random(f"{name}/W", [out, in_shape[0] // groups, kh, kw], fan_in)]
-    if attrs["bias"]:
-        inputs.append(emitter.filled(f"{name}/B", out, 0.0))
-    return emitter.emit(
+    cin = in_shape[0] // groups
+    return _weighted(
+        emitter,
         "Conv",
-        inputs,
+        x,
         name,
-        4,
+        [out, cin, kh, kw],
+        kh * kw * cin,
+        out,
+        attrs["bias"],
         kernel_shape=[kh, kw],
         strides=[sh, sw],
         dilations=[dh, dw],
@@ -158,14 +171,26 @@ def conv_node(
     )
 
 
+def pointwise_node(
+    emitter: Emitter, x: str, in_shape: Shape, name: str, out: int, bias: AttrValue
+) -> str:
+    """A 1x1 Conv (stride 1, one group) of ``out`` channels, as :func:`conv_node`."""
+    attrs = {"k": 1, "stride": 1, "dilation": 1, "padding": 0, "bias": bias}
+    return conv_node(emitter, x, in_shape, name, out, 1, attrs)
+
+
+def _bn_act(emitter: Emitter, node: Node, y: str) -> str:
+    """``y`` [+ BatchNormalization] [+ the activation], as the node's attributes say."""
+    if node.attrs["bn"]:
+        y = batchnorm(emitter, y, node.out_shape[0], f"{node.name}/bn")
+    return activate(emitter, y, node.attrs["act"], f"{node.name}/act")
+
+
 def _export(emitter: Emitter, node: Node, groups: int) -> str:
     """Conv [+ BatchNormalization] [+ the activation]."""
-    a, name, x_shape = node.attrs, node.name, node.in_shapes[0]
-    x = emitter.as4d(emitter.inputs(node)[0], x_shape)
-    y = conv_node(emitter, x, x_shape, name, node.out_shape[0], groups, a)
-    if a["bn"]:
-        y = batchnorm(emitter, y, node.out_shape[0], f"{name}/bn")
-    return activate(emitter, y, a["act"], f"{name}/act")
+    x = emitter.as4d(emitter.inputs(node)[0], node.in_shapes[0])
+    y = conv_node(emitter, x, node.in_shapes[0], node.name, node.out_shape[0], groups, node.attrs)
+    return _bn_act(emitter, node, y)
 
 
 def _export_conv(emitter: Emitter, node: Node) -> str:
@@ -182,14 +207,15 @@ def _export_convtranspose(emitter: Emitter, node: Node) -> str:
     out, groups = node.out_shape[0], int(a["groups"])
     (kh, kw), (sh, sw), (ph, pw), (dh, dw), extra = (pair(a[key]) for key in _TRANSPOSED)
     x = emitter.as4d(emitter.inputs(node)[0], node.in_shapes[0])
-    inputs = [x, emitter.random(f"{name}/W", [cin, out // groups, kh, kw], cin * kh * kw)]
-    if a["bias"]:
-        inputs.append(emitter.filled(f"{name}/B", out, 0.0))
-    y = emitter.emit(
+    y = _weighted(
+        emitter,
         "ConvTranspose",
-        inputs,
+        x,
         name,
-        4,
+        [cin, out // groups, kh, kw],
+        cin * kh * kw,
+        out,
+        a["bias"],
         kernel_shape=[kh, kw],
         strides=[sh, sw],
         dilations=[dh, dw],
@@ -197,9 +223,7 @@ def _export_convtranspose(emitter: Emitter, node: Node) -> str:
         pads=[ph, pw, ph, pw],
         output_padding=list(extra),
     )
-    if a["bn"]:
-        y = batchnorm(emitter, y, out, f"{name}/bn")
-    return activate(emitter, y, a["act"], f"{name}/act")
+    return _bn_act(emitter, node, y)
 
 
 def _import_convtranspose(reader: Reader, node: OnnxNode) -> None:

@@ -99,7 +99,7 @@ def _take(reader: Reader, first: OnnxNode, x: str, act: str, nodes: list[OnnxNod
 def erf_pattern(reader: Reader, node: OnnxNode) -> bool:
     """Import a Div(x, sqrt 2) that begins an erf GELU as ``gelu``; False when it does not."""
     x = node.input[0]
-    if node.input[0] != x or not _matches(reader, node, x, x, SQRT2):
+    if not _matches(reader, node, x, x, SQRT2):
         return False
     nodes = _chain(reader, node, x, ERF_STEPS)
     if nodes is not None:
@@ -125,5 +125,5 @@ def import_erf(reader: Reader, node: OnnxNode) -> None:
 
 def import_gelu(reader: Reader, node: OnnxNode) -> None:
     """ONNX Gelu (opset 20): ``gelu``, or ``gelu_tanh`` when ``approximate`` is tanh."""
-    tanh = reader.attr(node, "approximate", "none") == "tanh"
+    tanh = reader.attr_text(node, "approximate", "none") == "tanh"
     reader.add(node, "gelu_tanh" if tanh else "gelu", node.input[:1])

@@ -16,7 +16,7 @@ import math
 from typing import TYPE_CHECKING
 
 from lightcost.core.graph import Node, Shape, elements
-from lightcost.ops.base import Attr, Attrs, OpCost, OpDef, ShapeError, same_shape
+from lightcost.ops.base import Attr, Attrs, OpCost, OpDef, ShapeError, only_readers, same_shape
 
 if TYPE_CHECKING:
     from lightcost.ops.protocols import Emitter, OnnxNode, Reader
@@ -86,18 +86,6 @@ def _groupnorm_export(emitter: Emitter, node: Node) -> str:
     return emitter.emit("Add", [y, shift], name, 4)
 
 
-def _chain(reader: Reader, node: OnnxNode, op_types: tuple[str, ...]) -> list[OnnxNode] | None:
-    """The nodes after ``node`` of these op types, each the only reader of the one before."""
-    nodes, tensor = [], node.output[0]
-    for op_type in op_types:
-        after = reader.only_reader(tensor)
-        if after is None or after.op_type != op_type:
-            return None
-        nodes.append(after)
-        tensor = after.output[0]
-    return nodes
-
-
 def _per_channel(reader: Reader, node: OnnxNode, tensor: str, channels: int) -> bool:
     """Whether ``node`` reads ``tensor`` and a constant of ``channels`` values."""
     other = [t for t in node.input if t != tensor]
@@ -108,7 +96,7 @@ def _per_channel(reader: Reader, node: OnnxNode, tensor: str, channels: int) -> 
 def groupnorm_pattern(reader: Reader, node: OnnxNode) -> bool:
     """Import Reshape to [N, G, -1], InstanceNormalization, Reshape back, Mul, Add (per channel)."""
     grouped = reader.dims(node.output[0])
-    nodes = _chain(reader, node, ("InstanceNormalization", "Reshape", "Mul", "Add"))
+    nodes = only_readers(reader, node, ("InstanceNormalization", "Reshape", "Mul", "Add"))
     if nodes is None or len(grouped) != 3 or not grouped[1]:
         return False
     shape = reader.shape(node.input[0], node)

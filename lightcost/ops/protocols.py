@@ -79,6 +79,10 @@ class Reader(Protocol):
         """An attribute of ``node`` as a Python value, else ``default``."""
         ...
 
+    def attr_text(self, node: OnnxNode, name: str, default: str) -> str:
+        """A string attribute of ``node`` as text (invalid UTF-8 replaced), else ``default``."""
+        ...
+
     def const_dims(self, name: str) -> list[int] | None:
         """The dims of a constant (initializer or Constant), None for data."""
         ...

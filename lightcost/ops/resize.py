@@ -61,26 +61,27 @@ def _upsample_label(node: Node) -> str:
     return label(node, target, str(a["mode"]))
 
 
-def _upsample_export(emitter: Emitter, node: Node) -> str:
-    """Resize to the output's sizes (``pytorch_half_pixel`` bilinear, ``asymmetric`` floor
+def resize_node(emitter: Emitter, x: str, shape: Shape, name: str, mode: str) -> str:
+    """A Resize of ``x`` to ``shape`` (``pytorch_half_pixel`` bilinear, ``asymmetric`` floor
     nearest, as PyTorch exports ``F.interpolate``)."""
-    c, h, w = node.out_shape
-    x = emitter.as4d(emitter.inputs(node)[0], node.in_shapes[0])
-    sizes = emitter.ints(f"{node.name}/sizes", [1, c, h, w])
-    mode = node.attrs["mode"]
+    sizes = emitter.ints(f"{name}/sizes", [1, *shape])
     extra = (
         {"coordinate_transformation_mode": "pytorch_half_pixel"}
         if mode == "bilinear"
         else {"coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}
     )
-    return emitter.emit("Resize", [x, "", "", sizes], node.name, 4, mode=_MODES[str(mode)], **extra)
+    return emitter.emit("Resize", [x, "", "", sizes], name, 4, mode=_MODES[mode], **extra)
+
+
+def _upsample_export(emitter: Emitter, node: Node) -> str:
+    x = emitter.as4d(emitter.inputs(node)[0], node.in_shapes[0])
+    return resize_node(emitter, x, node.out_shape, node.name, str(node.attrs["mode"]))
 
 
 def _import_resize(reader: Reader, node: OnnxNode) -> None:
     """Resize (nearest or linear) over H and W: ``upsample`` by an integer ``scale`` when the
     output is a whole multiple of the input, else to its ``size``."""
-    raw = reader.attr(node, "mode", b"nearest")
-    mode = raw.decode() if isinstance(raw, bytes) else str(raw)
+    mode = reader.attr_text(node, "mode", "nearest")
     if mode not in _MODES.values():
         raise reader.fail(node, f"mode {mode}: only nearest and linear are mapped")
     (c, h, w), (oc, oh, ow) = reader.shape(node.input[0], node), reader.shape(node.output[0], node)
@@ -134,8 +135,7 @@ def _pad_export(emitter: Emitter, node: Node) -> str:
 
 def _import_pad(reader: Reader, node: OnnxNode) -> None:
     """Pad of H and W (constant, reflect or edge): ``pad``."""
-    raw = reader.attr(node, "mode", b"constant")
-    mode = raw.decode() if isinstance(raw, bytes) else str(raw)
+    mode = reader.attr_text(node, "mode", "constant")
     modes = {onnx: spec for spec, onnx in _PAD_MODES.items()}
     pads = reader.values(node.input[1]) if len(node.input) > 1 else reader.attr(node, "pads")
     if len(node.input) > 3 and node.input[3]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from lightcost.core.graph import Node, count, elements
 from lightcost.ops.activations import act_ops, activate
 from lightcost.ops.base import Attr, Kernel, OpCost, OpDef, same_shape
-from lightcost.ops.conv import conv_node
+from lightcost.ops.conv import pointwise_node
 
 if TYPE_CHECKING:
     from lightcost.ops.protocols import Emitter
@@ -57,11 +57,10 @@ def _export(emitter: Emitter, node: Node) -> str:
     a, name, shape = node.attrs, node.name, node.in_shapes[0]
     x = emitter.as4d(emitter.inputs(node)[0], shape)
     c, squeeze = shape[0], int(a["squeeze"])
-    pointwise = {"k": 1, "stride": 1, "dilation": 1, "padding": 0, "bias": a["bias"]}
     pooled = emitter.emit("GlobalAveragePool", [x], f"{name}/pool", 4)
-    reduced = conv_node(emitter, pooled, (c, 1, 1), f"{name}/reduce", squeeze, 1, pointwise)
+    reduced = pointwise_node(emitter, pooled, (c, 1, 1), f"{name}/reduce", squeeze, a["bias"])
     reduced = activate(emitter, reduced, a["act"], f"{name}/act")
-    expanded = conv_node(emitter, reduced, (squeeze, 1, 1), f"{name}/expand", c, 1, pointwise)
+    expanded = pointwise_node(emitter, reduced, (squeeze, 1, 1), f"{name}/expand", c, a["bias"])
     gate = activate(emitter, expanded, a["gate"], f"{name}/gate")
     return emitter.emit("Mul", [x, gate], name, 4)
 

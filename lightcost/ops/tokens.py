@@ -28,10 +28,11 @@ with a constant along W; pos_embed an Add of a constant; token a Gather along W
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lightcost.core.errors import SpecError
 from lightcost.core.graph import AttrValue, Node, Shape, count, elements
+from lightcost.ops.axes import reshape_pattern
 from lightcost.ops.base import (
     Attr,
     Attrs,
@@ -43,22 +44,23 @@ from lightcost.ops.base import (
     truth,
 )
 from lightcost.ops.norm import groupnorm_pattern
+from lightcost.ops.resize import BILINEAR_OPS, resize_node
 from lightcost.ops.views import import_view
 
 if TYPE_CHECKING:
     from lightcost.ops.protocols import Emitter, OnnxNode, Reader
 
-AXES = "chw"
-PERMS = ("cwh", "hcw", "hwc", "wch", "whc")
-BILINEAR_OPS = 7  # other ops per element of a bilinear resize: 4 multiplies, 3 adds
 MAX_CHAIN = 8  # Reshapes and Transposes after the first of an unfold or fold chain
 UNFOLD, FOLD = [0, 2, 4, 1, 3], [0, 3, 1, 4, 2]  # Transpose perms of [C, nH, p, nW, p] and back
 
 
 def isqrt(n: int) -> int:
-    """The integer square root of an int or, element-wise, of a numpy array (a sweep)."""
+    """The integer square root (rounded down, as :func:`math.isqrt`) of an int or,
+    element-wise, of a numpy array (a sweep)."""
     if hasattr(n, "astype"):
-        return (n**0.5 + 0.5).astype(n.dtype)  # type: ignore[attr-defined,no-any-return]
+        root: Any = (n**0.5).astype(n.dtype)  # type: ignore[attr-defined]
+        root -= root * root > n  # a float root one too high or low, corrected
+        return root + ((root + 1) * (root + 1) <= n)  # type: ignore[no-any-return]
     return math.isqrt(n)
 
 
@@ -146,20 +148,13 @@ def _patches(emitter: Emitter, x: str, name: str, five: list[int], perm: list[in
     return emitter.emit("Reshape", [y, emitter.ints(f"{name}/out_shape", out)], name, 4)
 
 
-def _resize(emitter: Emitter, x: str, shape: Shape, name: str) -> str:
-    """A bilinear Resize to ``shape`` (``pytorch_half_pixel``, as PyTorch exports it)."""
-    sizes = emitter.ints(f"{name}/sizes", [1, *shape])
-    return emitter.emit("Resize", [x, "", "", sizes], name, 4, mode="linear",
-                        coordinate_transformation_mode="pytorch_half_pixel")  # fmt: skip
-
-
 def _unfold_export(emitter: Emitter, node: Node) -> str:
     (c, h, w), name = node.in_shapes[0], node.name
     p, resize = int(node.attrs["patch"]), node.attrs["resize"]
     rows, cols = _grid(h, p, resize), _grid(w, p, resize)
     x = emitter.as4d(emitter.inputs(node)[0], node.in_shapes[0])
     if (rows * p, cols * p) != (h, w):
-        x = _resize(emitter, x, (c, rows * p, cols * p), f"{name}/resize")
+        x = resize_node(emitter, x, (c, rows * p, cols * p), f"{name}/resize", "bilinear")
     return _patches(emitter, x, name, [c, rows, p, cols, p], UNFOLD)
 
 
@@ -170,7 +165,7 @@ def _fold_export(emitter: Emitter, node: Node) -> str:
     if (rows * p, cols * p) == (h, w):
         return _patches(emitter, x, name, [c, p, p, rows, cols], FOLD)
     y = _patches(emitter, x, f"{name}/fold", [c, p, p, rows, cols], FOLD)
-    return _resize(emitter, y, node.out_shape, name)
+    return resize_node(emitter, y, node.out_shape, name, "bilinear")
 
 
 def _chain(reader: Reader, node: OnnxNode) -> list[OnnxNode]:
@@ -218,12 +213,8 @@ def import_reshape(reader: Reader, node: OnnxNode) -> None:
     """Reshape (outside a channel shuffle): patches, a GroupNorm, a view or a ``reshape``."""
     if groupnorm_pattern(reader, node) or _patches_import(reader, node):
         return
-    after = reader.dims(node.output[0])
-    if len(after) == 4 and reader.shape(node.output[0], node) != reader.shape(node.input[0], node):
-        _, h, w = reader.shape(node.output[0], node)
-        reader.add(node, "reshape", node.input[:1], {"h": h, "w": w})
-        return
-    import_view(reader, node)
+    if not reshape_pattern(reader, node):
+        import_view(reader, node)
 
 
 def _cls_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:

@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING
 from lightcost.core.graph import AttrValue, Node, Shape, elements
 from lightcost.ops import gelu
 from lightcost.ops.base import (
-    MAX_WORK,
     Attr,
     Attrs,
     OpCost,
     OpDef,
     ShapeError,
+    check_work,
     dims,
     same_shape,
     truth,
@@ -36,12 +36,6 @@ if TYPE_CHECKING:
 
 SOFTMAX_OPS = 5  # other ops per element of a softmax: max, subtract, exp, sum, divide
 AXES = ("c", "h", "w")
-
-
-def check_work(madds: int, what: str) -> None:
-    """Raise ShapeError when a product of activations exceeds ``MAX_WORK`` multiply-adds."""
-    if truth(madds > MAX_WORK):
-        raise ShapeError(f"{what} of {madds:.3g} multiply-adds is above the limit of 2**40")
 
 
 def _matmul_shape(attrs: Attrs, shapes: list[Shape]) -> Shape:

@@ -44,7 +44,7 @@ def models_text(entries: Sequence[Entry], style: bool, view: View = UNLIMITED) -
             heads = [c.head for c in COLUMNS]
             room = max(12, view.width - 3 - table_width(widths(rows, heads, range(4))))
             for row in rows:
-                row[4] = row[4] if len(row[4]) <= room else row[4][: room - 1] + "…"
+                row[4] = clip(row[4], room)
         return rows
 
     return fitted(TITLE, COLUMNS, cells, view, style, total=False)

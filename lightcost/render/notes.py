@@ -52,4 +52,4 @@ def first_clause(text: str) -> str:
     """``text`` up to its first ``:``, ``;``, ``,`` or `` (``, cut at 24 characters."""
     for mark in (":", ";", ",", " ("):
         text = text.split(mark, 1)[0]
-    return text if len(text) <= 24 else text[:23] + "…"
+    return clip(text, 24)

@@ -21,7 +21,7 @@ from lightcost.cost.figures import FIGURES
 from lightcost.render.ci import Case, github_error, junit_xml
 from lightcost.render.escape import Markup, clip, json_text, markdown, terminal
 from lightcost.render.table import config, shape_text, title
-from lightcost.render.text import UNLIMITED, Column, View, bold, fitted, markdown_table
+from lightcost.render.text import UNLIMITED, Column, View, bold, columns_markdown, fitted
 from lightcost.spec.sections import resolution_text
 
 if TYPE_CHECKING:
@@ -38,8 +38,6 @@ CHECK_COLUMNS = [
     Column("headroom", "Headroom"),
     Column("budget", "Budget", False),
 ]
-CHECK_HEAD = [c.head for c in CHECK_COLUMNS]
-CHECK_RIGHT = [c.right for c in CHECK_COLUMNS]
 CHECK_RANK = ("status", "model", "figure", "limit", "actual", "headroom", "config", "budget")
 DIFF_COLUMNS = [
     Column("layer", "Layer", False),
@@ -50,14 +48,10 @@ DIFF_COLUMNS = [
       for side in ("old", "new", "+/-")),
     Column("madds_pct", "MAdds %"),
 ]  # fmt: skip
-DIFF_HEAD = [c.head for c in DIFF_COLUMNS]
-DIFF_RIGHT = [c.right for c in DIFF_COLUMNS]
 DIFF_RANK = ("layer", "change", "params_+/-", "madds_+/-", "madds_pct", "output", "params_new",
              "madds_new", "params_old", "madds_old")  # fmt: skip
 TOTAL_COLUMNS = [Column("figure", "Figure", False), Column("old", "Old"), Column("new", "New"),
                  Column("change", "Change"), Column("relative", "Relative")]  # fmt: skip
-TOTAL_HEAD = [c.head for c in TOTAL_COLUMNS]
-TOTAL_RIGHT = [c.right for c in TOTAL_COLUMNS]
 
 
 # -- numbers and places ------------------------------------------------------------------------
@@ -148,7 +142,7 @@ def error_name(error: CheckError) -> str:
 
 
 def check_cells(result: Result, compact: bool = False) -> list[str]:
-    """The cells of one budget's row (see :data:`CHECK_HEAD`); ``compact``: the short
+    """The cells of one budget's row (see :data:`CHECK_COLUMNS`); ``compact``: the short
     label and value (``Peak activation``, ``1.72 MiB``)."""
     room = result.headroom
     return [
@@ -278,7 +272,7 @@ def check_markdown(report: Report) -> str:
         rows.append(cells)
     lines = [f"### {mark} lightcost check: {summary(report)}", ""]
     if rows:
-        lines += markdown_table(CHECK_HEAD, rows, CHECK_RIGHT)
+        lines += columns_markdown(CHECK_COLUMNS, rows)
     if report.errors:
         errors = [f"- :x: error: {markdown(str(e.error))}" for e in report.errors]
         lines += [""] * bool(rows) + errors
@@ -302,7 +296,7 @@ def render_check(report: Report, fmt: str, style: bool) -> str:
 
 
 def diff_cells(layer: LayerDiff, compact: bool = False) -> list[str]:
-    """The cells of one layer's row (see :data:`DIFF_HEAD`); ``-`` where a side is absent;
+    """The cells of one layer's row (see :data:`DIFF_COLUMNS`); ``-`` where a side is absent;
     ``compact``: counts as ``2.71M``."""
     shapes = [shape_text(side.out_shape) if side else "-" for side in (layer.old, layer.new)]
     cells = [clip(layer.name), layer.status, " -> ".join(dict.fromkeys(shapes))]
@@ -318,7 +312,7 @@ def diff_cells(layer: LayerDiff, compact: bool = False) -> list[str]:
 
 
 def total_cells(total: TotalDiff, compact: bool = False) -> list[str]:
-    """The cells of one total's row (see :data:`TOTAL_HEAD`); ``compact``: as diff_cells."""
+    """The cells of one total's row (see :data:`TOTAL_COLUMNS`); ``compact``: as diff_cells."""
     figure = total.figure
     return [
         figure.short_label if compact else figure.label,
@@ -407,11 +401,11 @@ def diff_markdown(diff: CostDiff) -> str:
         "",
         *(f"- {markdown(line)}" for line in diff_titles(diff)),
         "",
-        *markdown_table(TOTAL_HEAD, [total_cells(t) for t in diff.totals], TOTAL_RIGHT),
+        *columns_markdown(TOTAL_COLUMNS, [total_cells(t) for t in diff.totals]),
         "",
         f"<details><summary>Per layer: {diff_counts(diff)}</summary>",
         "",
-        *markdown_table(DIFF_HEAD, rows, DIFF_RIGHT),
+        *columns_markdown(DIFF_COLUMNS, rows),
         "",
         "</details>",
     ]  # fmt: skip

@@ -202,3 +202,8 @@ def markdown_table(
     rule = "|" + "|".join("---:" if r else "---" for r in right) + "|"
     rows = ([markdown(c) for c in row] for row in cells)
     return ["| " + " | ".join(head) + " |", rule, *("| " + " | ".join(row) + " |" for row in rows)]
+
+
+def columns_markdown(columns: Sequence[Column], cells: Sequence[Sequence[str]]) -> list[str]:
+    """:func:`markdown_table` with the heads and alignments of ``columns``."""
+    return markdown_table([c.head for c in columns], cells, [c.right for c in columns])

@@ -19,13 +19,15 @@ from pathlib import Path
 from lightcost.core.errors import SpecError
 from lightcost.cost.engine import LayerCost, ModelCost, layer_record
 from lightcost.cost.figures import BYTES, MICROSECONDS, SECONDS, value_text
+from lightcost.cost.figures import FIGURES as ALL_FIGURES
 from lightcost.render.escape import clip, html_text, script_json
 from lightcost.render.layout import Layout, layout
 from lightcost.render.table import conventions, shape_text, title
 
 MAX_VIEW_LAYERS = 5_000  # layers the graph view draws (a larger model: lightcost table)
 ASSETS = Path(__file__).with_name("assets")
-FIGURES = {"madds": "MAdds", "params": "Params", "mac": "MAC (elements)", "latency": "Latency"}
+VIEW_FIGURES = ("madds", "params", "mac", "latency")  # per layer: what colours a node
+FIGURES = {key: ALL_FIGURES[key].short_label for key in VIEW_FIGURES}  # key -> label
 BOX_W, BOX_H, PITCH_X, PITCH_Y, MARGIN = 170, 34, 196, 60, 16
 LABEL_CHARS = 26  # characters of a label or name inside a node (the full text on hover)
 

@@ -40,7 +40,7 @@ from lightcost.spec.sections import (
     variants,
 )
 from lightcost.spec.values import Evaluator
-from lightcost.spec.variables import DEFAULT_WIDTH, MAX_WIDTH
+from lightcost.spec.variables import DEFAULT_WIDTH, MAX_WIDTH, is_width
 from lightcost.spec.variables import variables as spec_variables
 from lightcost.spec.walk import (
     BLOCK_KEYS,
@@ -91,12 +91,12 @@ def expand(
     spec = read_sections(data, file)
     variant_name, chosen = variant_vars(spec.data, variant)
     values = spec_variables(section(spec.data, "vars"), chosen, overrides or {})
-    alpha = values.pop(DEFAULT_WIDTH, 1.0) if width is None else width
-    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha <= MAX_WIDTH:
+    default = values.pop(DEFAULT_WIDTH, 1.0)  # checked where the spec sets it
+    alpha = default if width is None else width
+    if not is_width(alpha):
         raise SpecError(  # an option, not in the spec: no location
             f"width multiplier must be in (0, {MAX_WIDTH:g}], got {short(alpha)}"
         )
-    values.pop(DEFAULT_WIDTH, None)
     evaluator = Evaluator(spec.width_rule, alpha)
     base: dict[str, Value] = {"alpha": alpha, **values}
     shape = input_shape(spec.data, base, resolution, evaluator)

@@ -87,9 +87,14 @@ def variables(
     return out
 
 
+def is_width(value: object) -> TypeGuard[int | float]:
+    """Whether ``value`` is a width multiplier: a number in (0, MAX_WIDTH]."""
+    return not isinstance(value, bool) and isinstance(value, int | float) and 0 < value <= MAX_WIDTH
+
+
 def check_width(value: object, where: Loc) -> None:
-    """Raise unless ``value`` is a width multiplier: a number in (0, MAX_WIDTH]."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= MAX_WIDTH:
+    """Raise unless ``value`` is a width multiplier (:func:`is_width`)."""
+    if not is_width(value):
         raise SpecError(
             f"the default width multiplier 'alpha' must be a number in (0, {MAX_WIDTH:g}], "
             f"got {short(value)}",

@@ -15,7 +15,7 @@ from lightcost.core.errors import SpecError, short
 from lightcost.core.graph import AttrValue, Pair, Shape
 from lightcost.interop.onnx.fold import fold
 from lightcost.interop.onnx.wire import MAX_CONST_BYTES
-from lightcost.interop.onnx.writer import text
+from lightcost.interop.onnx.writer import decoded, text
 from lightcost.ops import ShapeError, same_pads, spatial
 from lightcost.ops.base import axis_padding, padding_sides, pair, pair_text, square
 
@@ -78,6 +78,10 @@ class OnnxModel:
             if attribute.name == name:
                 return onnx.helper.get_attribute_value(attribute)
         return default
+
+    def attr_text(self, node: OnnxNode, name: str, default: str) -> str:
+        """A string attribute of ``node`` as text (invalid UTF-8 replaced), else ``default``."""
+        return str(decoded(self.attr(node, name, default)))
 
     def const_dims(self, name: str) -> list[int] | None:
         """The dims of a constant (initializer or Constant), None for data."""
@@ -232,8 +236,7 @@ class OnnxModel:
         dilation: tuple[int, int],
     ) -> AttrValue:
         """The lightcost padding of a window's ``auto_pad`` or ``pads``."""
-        auto = self.attr(node, "auto_pad", b"NOTSET")
-        auto = auto.decode() if isinstance(auto, bytes) else str(auto)
+        auto = self.attr_text(node, "auto_pad", "NOTSET")
         onnx_pads = [int(p) for p in self.attr(node, "pads", [0, 0, 0, 0])]
         if auto in ("SAME_UPPER", "SAME_LOWER"):
             return "same"

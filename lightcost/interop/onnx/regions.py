@@ -17,7 +17,8 @@ multiply-adds; anything else is left to the walk, which names what it cannot map
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NamedTuple
 
 from lightcost.core.graph import AttrValue, Node
 from lightcost.ops import OPS
@@ -86,8 +87,9 @@ class _Finder:
         if node is None:
             return None
         if node.op_type == "Add" and len(self.data(node)) == 1 and len(node.input) == 2:
-            inner = self.projection(self.producer.get(self.data(node)[0]))
-            if inner is None or inner.bias or inner.nodes[0].op_type != "MatMul":
+            matmul = self.producer.get(self.data(node)[0])  # one level: no walk up Add chains
+            inner = self.projection(matmul) if matmul and matmul.op_type == "MatMul" else None
+            if inner is None:
                 return None
             return Projection(
                 (*inner.nodes, node), inner.source, node.output[0], inner.features, True
@@ -140,7 +142,9 @@ class _Finder:
             tensor = self.data(node)[0]
         return tensor
 
-    def forward(self, tensor: str, trail: list[onnx.NodeProto], until: Any = None) -> str:
+    def forward(
+        self, tensor: str, trail: list[onnx.NodeProto], until: Callable[[str], bool] | None = None
+    ) -> str:
         """Follow views from ``tensor`` (each the only reader) while ``until(t)`` is false."""
         for _ in range(MAX_TRAIL):
             if until is not None and until(tensor):
@@ -197,7 +201,9 @@ class _Finder:
         qk = self.producer.get(scores)
         probs = softmax.output[0]
         av = self.m.only_reader(probs)
-        while av is not None and av.op_type in PASS:
+        for _ in range(MAX_TRAIL):
+            if av is None or av.op_type not in PASS:
+                break
             trail.append(av)
             probs = av.output[0]
             av = self.m.only_reader(probs)
