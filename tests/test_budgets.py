@@ -280,6 +280,8 @@ def test_budgets_in_the_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         ("budgets:\n  - {spec: specs/tiny.yaml, width: 40, params: 1k}\n", ":2:5:",
          "width multiplier must be in (0, 16], got 40 (budget for specs/tiny.yaml)"),
         ("budgets:\n  - {spec: specs/tiny.yaml\n", ":3:1:", "YAML syntax error"),
+        ("budgets:\n  - {spec: specs/tiny.yaml, resolution: [0, 8], params: 1k}\n", ":2:",
+         "'resolution': each side must be a whole number from 1 to 65536"),
     ],
 )  # fmt: skip
 def test_bad_budgets_are_located(

@@ -113,6 +113,15 @@ def test_completion_of_commands_specs_variants_and_devices() -> None:
     assert complete("lightcost table mobilenet_v2 --device gtx") == ["plain,gtx1080ti", "file,gtx"]
 
 
+def test_completion_offers_no_name_the_shell_could_misread(tmp_path: Path) -> None:
+    spec = tmp_path / "v.yaml"
+    spec.write_text(
+        "input: [3, 8, 8]\nvariants:\n  ok: {}\n  'a b': {}\n  \"c\\nd\": {}\nvariant: ok\n"
+        "layers:\n  - {op: conv, k: 1, out: 4}\n"
+    )
+    assert complete(f"lightcost table {spec} --variant ") == ["plain,ok"]
+
+
 @pytest.mark.parametrize(
     "args",
     [

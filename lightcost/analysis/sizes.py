@@ -14,7 +14,7 @@ from lightcost.spec.values import whole_in
 RESOLUTION_SCHEMA = {
     "oneOf": [
         {"type": "integer", "minimum": 1},
-        {"type": "string", "pattern": "^[0-9]+[xX][0-9]+$"},
+        {"type": "string", "pattern": "^[0-9]+([xX][0-9]+)?$"},
         {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 2, "maxItems": 2},
     ]
 }
@@ -23,8 +23,11 @@ BATCH_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_BATCH}
 
 def resolution(key: str, value: Any, where: Loc) -> Resolution:
     """One number (height = width), ``HxW`` text or a list ``[height, width]``."""
-    pair = isinstance(value, LList) and len(value) == 2
-    if pair and all(whole_in(v, 1, MAX_SIZE) for v in value):
+    if isinstance(value, LList) and len(value) == 2:
+        if not all(whole_in(v, 1, MAX_SIZE) for v in value):
+            raise SpecError(
+                f"'{key}': each side must be a whole number from 1 to {MAX_SIZE}", where
+            )
         return (value[0], value[1])
     if isinstance(value, str):
         try:

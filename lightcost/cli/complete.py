@@ -14,14 +14,24 @@ from click import Context, Option, Parameter
 from click.shell_completion import CompletionItem
 
 from lightcost.core.errors import SpecError
+from lightcost.core.graph import MAX_NAME
 
 FILES = "file"  # a completion item that asks the shell for file names too
 SPEC_PARAMETERS = ("spec", "old", "specs", "model")  # where a command takes the spec it costs
 
 
 def matching(names: list[str], incomplete: str, files: bool) -> list[CompletionItem]:
-    """The names that start with ``incomplete``, then file names when ``files``."""
-    items = [CompletionItem(name) for name in names if name.startswith(incomplete)]
+    """The names that start with ``incomplete``, then file names when ``files``.
+
+    A name the shell could misread (whitespace, control or non-printable characters,
+    or longer than MAX_NAME: it came from a spec file) is not offered.
+    """
+    items = [
+        CompletionItem(name)
+        for name in names
+        if name.startswith(incomplete) and len(name) <= MAX_NAME and name.isprintable()
+        and not any(c.isspace() for c in name)
+    ]  # fmt: skip
     return items + ([CompletionItem(incomplete, type=FILES)] if files else [])
 
 
