@@ -23,20 +23,25 @@ from lightcost.core.errors import SpecError
 from lightcost.core.graph import Graph
 from lightcost.ops import ACTIVATIONS, OPS
 
-SHAPES = (  # (channels, side): feature maps of mobile CNNs, channels aligned to 16 and not
+SHAPES = (  # (channels, side): feature maps of mobile CNNs; channels multiples of 16, of 4, neither
     (16, 112),
     (24, 112),
     (24, 56),
+    (18, 56),
     (32, 56),
     (40, 28),
+    (58, 28),
     (64, 28),
     (72, 28),
     (116, 28),
     (120, 14),
+    (122, 14),
     (128, 14),
     (232, 14),
     (256, 14),
+    (30, 28),
     (200, 7),
+    (244, 7),
     (464, 7),
     (512, 7),
 )
@@ -135,6 +140,29 @@ def other_cases() -> Iterator[Case]:
 
 
 EXPLICIT = ("split", "shuffle", "concat", "add", "mul")  # ops with a row above
+
+
+def reorder_cases() -> list[tuple[int, str, str, str, str]]:
+    """Layout conversions in context, on the maps with channels a multiple of 16: (elements,
+    ReLU, the same with ReLU6, ReLU then a 1x1 conv, ReLU6 then the conv). onnxruntime runs
+    ReLU in the blocked layout and ReLU6 (Clip) in the plain one, so the second costs a
+    conversion to plain more than the first, and the fourth one each way more than the
+    third (:mod:`lightcost.cost.layout`); the two ops cost alike otherwise."""
+    cases = []
+    for c, side in SHAPES + LARGE:
+        if c % 16 == 0:
+            shape, conv = (c, side, side), f"{{op: conv, k: 1, out: {c}, bn: false}}"
+            relu, clip = "{op: relu}", "{op: relu6}"
+            cases.append(
+                (
+                    c * side * side,
+                    in_context(shape, relu),
+                    in_context(shape, clip),
+                    in_context(shape, relu, conv),
+                    in_context(shape, clip, conv),
+                )
+            )
+    return cases
 
 
 def grid() -> list[Case]:
