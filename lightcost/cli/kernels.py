@@ -139,6 +139,24 @@ def other_cases() -> Iterator[Case]:
                     yield case
 
 
+TOKENS = (  # (channels, tokens, heads): as in MobileViT, MobileNetV4 hybrids, EfficientFormer
+    (64, 256, 2),
+    (96, 256, 4),
+    (144, 64, 4),
+    (192, 49, 4),
+    (240, 16, 4),
+    (256, 196, 4),
+    (384, 49, 8),
+    (448, 49, 8),
+)
+
+
+def token_cases() -> Iterator[Case]:
+    """Multi-head self-attention on a 1 x N token map (one row of N tokens)."""
+    for c, tokens, heads in TOKENS:
+        yield Case("attention", (c, 1, tokens), f"{{op: attention, heads: {heads}}}")
+
+
 EXPLICIT = ("split", "shuffle", "concat", "add", "mul")  # ops with a row above
 
 
@@ -167,7 +185,7 @@ def reorder_cases() -> list[tuple[int, str, str, str, str]]:
 
 def grid() -> list[Case]:
     """Every kernel case of the default grid."""
-    return [*conv_cases(), *other_cases()]
+    return [*conv_cases(), *other_cases(), *token_cases()]
 
 
 FUSION_SHAPE = (32, 112, 112)  # a cheap conv before a large activation pass
