@@ -5,7 +5,9 @@ lightcost and exported again with random weights of the same shapes), the bundle
 with their variants and the ShuffleNetV2 guideline networks (specs/guidelines), each
 exported to ONNX with random weights. Each is measured end to end with onnxruntime on
 this machine (CPU, batch 1, the threads of the profile: 1 by default), in two independent
-passes (new sessions; rounds interleaved over all models, each round the fastest of a
+passes, one before and one after the calibration (new sessions; the load of a shared
+machine drifts over minutes, so the two passes bracket what the calibration saw;
+rounds interleaved over all models, each round the fastest of a
 burst of runs, the median of the rounds), and predicted by
 
 (a) the measured profile (`lightcost calibrate --runtime onnxruntime`, run here first
@@ -16,7 +18,8 @@ burst of runs, the median of the rounds), and predicted by
 
 Prints a Markdown report: per model, then Spearman, MAPE and the share within +-10 % and
 +-20 % for each predictor, beside the same figures of pass B against pass A (the noise of
-the measurement itself), and the order of the guideline tables (ShuffleNetV2 Tables 1-4).
+the measurement itself, drift included), and the order of the guideline tables
+(ShuffleNetV2 Tables 1-4).
 
 Needs onnx and onnxruntime (`pip install -e '.[calibrate]'`). A benchmark, not a test.
 Usage: python benchmarks/latency_validation.py [--profile FILE] [--rounds N] [--threads N]
@@ -40,6 +43,8 @@ from lightcost.api import analyze, build  # noqa: E402
 from lightcost.cli.calibrate import measure  # noqa: E402
 from lightcost.cli.measure import ROUNDS, median, time_models  # noqa: E402
 from lightcost.cli.profiling import measure_profile  # noqa: E402
+from lightcost.core.errors import SpecError  # noqa: E402
+from lightcost.core.graph import Graph  # noqa: E402
 from lightcost.cost.latency import Device, load_device  # noqa: E402
 from lightcost.interop.onnx.exporter import export_graph  # noqa: E402
 from lightcost.spec.expand import variants  # noqa: E402
@@ -121,13 +126,9 @@ def linear_fit(feature: list[float], measured: list[float]) -> list[float]:
     return list(a + b * x)
 
 
-def measure_all(onnx_models: list[bytes], threads: int, rounds: int) -> tuple[list[float], ...]:
-    """Two independent passes (new sessions each): per model the median of its rounds."""
-    passes = []
-    for _ in range(2):
-        times = time_models(onnx_models, threads, rounds, warmup=2, burst=3)
-        passes.append([median(t) for t in times])
-    return tuple(passes)
+def measure_pass(onnx_models: list[bytes], threads: int, rounds: int) -> list[float]:
+    """One pass over all models (new sessions): per model the median of its rounds."""
+    return [median(t) for t in time_models(onnx_models, threads, rounds, warmup=2, burst=3)]
 
 
 def guideline_order(rows: list[dict[str, Any]], noise: float) -> list[str]:
@@ -165,15 +166,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads")
     args = parser.parse_args()
     start = time.perf_counter()
+    chosen, graphs, onnx_models, skipped = exportable(models())
+    first = measure_pass(onnx_models, args.threads, args.rounds)
     if args.profile:
         device = load_device(args.profile)
-    else:
+    else:  # between the two passes: both bracket the load the calibration saw
         device = measure_profile("here", args.threads, ROUNDS).device
     roofline: Device = measure(size=512, mebibytes=128, repeats=5)
-    chosen = models()
-    graphs = [build(m.spec, variant=m.variant) for m in chosen]
-    onnx_models = [export_graph(g).SerializeToString() for g in graphs]
-    first, second = measure_all(onnx_models, args.threads, args.rounds)
+    second = measure_pass(onnx_models, args.threads, args.rounds)
     rows = []
     for model, graph, a, b in zip(chosen, graphs, first, second, strict=True):
         new = analyze(model.spec, variant=model.variant, device=device).total()
@@ -197,6 +197,26 @@ def main() -> None:
         for row, value in zip(rows, linear_fit([r[feature] for r in rows], measured), strict=True):
             row[key] = value
     print_report(rows, device, args, time.perf_counter() - start)
+    for line in skipped:
+        print(f"not measured: {line}")
+
+
+def exportable(
+    candidates: list[Model],
+) -> tuple[list[Model], list[Graph], list[bytes], list[str]]:
+    """The models that export to ONNX (with their graphs and serialized models), and a line
+    for each that does not (over the exporter's weight limit: vit_b_16)."""
+    chosen, graphs, onnx_models, skipped = [], [], [], []
+    for model in candidates:
+        graph = build(model.spec, variant=model.variant)
+        try:
+            onnx_models.append(export_graph(graph).SerializeToString())
+        except SpecError as error:
+            skipped.append(f"{model.label}: {str(error).splitlines()[0][-120:]}")
+            continue
+        chosen.append(model)
+        graphs.append(graph)
+    return chosen, graphs, onnx_models, skipped
 
 
 def print_report(rows: list[dict[str, Any]], device: Device, args: Any, seconds: float) -> None:

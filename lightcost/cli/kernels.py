@@ -23,20 +23,25 @@ from lightcost.core.errors import SpecError
 from lightcost.core.graph import Graph
 from lightcost.ops import ACTIVATIONS, OPS
 
-SHAPES = (  # (channels, side): feature maps of mobile CNNs, channels aligned to 16 and not
+SHAPES = (  # (channels, side): feature maps of mobile CNNs; channels multiples of 16, of 4, neither
     (16, 112),
     (24, 112),
     (24, 56),
+    (18, 56),
     (32, 56),
     (40, 28),
+    (58, 28),
     (64, 28),
     (72, 28),
     (116, 28),
     (120, 14),
+    (122, 14),
     (128, 14),
     (232, 14),
     (256, 14),
+    (30, 28),
     (200, 7),
+    (244, 7),
     (464, 7),
     (512, 7),
 )
@@ -134,12 +139,53 @@ def other_cases() -> Iterator[Case]:
                     yield case
 
 
+TOKENS = (  # (channels, tokens, heads): as in MobileViT, MobileNetV4 hybrids, EfficientFormer
+    (64, 256, 2),
+    (96, 256, 4),
+    (144, 64, 4),
+    (192, 49, 4),
+    (240, 16, 4),
+    (256, 196, 4),
+    (384, 49, 8),
+    (448, 49, 8),
+)
+
+
+def token_cases() -> Iterator[Case]:
+    """Multi-head self-attention on a 1 x N token map (one row of N tokens)."""
+    for c, tokens, heads in TOKENS:
+        yield Case("attention", (c, 1, tokens), f"{{op: attention, heads: {heads}}}")
+
+
 EXPLICIT = ("split", "shuffle", "concat", "add", "mul")  # ops with a row above
+
+
+def reorder_cases() -> list[tuple[int, str, str, str, str]]:
+    """Layout conversions in context, on the maps with channels a multiple of 16: (elements,
+    ReLU, the same with ReLU6, ReLU then a 1x1 conv, ReLU6 then the conv). onnxruntime runs
+    ReLU in the blocked layout and ReLU6 (Clip) in the plain one, so the second costs a
+    conversion to plain more than the first, and the fourth one each way more than the
+    third (:mod:`lightcost.cost.layout`); the two ops cost alike otherwise."""
+    cases = []
+    for c, side in SHAPES + LARGE:
+        if c % 16 == 0:
+            shape, conv = (c, side, side), f"{{op: conv, k: 1, out: {c}, bn: false}}"
+            relu, clip = "{op: relu}", "{op: relu6}"
+            cases.append(
+                (
+                    c * side * side,
+                    in_context(shape, relu),
+                    in_context(shape, clip),
+                    in_context(shape, relu, conv),
+                    in_context(shape, clip, conv),
+                )
+            )
+    return cases
 
 
 def grid() -> list[Case]:
     """Every kernel case of the default grid."""
-    return [*conv_cases(), *other_cases()]
+    return [*conv_cases(), *other_cases(), *token_cases()]
 
 
 FUSION_SHAPE = (32, 112, 112)  # a cheap conv before a large activation pass

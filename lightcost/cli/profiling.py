@@ -17,11 +17,19 @@ from lightcost.cli.kernels import (
     fusion_cases,
     grid,
     in_context,
+    reorder_cases,
 )
 from lightcost.cli.measure import median, time_models
 from lightcost.core.graph import Graph
 from lightcost.cost.memory import kernels
-from lightcost.cost.predictor import UNALIGNED, Fit, MeasuredDevice, aligned, fit_kernels
+from lightcost.cost.predictor import (
+    REORDER,
+    SUFFIXES,
+    Fit,
+    MeasuredDevice,
+    fit_kernels,
+    variant,
+)
 from lightcost.ops import OPS, Kernel
 
 
@@ -44,15 +52,15 @@ def case_graph(text: str) -> Graph:
     return graph
 
 
-def main_kernel(text: str, setup: int = 0) -> tuple[Kernel, bool] | None:
+def main_kernel(text: str, setup: int = 0) -> tuple[Kernel, int] | None:
     """The op's own kernel of the one layer between ``pre`` and ``post`` of a case spec,
-    and whether its channels are aligned."""
+    and its variant (:func:`lightcost.cost.predictor.variant`)."""
     graph = build_case(text)
     if graph is None:
         return None
     node = graph.nodes[len(PRE) + setup]
     run = kernels(node, OPS[node.op].cost(node), "unfused")
-    return (run[0], aligned(node)) if run else None
+    return (run[0], int(variant(node))) if run else None
 
 
 def measure_profile(
@@ -66,11 +74,6 @@ def measure_profile(
     ``plan(total)`` gives the ``advance(n)`` callback of a progress bar of
     ``total`` timed runs.
     """
-    import datetime
-    import platform
-
-    import onnxruntime  # type: ignore[import-untyped]
-
     cases, skipped = grid_cases()
     fusions = fusion_cases()
     base = in_context(FUSION_SHAPE)
@@ -78,23 +81,45 @@ def measure_profile(
     pairs += [
         (t, u) for _, pair, first, second in fusions for t, u in ((base, second), (first, pair))
     ]
+    moving = reorder_cases()
+    pairs += [pair for case in moving for pair in (case[1:3], case[3:5])]
     advance = plan(2 * len(pairs) * rounds) if plan else None
     runs = time_pairs(pairs, threads, rounds, advance)
 
-    def delta(a: str, b: str) -> float:
+    def raw(a: str, b: str) -> float:
         """The median over rounds of a's time minus b's, b run just before a."""
         first, second = runs[(b, a)]
         return median([x - y for x, y in zip(second, first, strict=True)])
 
+    moves = fit_reorders([(c[0], raw(c[2], c[1]), raw(c[4], c[3])) for c in moving])
+
+    def delta(a: str, b: str) -> float:
+        """The median over rounds of a's time minus b's, b run just before a, less the
+        layout conversions a has more than b (the predictor adds them where they happen)."""
+        return raw(a, b) - (moves(a) - moves(b))
+
     timed = [(c, k, delta(c.text, c.base)) for c, k in cases]
-    fits = fit_types(timed)
+    fits = {**fit_types(timed), **moves.fits}
     fusion_times = {
         rule: (delta(pair, first), delta(second, base)) for rule, pair, first, second in fusions
     }
     rules = {rule: share(extra, alone) for rule, (extra, alone) in fusion_times.items()}
+    device = profile_device(name, threads, fits, rules)
+    return Measured(device, len(cases), fusion_times, tuple(dict.fromkeys(skipped)))
+
+
+def profile_device(
+    name: str, threads: int, fits: dict[str, Fit], rules: dict[str, float]
+) -> MeasuredDevice:
+    """The measured profile of this host from its fits and fusion rules."""
+    import datetime
+    import platform
+
+    import onnxruntime  # type: ignore[import-untyped]
+
     host = platform.node() or "this machine"
     peak, bandwidth, overhead = roofline(fits)
-    device = MeasuredDevice(
+    return MeasuredDevice(
         name=name or host,
         peak_flops={"fp32": peak},
         bandwidth=bandwidth,
@@ -106,11 +131,39 @@ def measure_profile(
         fits=fits,
         fusions=rules,
     )
-    return Measured(device, len(cases), fusion_times, tuple(dict.fromkeys(skipped)))
+
+
+class Reorders:
+    """The fits of the layout conversions (:data:`REORDER` types); called with a case's
+    spec, the seconds of the conversions in it (:mod:`lightcost.cost.layout`)."""
+
+    def __init__(self, fits: dict[str, Fit]) -> None:
+        self.fits = fits
+        self.device = MeasuredDevice("reorders", {"fp32": 1e9}, 1e9, 0.0, fits=fits)
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, text: str) -> float:
+        if text not in self.seconds:
+            self.seconds[text] = sum(self.device.reorder_times(case_graph(text)), 0.0)
+        return self.seconds[text]
+
+
+def fit_reorders(found: list[tuple[int, float, float]]) -> Reorders:
+    """Fit each conversion as seconds per element (and an overhead) from the reorder cases'
+    (elements, to plain, both ways) seconds: the conversion to blocked is the difference."""
+    if not found:
+        return Reorders({})
+    count = [float(n) for n, _, _ in found]
+    back = [max(t, 1e-7) for _, t, _ in found]
+    into = [max(both - t, 1e-7) for _, t, both in found]
+    zeros = [0.0] * len(found)
+    return Reorders(
+        {REORDER[0]: fit_kernels(zeros, count, into), REORDER[1]: fit_kernels(zeros, count, back)}
+    )
 
 
 def grid_cases() -> tuple[list[tuple[Case, Kernel]], list[str]]:
-    """The grid's cases with their kernels (types of unaligned channels suffixed), and the
+    """The grid's cases with their kernels (types suffixed by variant), and the
     types of the cases that do not build."""
     cases: list[tuple[Case, Kernel]] = []
     skipped: list[str] = []
@@ -119,8 +172,8 @@ def grid_cases() -> tuple[list[tuple[Case, Kernel]], list[str]]:
         if found is None:
             skipped.append(case.type)
         else:
-            kernel, even = found
-            cases.append((case._replace(type=case.type + ("" if even else UNALIGNED)), kernel))
+            kernel, code = found
+            cases.append((case._replace(type=case.type + SUFFIXES[code]), kernel))
     return cases, skipped
 
 

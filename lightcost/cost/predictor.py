@@ -16,7 +16,11 @@ op, a BN pass and an activation pass (the ``unfused`` kernels of
 :mod:`lightcost.cost.memory`), and each pass costs its time times the share its
 rule with the kernel before it leaves; an ``add`` whose input is a conv read
 by nothing else is scaled by ``conv+add`` (and its activation by
-``conv+add+ACT``). A kernel
+``conv+add+ACT``). Each type has variants by :func:`variant`: ``_u`` for
+channels not a multiple of 16 (padded blocks), ``_p`` for a conv the runtime
+runs in the plain layout. The layout conversions the runtime inserts
+(:mod:`lightcost.cost.layout`) are charged to the layer that needs them by the
+``reorder_in`` and ``reorder_out`` fits (seconds per element). A kernel
 type the profile did not measure takes the nearest measured type of its family
 (another kernel size), else the roofline of the profile's figures (peak,
 bandwidth, overhead: :mod:`lightcost.cost.latency`). Only fp32 is measured.
@@ -34,13 +38,15 @@ from typing import Any, NamedTuple
 from lightcost.core.errors import SpecError, short
 from lightcost.core.graph import Graph, Node, elements
 from lightcost.cost.latency import Device, kernel_time
+from lightcost.cost.layout import BLOCK, reorders, rule
 from lightcost.cost.memory import kernels
 from lightcost.ops import OPS, Kernel
 from lightcost.ops.base import pair, truth
 
-ALIGN = 16  # channels per vector block (onnxruntime's NCHWc block on AVX-512)
-UNALIGNED = "_u"  # suffix of a kernel type measured on channels not a multiple of ALIGN
+ALIGN = BLOCK  # channels per vector block (onnxruntime's NCHWc block on AVX-512)
+SUFFIXES = ("", "_u", "_p")  # kernel type variants: aligned, unaligned, plain layout (convs)
 FAMILIES = ("conv", "dwconv", "gconv")  # kernel types named FAMILY{k}s{stride} / gconv{k}
+REORDER = ("reorder_in", "reorder_out")  # kernel types: to the blocked layout, back to plain
 ALIASES = {  # the kernel types of a composite op's own kernels, by op name (squeeze-excite)
     "conv": "conv1s1",
     "avgpool": "avgpool_global",
@@ -97,7 +103,19 @@ class MeasuredDevice(Device):
             for name in node.inputs:
                 readers[name] = readers.get(name, 0) + 1
         producer = {node.name: node for node in graph.nodes}
-        return [self.node_time(node, producer, readers, dtype) for node in graph.nodes]
+        moved = self.reorder_times(graph)
+        return [
+            self.node_time(node, producer, readers, dtype) + extra
+            for node, extra in zip(graph.nodes, moved, strict=True)
+        ]
+
+    def reorder_times(self, graph: Graph) -> list[Any]:
+        """Seconds of the layout conversions before each layer (:mod:`lightcost.cost.layout`),
+        timed by the ``reorder_in`` and ``reorder_out`` fits (per element); 0 without them."""
+        into, back = self.fits.get(REORDER[0]), self.fits.get(REORDER[1])
+        if into is None or back is None:
+            return [0.0] * len(graph.nodes)
+        return [_moved(into, blocked) + _moved(back, plain) for blocked, plain in reorders(graph)]
 
     def node_time(
         self, node: Node, producer: Mapping[str, Node], readers: Mapping[str, int], dtype: str
@@ -108,14 +126,14 @@ class MeasuredDevice(Device):
             return 0.0
         if OPS[node.op].unfused is not None:  # a composite op: its own kernels, by op name
             return sum((self.kernel_seconds(ALIASES.get(k.op, k.op), k, dtype) for k in run), 0.0)
-        family, even = _family(node), aligned(node)
-        total = self.kernel_seconds(kernel_type(node), run[0], dtype, even)
+        family, code = _family(node), variant(node)
+        total = self.kernel_seconds(kernel_type(node), run[0], dtype, code)
         if node.op == "add" and _after_conv(node, producer, readers):  # inside the conv?
             total, family = self.remaining("conv+add") * total, "conv+add"
         for extra in run[1:]:  # the BN pass and the activation pass, what fusion leaves
             share = self.remaining(f"{family}+{extra.op}")
             if share > 0:
-                total = total + share * self.kernel_seconds(extra.op, extra, dtype, even)
+                total = total + share * self.kernel_seconds(extra.op, extra, dtype, code)
         return total
 
     def fused(self, rule: str) -> bool:
@@ -127,20 +145,21 @@ class MeasuredDevice(Device):
         """The share of the second op's time a pair still pays: 0 fused, 1 not (default)."""
         return self.fusions.get(rule, 1.0)
 
-    def kernel_seconds(self, key: str, kernel: Kernel, dtype: str, aligned: Any = True) -> Any:
-        """A kernel's time by its type's fit (the unaligned fit where ``aligned`` is false,
+    def kernel_seconds(self, key: str, kernel: Kernel, dtype: str, variant: Any = 0) -> Any:
+        """A kernel's time by the fit of its type and :func:`variant` (0 aligned, 1 unaligned,
+        2 plain layout: the ``_u`` and ``_p`` fits, each falling back to the one before;
         element-wise for numpy arrays), a neighbour's, else the roofline."""
         fit = self.fit(key)
         if fit is None:
             return kernel_time(kernel, self, dtype)
-        odd = self.fit(key + UNALIGNED) or fit
-        if odd is fit or aligned is True:
-            return fit.seconds(kernel)
-        if hasattr(aligned, "shape"):
-            import numpy  # lazy: only a vectorized sweep passes arrays, and it has numpy loaded
+        odd = self.fit(key + SUFFIXES[1]) or fit
+        ranked = (fit, odd, self.fit(key + SUFFIXES[2]) or odd)
+        if not hasattr(variant, "shape"):
+            return ranked[int(variant)].seconds(kernel)
+        import numpy  # lazy: only a vectorized sweep passes arrays, and it has numpy loaded
 
-            return numpy.where(aligned, fit.seconds(kernel), odd.seconds(kernel))
-        return fit.seconds(kernel) if aligned else odd.seconds(kernel)
+        times = [f.seconds(kernel) for f in ranked]
+        return numpy.select([variant == 0, variant == 1], times[:2], times[2])
 
     def fit(self, key: str) -> Fit | None:
         """The fit of a kernel type, or of its nearest neighbour."""
@@ -148,7 +167,8 @@ class MeasuredDevice(Device):
 
     def neighbour(self, key: str) -> Fit | None:
         """The fit of the same family and stride with the nearest kernel size, if any."""
-        parsed = _parse_type(key.removesuffix(UNALIGNED))
+        end = _suffix(key)
+        parsed = _parse_type(key.removesuffix(end) if end else key)
         if parsed is None:
             return None
         family, k, stride = parsed
@@ -158,9 +178,14 @@ class MeasuredDevice(Device):
             if (p := _parse_type(name)) is not None
             and p[0] == family
             and p[2] == stride
-            and name.endswith(UNALIGNED) == key.endswith(UNALIGNED)
+            and _suffix(name) == end
         ]
         return self.fits[min(near)[1]] if near else None
+
+
+def _moved(fit: Fit, count: Any) -> Any:
+    """A conversion's fitted seconds for ``count`` elements (0 when none move)."""
+    return (count > 0) * fit.overhead + fit.per_mac * count
 
 
 def kernel_type(node: Node) -> str:
@@ -187,6 +212,21 @@ def aligned(node: Node) -> Any:
     first, out = node.in_shapes[0][0] if node.in_shapes else 0, node.out_shape[0]
     both = (first % ALIGN == 0) & (out % ALIGN == 0)
     return both if hasattr(both, "shape") else bool(both)
+
+
+def variant(node: Node) -> Any:
+    """0: channels multiples of :data:`ALIGN`; 1: not; 2: a conv onnxruntime runs in the plain
+    layout (:mod:`lightcost.cost.layout`). Integer arrays in a vectorized sweep."""
+    odd = aligned(node) ^ True
+    if node.op not in ("conv", "dwconv"):
+        return odd * 1
+    blocked = rule(node, [])[0]
+    return blocked * (odd * 1) + (blocked ^ True) * 2
+
+
+def _suffix(key: str) -> str:
+    """The variant suffix of a kernel type name ('' for the aligned one)."""
+    return next((end for end in SUFFIXES[1:] if key.endswith(end)), "")
 
 
 def _family(node: Node) -> str:
@@ -217,16 +257,19 @@ def _parse_type(key: str) -> tuple[str, int, int] | None:
 def fit_kernels(
     madds: Sequence[float], mac: Sequence[float], seconds: Sequence[float], floor: float = 5e-6
 ) -> Fit:
-    """Least-squares fit of relative error, coefficients >= 0 (a term < 0 is dropped).
+    """Least-squares fit, coefficients >= 0 (a term < 0 is dropped), unbiased in seconds.
 
-    Each row is weighted by 1 / max(seconds, ``floor``), so small kernels count as
-    much as large ones; the intercept is the per-kernel overhead.
+    Each row is weighted by 1 / sqrt(max(seconds, ``floor``)), between absolute error
+    (large kernels dominate) and relative error (which fits low: it prefers
+    under-predicting a scattered kernel), then the coefficients are scaled so the fit's
+    total over the cases is their measured total: a network is a sum of kernels, so a
+    bias per kernel would add up. The intercept is the per-kernel overhead.
     """
     import numpy as np
 
     t = np.asarray(seconds, dtype=float)
     columns = np.stack([np.ones_like(t), np.asarray(madds, float), np.asarray(mac, float)], 1)
-    weight = 1.0 / np.maximum(t, floor)
+    weight = 1.0 / np.sqrt(np.maximum(t, floor))
     active = [i for i in range(3) if columns[:, i].any()]
     coef = np.zeros(3)
     for _ in range(3):
@@ -241,6 +284,8 @@ def fit_kernels(
             break
         active = [i for i in active if i not in negative]
     coef = np.maximum(coef, 0.0)
+    total = float((columns @ coef).sum())
+    coef *= t.sum() / total if total > 0 else 1.0
     error = float(np.mean(np.abs(columns @ coef - t) / np.maximum(t, floor)))
     return Fit(float(coef[0]), float(coef[1]), float(coef[2]), error, len(t))
 
