@@ -39,11 +39,11 @@ from lightcost.cost.memory import (
     kernels,
 )
 from lightcost.ops import OPS, Kernel
+from lightcost.ops.base import FLOPS_PER_MADD
 
 if TYPE_CHECKING:
     from lightcost.cost.latency import Device
 
-FLOPS_PER_MADD = 2  # one multiply plus one add: FLOPs = 2 x MAdds
 MAX_BATCH = 2**16  # inputs per batch (work figures are exact Python ints at any batch)
 PARAM_CONVENTIONS = {
     "trainable": "all trainable parameters as PyTorch counts them (weights, biases, BN gamma+beta)",

@@ -28,7 +28,8 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from lightcost.core.errors import SpecError
-from lightcost.cost.engine import FLOPS_PER_MADD, ModelCost
+from lightcost.cost.engine import ModelCost
+from lightcost.ops.base import FLOPS_PER_MADD
 
 COUNT, BYTES, SECONDS = "", "B", "s"
 # compute units: name, MAdds factor

@@ -37,6 +37,7 @@ from lightcost.core.errors import Loc, SpecError, short
 from lightcost.core.graph import Graph
 from lightcost.cost.memory import DTYPES, maximum
 from lightcost.ops import Kernel
+from lightcost.ops.base import FLOPS_PER_MADD
 
 FIELDS = ("name", "description", "source", "peak_flops", "bandwidth", "kernel_overhead")
 MEASURED = ("runtime", "threads", "fusions", "kernels")  # a measured profile's fields
@@ -105,7 +106,7 @@ class Device:
 
 def kernel_time(kernel: Kernel, device: Device, dtype: str) -> float:
     """Roofline time of one kernel in seconds (module docstring)."""
-    compute = 2 * kernel.madds / device.flops(dtype)
+    compute = FLOPS_PER_MADD * kernel.madds / device.flops(dtype)
     memory = kernel.mac * DTYPES[dtype] / device.bandwidth
     bound: float = maximum(compute, memory)
     return bound + device.kernel_overhead

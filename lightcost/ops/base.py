@@ -43,6 +43,7 @@ MAX_CHANNELS = 2**20  # channels of a tensor; also the largest integer attribute
 MAX_SIZE = 2**16  # height or width of a tensor (and the largest resolution)
 MAX_ELEMENTS = 2**36  # channels x height x width of a tensor
 MAX_WORK = 2**40  # work() of one layer
+FLOPS_PER_MADD = 2  # one multiply plus one add: FLOPs = 2 x MAdds
 MAX_LIST = 1024  # values of a list attribute (split sizes)
 
 REQUIRED = object()
