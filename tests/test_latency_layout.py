@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from lightcost import analyze, build
-from lightcost.cli.kernels import build_case, reorder_cases, spec_text
-from lightcost.cli.profiling import fit_reorders
+from lightcost.cli.kernels import build_case, in_context, post_cases, reorder_cases, spec_text
+from lightcost.cli.profiling import fit_post, fit_reorders, read
 from lightcost.cost.layout import reorders
 from lightcost.cost.predictor import REORDER, Fit, MeasuredDevice, fit_kernels, variant
 
@@ -159,3 +159,19 @@ def test_the_reorder_cases_build() -> None:
     assert len(cases) >= 8
     for _, *texts in cases:
         assert all(build_case(text) is not None for text in texts)
+
+
+def test_the_context_pooling_is_fitted_per_element_read() -> None:
+    sizes = [16 * 112 * 112, 64 * 28 * 28, 512 * 7 * 7, 96 * 112 * 112]
+    assert fit_post([(n, 2e-6 + 4e-11 * n) for n in sizes]) == pytest.approx(4e-11, rel=1e-6)
+    assert fit_post([]) == 0.0
+    cases = post_cases()
+    assert len(cases) >= 8
+    for count, peek, context in cases:
+        assert build_case(peek) is not None and read(context) == count
+
+
+def test_a_case_is_charged_what_the_pooling_reads_after_it() -> None:
+    shape = (32, 56, 56)
+    wider = in_context(shape, "{op: conv, k: 3, stride: 2, out: 64, bn: false}")
+    assert (read(in_context(shape)), read(wider)) == (32 * 56 * 56, 64 * 28 * 28)

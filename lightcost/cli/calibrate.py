@@ -224,6 +224,10 @@ def calibrate_runtime(output: str, name: str, threads: int, rounds: int) -> None
         f"second alone {alone * 1e6:.1f} us)"
         for rule, (extra, alone) in measured.fusion_times.items()
     ]
+    lines.append(
+        f"context pooling: {measured.pooling * 1e9:.3f} ns per element read (removed from "
+        "each case by the size of its output)"
+    )
     if measured.skipped:
         lines.append(
             f"not measured (the one-layer spec does not build): {', '.join(measured.skipped)}"

@@ -82,6 +82,7 @@ PRE = (  # a conv, then a pooling no runtime fuses with what follows
     "{name: pre, op: maxpool, k: 3, stride: 1, padding: 1}",
 )
 POST = "{name: post, op: avgpool, global: true}"
+PEEK = "{name: post, op: maxpool, k: 1, stride: %d}"  # a post that reads one element per channel
 
 
 def in_context(shape: tuple[int, int, int], *layers: str) -> str:
@@ -180,6 +181,18 @@ def reorder_cases() -> list[tuple[int, str, str, str, str]]:
                     in_context(shape, clip, conv),
                 )
             )
+    return cases
+
+
+def post_cases() -> list[tuple[int, str, str]]:
+    """The context's own global pooling, in context: (elements it reads, the context with a
+    pooling that reads one element per channel, the context). A case whose kernel changes
+    the tensor's size changes what the pooling reads; this fit removes that from it."""
+    cases = []
+    for c, side in SHAPES + LARGE:
+        shape = (c, side, side)
+        peek = spec_text(shape, PRE[0] % c, PRE[1], PEEK % side)
+        cases.append((c * side * side, peek, in_context(shape)))
     return cases
 
 

@@ -6,6 +6,7 @@ See :mod:`lightcost.cli.kernels` for what is measured and
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -17,10 +18,11 @@ from lightcost.cli.kernels import (
     fusion_cases,
     grid,
     in_context,
+    post_cases,
     reorder_cases,
 )
 from lightcost.cli.measure import median, time_models
-from lightcost.core.graph import Graph
+from lightcost.core.graph import Graph, elements
 from lightcost.cost.memory import kernels
 from lightcost.cost.predictor import (
     REORDER,
@@ -40,6 +42,7 @@ class Measured(NamedTuple):
     kernels: int
     fusion_times: dict[str, tuple[float, float]]  # rule: (pair - first, second alone), s
     skipped: tuple[str, ...]
+    pooling: float = 0.0  # seconds per element of the context's global pooling
 
 
 CHUNK = 150  # kernel cases timed together (interleaved); then their sessions are freed
@@ -50,6 +53,12 @@ def case_graph(text: str) -> Graph:
     graph = build_case(text)
     assert graph is not None, text
     return graph
+
+
+@functools.lru_cache(maxsize=4096)
+def read(text: str) -> int:
+    """The elements the last layer of a case spec (the context's pooling) reads."""
+    return elements(case_graph(text).nodes[-1].in_shapes[0])
 
 
 def main_kernel(text: str, setup: int = 0) -> tuple[Kernel, int] | None:
@@ -83,6 +92,8 @@ def measure_profile(
     ]
     moving = reorder_cases()
     pairs += [pair for case in moving for pair in (case[1:3], case[3:5])]
+    pooled = post_cases()
+    pairs += [case[1:] for case in pooled]
     advance = plan(2 * len(pairs) * rounds) if plan else None
     runs = time_pairs(pairs, threads, rounds, advance)
 
@@ -92,11 +103,13 @@ def measure_profile(
         return median([x - y for x, y in zip(second, first, strict=True)])
 
     moves = fit_reorders([(c[0], raw(c[2], c[1]), raw(c[4], c[3])) for c in moving])
+    post = fit_post([(c[0], raw(c[2], c[1])) for c in pooled])
 
     def delta(a: str, b: str) -> float:
         """The median over rounds of a's time minus b's, b run just before a, less the
-        layout conversions a has more than b (the predictor adds them where they happen)."""
-        return raw(a, b) - (moves(a) - moves(b))
+        layout conversions a has more than b (the predictor adds them where they happen)
+        and the time the context's pooling takes more on a's tensor than on b's."""
+        return raw(a, b) - (moves(a) - moves(b)) - post * (read(a) - read(b))
 
     timed = [(c, k, delta(c.text, c.base)) for c, k in cases]
     fits = {**fit_types(timed), **moves.fits}
@@ -105,7 +118,7 @@ def measure_profile(
     }
     rules = {rule: share(extra, alone) for rule, (extra, alone) in fusion_times.items()}
     device = profile_device(name, threads, fits, rules)
-    return Measured(device, len(cases), fusion_times, tuple(dict.fromkeys(skipped)))
+    return Measured(device, len(cases), fusion_times, tuple(dict.fromkeys(skipped)), post)
 
 
 def profile_device(
@@ -160,6 +173,15 @@ def fit_reorders(found: list[tuple[int, float, float]]) -> Reorders:
     return Reorders(
         {REORDER[0]: fit_kernels(zeros, count, into), REORDER[1]: fit_kernels(zeros, count, back)}
     )
+
+
+def fit_post(found: list[tuple[int, float]]) -> float:
+    """Seconds per element the context's global pooling reads, fitted to the
+    :func:`lightcost.cli.kernels.post_cases`' (elements, seconds); 0 without cases."""
+    if not found:
+        return 0.0
+    count = [float(n) for n, _ in found]
+    return fit_kernels([0.0] * len(found), count, [t for _, t in found]).per_mac
 
 
 def grid_cases() -> tuple[list[tuple[Case, Kernel]], list[str]]:
