@@ -100,7 +100,7 @@ def conv_cases() -> Iterator[Case]:
         shape = (c, side, side)
         for k in (1, 3, 5, 7):
             for stride in (1, 2):
-                for out in (c, 2 * c) if k == 1 else (c,):
+                for out in (c // 4, c, 2 * c, 4 * c) if k == 1 else (c,):
                     small = k == 1 or (c, side) in SHAPES
                     if small and c * out * k * k * (side // stride) ** 2 <= MAX_MADDS:
                         layer = f"{{op: conv, k: {k}, stride: {stride}, out: {out}, bn: false}}"
@@ -110,7 +110,7 @@ def conv_cases() -> Iterator[Case]:
                 yield Case(f"dwconv{k}s{stride}", shape, layer)
         width8 = c // 8  # groups of 8 channels (RegNet)
         for k, groups in ((1, 2), (1, 3), (1, 4), (1, 8), (3, 2), (3, 3), (3, 4), (3, width8)):
-            if groups > 1 and c % (2 * groups) == 0 and (c, side) in SHAPES:
+            if groups > 1 and c % (2 * groups) == 0 and (k == 1 or (c, side) in SHAPES):
                 layer = f"{{op: conv, k: {k}, groups: {groups}, out: {c}, bn: false}}"
                 yield Case(f"gconv{k}", shape, layer)
 
