@@ -5,7 +5,8 @@ export rule and measured **in context**: ``pre -> KERNEL -> post`` against
 ``pre -> post`` (``pre`` a 1x1 conv keeping the channels, ``post`` a global
 average pool), so the kernel runs in the layout and cache state it has inside
 a network, and the session's own cost cancels. A kernel's time is the
-difference of the two medians.
+difference of the two medians, less what the pooling takes more on the kernel's
+output than on its input (timed by :func:`post_cases`).
 
 The grid (:data:`GRID`) lists the kernel types with attributes to vary; every
 other op of kind ``elementwise`` or ``copy`` in the op table (activations,
