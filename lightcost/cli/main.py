@@ -102,10 +102,11 @@ class Group(click.Group):
 @click.option("--debug", is_flag=True, help="Show Python tracebacks on errors.")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
-    """What a neural network costs, from a framework-free YAML spec.
+    """What a neural network costs, from a framework-free YAML spec or an ONNX file.
 
-    Params, multiply-adds (MAdds), memory access cost, per layer and in total,
-    computed analytically: no framework, no forward pass.
+    Params, multiply-adds (MAdds), memory access cost, activation memory and
+    estimated latency, per layer and in total, computed analytically: no
+    framework, no forward pass.
     """
     ctx.meta["lightcost.debug"] = debug
 
