@@ -664,7 +664,16 @@ ENV = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120", "OPENBLAS_NUM_THREADS": 
        "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # fmt: skip
 PROBLEMS = ("exit 3", "traceback", "timeout", "over memory", "crash", "unclean")
 OUTCOMES = ("ok", "error", "findings", *PROBLEMS)
-MEMORY_SIGNS = ("MemoryError", "bad_alloc", "Cannot allocate memory", "out of memory")
+# What a child at its address-space limit prints. CPython sometimes fails an allocation
+# during an import without setting MemoryError ("SystemError: error return without
+# exception set"): under the limit that is the same event.
+MEMORY_SIGNS = (
+    "MemoryError",
+    "bad_alloc",
+    "Cannot allocate memory",
+    "out of memory",
+    "error return without exception set",
+)
 
 
 class Run(NamedTuple):
