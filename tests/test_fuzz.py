@@ -96,7 +96,7 @@ def case(*argv: str, named: str | None = None) -> object:
         ),
         (3, "internal error: KeyError: 'x'\n", None, "exit 3"),
         (3, "internal error: MemoryError: \n", None, "over memory"),
-        (1, "Traceback ...\nSystemError: error return without exception set\n", None, "over memory"),
+        (1, "SystemError: error return without exception set\n", None, "over memory"),
         (1, "Traceback (most recent call last):\n", None, "traceback"),
         (-11, "", None, "crash"),
     ],
