@@ -4,11 +4,12 @@ Models: the real-model corpus (tests/onnx_corpus, one export per network: import
 lightcost and exported again with random weights of the same shapes), the bundled specs
 with their variants and the ShuffleNetV2 guideline networks (specs/guidelines), each
 exported to ONNX with random weights. Each is measured end to end with onnxruntime on
-this machine (CPU, batch 1, the threads of the profile: 1 by default), in two independent
-passes, one before and one after the calibration (new sessions; the load of a shared
-machine drifts over minutes, so the two passes bracket what the calibration saw;
-rounds interleaved over all models, each round the fastest of a
-burst of runs, the median of the rounds), and predicted by
+this machine (CPU, batch 1, the threads of the profile: 1 by default) in rounds over
+all models (each run the fastest of a burst of 3) interleaved with the calibration: a
+round before it, one after each chunk of its kernel cases, one after it. The speed of a
+shared machine drifts over minutes; so the models are timed in the same states of the
+machine as the kernels. A model's time is the median of its rounds; passes A and B
+(the odd and the even rounds) are two independent measurements of it, and predicted by
 
 (a) the measured profile (`lightcost calibrate --runtime onnxruntime`, run here first
     unless --profile gives one), its per-kernel-type fits under the runtime's fusions;
@@ -18,7 +19,7 @@ burst of runs, the median of the rounds), and predicted by
 
 Prints a Markdown report: per model, then Spearman, MAPE and the share within +-10 % and
 +-20 % for each predictor, beside the same figures of pass B against pass A (the noise of
-the measurement itself, drift included), and the order of the guideline tables
+the measurement itself), and the order of the guideline tables
 (ShuffleNetV2 Tables 1-4).
 
 Needs onnx and onnxruntime (`pip install -e '.[calibrate]'`). A benchmark, not a test.
@@ -41,7 +42,7 @@ import numpy as np  # noqa: E402
 
 from lightcost.api import analyze, build  # noqa: E402
 from lightcost.cli.calibrate import measure  # noqa: E402
-from lightcost.cli.measure import ROUNDS, median, time_models  # noqa: E402
+from lightcost.cli.measure import ROUNDS, Bench, median  # noqa: E402
 from lightcost.cli.profiling import measure_profile  # noqa: E402
 from lightcost.core.errors import SpecError  # noqa: E402
 from lightcost.core.graph import Graph  # noqa: E402
@@ -126,11 +127,6 @@ def linear_fit(feature: list[float], measured: list[float]) -> list[float]:
     return list(a + b * x)
 
 
-def measure_pass(onnx_models: list[bytes], threads: int, rounds: int) -> list[float]:
-    """One pass over all models (new sessions): per model the median of its rounds."""
-    return [median(t) for t in time_models(onnx_models, threads, rounds, warmup=2, burst=3)]
-
-
 def guideline_order(rows: list[dict[str, Any]], noise: float) -> list[str]:
     """Per guideline table: each pair of variants whose measured times differ by more
     than ``noise`` (a fraction), and whether the prediction orders it the same way."""
@@ -162,20 +158,29 @@ def guideline_order(rows: list[dict[str, Any]], noise: float) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", help="a measured profile (default: calibrate here first)")
-    parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds per pass")
+    parser.add_argument(
+        "--rounds", type=int, default=16, help="rounds over the models with --profile"
+    )
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads")
     args = parser.parse_args()
     start = time.perf_counter()
     chosen, graphs, onnx_models, skipped = exportable(models())
-    first = measure_pass(onnx_models, args.threads, args.rounds)
+    bench = Bench(onnx_models, args.threads)
+    rounds = [bench.round()]
     if args.profile:
         device = load_device(args.profile)
-    else:  # between the two passes: both bracket the load the calibration saw
-        device = measure_profile("here", args.threads, ROUNDS).device
+        rounds += [bench.round() for _ in range(args.rounds - 1)]
+    else:  # a round after each chunk of kernel cases: the same states of the machine
+        device = measure_profile(
+            "here", args.threads, ROUNDS, between=lambda: rounds.append(bench.round())
+        ).device
+        rounds.append(bench.round())
     roofline: Device = measure(size=512, mebibytes=128, repeats=5)
-    second = measure_pass(onnx_models, args.threads, args.rounds)
+    per_model = list(zip(*rounds, strict=True))
+    first = [median(times[0::2]) for times in per_model]
+    second = [median(times[1::2]) for times in per_model]
     rows = []
-    for model, graph, a, b in zip(chosen, graphs, first, second, strict=True):
+    for model, graph, a, b, times in zip(chosen, graphs, first, second, per_model, strict=True):
         new = analyze(model.spec, variant=model.variant, device=device).total()
         old = analyze(model.spec, variant=model.variant, device=roofline).total()
         rows.append(
@@ -184,7 +189,7 @@ def main() -> None:
                 "group": model.group,
                 "madds": float(new.madds),
                 "mac": float(old.mac),
-                "measured": (a + b) / 2,
+                "measured": median(times),
                 "a": a,
                 "b": b,
                 "new": float(new.latency or 0.0),

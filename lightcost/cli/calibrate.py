@@ -197,6 +197,7 @@ def calibrate_runtime(output: str, name: str, threads: int, rounds: int) -> None
         raise click.ClickException(
             "--runtime onnxruntime needs onnx and onnxruntime: pip install 'lightcost[calibrate]'"
         )
+    from lightcost.cli.networks import COUNT
     from lightcost.cli.profiling import measure_profile  # imports onnxruntime when run
 
     with ExitStack() as stack:
@@ -212,6 +213,8 @@ def calibrate_runtime(output: str, name: str, threads: int, rounds: int) -> None
         f"{measured.kernels} kernels timed in context (after a conv and a pooling), "
         f"median of {rounds} interleaved rounds;\n"
         "each kernel type fitted as overhead + per_madd x MAdds + per_mac x MAC (fp32);\n"
+        f"network: per element of a layer's fused traffic, fitted on {COUNT} random "
+        "networks timed whole;\n"
         "fusions: a pair timed against its parts (true: the second op runs inside the first)."
     )
     with output_file(output) as handle:
@@ -227,6 +230,11 @@ def calibrate_runtime(output: str, name: str, threads: int, rounds: int) -> None
     lines.append(
         f"context pooling: {measured.pooling * 1e9:.3f} ns per element read (removed from "
         "each case by the size of its output)"
+    )
+    found = measured.traffic
+    lines.append(
+        f"random networks: the kernels' sums off by {found.error_before:.1%} on average; with "
+        f"{found.network * 1e12:.1f} ps per element moved, {found.error_after:.1%}"
     )
     if measured.skipped:
         lines.append(

@@ -45,9 +45,12 @@ SHAPES = (  # (channels, side): feature maps of mobile CNNs; channels multiples 
     (244, 7),
     (464, 7),
     (512, 7),
+    (14, 28),  # channels not a multiple of 4 on small maps: plain-layout kernels
+    (26, 14),
+    (54, 7),
 )
 LARGE = ((96, 112), (144, 56), (192, 28), (576, 14), (960, 7))  # inverted-residual expansions
-SQUEEZE = (16, 64, 240, 960)  # channels of squeeze-excite: 1x1 convs on a 1 x 1 map
+SQUEEZE = (16, 32, 64, 96, 120, 240, 480, 672, 960)  # squeeze-excite: 1x1 convs on a 1 x 1 map
 MAX_MADDS = 120_000_000  # a grid case above this is skipped (a few ms on one core)
 
 
@@ -78,17 +81,21 @@ def spec_text(shape: tuple[int, int, int], *layers: str) -> str:
     return f"lightcost: 1\nname: kernel\ninput: [{c}, {h}, {w}]\nlayers:\n{lines}"
 
 
+SEED = 4  # channels of the context's input: its conv costs 4 MAdds per output element
 PRE = (  # a conv, then a pooling no runtime fuses with what follows
     "{name: ctx, op: conv, k: 1, out: %d, bn: false}",
-    "{name: pre, op: maxpool, k: 3, stride: 1, padding: 1}",
+    "{name: pre, op: maxpool, k: 1, stride: 1}",
 )
 POST = "{name: post, op: avgpool, global: true}"
 PEEK = "{name: post, op: maxpool, k: 1, stride: %d}"  # a post that reads one element per channel
 
 
 def in_context(shape: tuple[int, int, int], *layers: str) -> str:
-    """``pre -> layers -> post``; the layers read ``pre`` (as ``x``)."""
-    return spec_text(shape, PRE[0] % shape[0], PRE[1], *layers, POST)
+    """``pre -> layers -> post`` on a kernel input of ``shape``; the layers read ``pre``.
+    The context is made cheap (a conv from :data:`SEED` channels, a 1x1 pooling): a kernel's
+    time is a difference of two runs, and its noise grows with the time they share."""
+    c, h, w = shape
+    return spec_text((SEED, h, w), PRE[0] % c, PRE[1], *layers, POST)
 
 
 def conv_cases() -> Iterator[Case]:
@@ -96,7 +103,7 @@ def conv_cases() -> Iterator[Case]:
     of 8 channels); depthwise; the 1x1 convs of squeeze-excite."""
     for c in SQUEEZE:
         for out in (c // 4, c * 4):
-            yield Case("conv1s1", (c, 1, 1), f"{{op: conv, k: 1, out: {out}, bn: false}}")
+            yield Case("conv_vec", (c, 1, 1), f"{{op: conv, k: 1, out: {out}, bn: false}}")
     for c, side in SHAPES + LARGE:
         shape = (c, side, side)
         for k in (1, 3, 5, 7):
@@ -141,22 +148,30 @@ def other_cases() -> Iterator[Case]:
                     yield case
 
 
-TOKENS = (  # (channels, tokens, heads): as in MobileViT, MobileNetV4 hybrids, EfficientFormer
-    (64, 256, 2),
-    (96, 256, 4),
-    (144, 64, 4),
-    (192, 49, 4),
-    (240, 16, 4),
-    (256, 196, 4),
-    (384, 49, 8),
-    (448, 49, 8),
+TOKENS = (  # (channels, rows, tokens, heads): as in MobileViT, MobileNetV4 hybrids, EfficientFormer
+    (64, 1, 256, 2),
+    (96, 1, 256, 4),
+    (144, 1, 64, 4),
+    (192, 1, 49, 4),
+    (240, 1, 16, 4),
+    (256, 1, 196, 4),
+    (384, 1, 49, 8),
+    (448, 1, 49, 8),
+    (96, 4, 256, 4),  # MobileViT-XS and -S: 2 x 2 patches, one sequence per patch position
+    (120, 4, 64, 4),
+    (144, 4, 16, 4),
+    (144, 4, 256, 4),
+    (192, 4, 64, 4),
+    (240, 4, 16, 4),
 )
 
 
 def token_cases() -> Iterator[Case]:
-    """Multi-head self-attention on a 1 x N token map (one row of N tokens)."""
-    for c, tokens, heads in TOKENS:
-        yield Case("attention", (c, 1, tokens), f"{{op: attention, heads: {heads}}}")
+    """Multi-head self-attention on a token map: one row of N tokens, or P rows each its own
+    sequence (``tokens: w``, MobileViT's unfolded patches)."""
+    for c, rows, tokens, heads in TOKENS:
+        mode = ", tokens: w" if rows > 1 else ""
+        yield Case("attention", (c, rows, tokens), f"{{op: attention, heads: {heads}{mode}}}")
 
 
 EXPLICIT = ("split", "shuffle", "concat", "add", "mul")  # ops with a row above
@@ -192,7 +207,7 @@ def post_cases() -> list[tuple[int, str, str]]:
     cases = []
     for c, side in SHAPES + LARGE:
         shape = (c, side, side)
-        peek = spec_text(shape, PRE[0] % c, PRE[1], PEEK % side)
+        peek = spec_text((SEED, side, side), PRE[0] % c, PRE[1], PEEK % side)
         cases.append((c * side * side, peek, in_context(shape)))
     return cases
 

@@ -33,7 +33,7 @@ def session(model: bytes, threads: int) -> Any:
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.log_severity_level = 3
-    options.enable_cpu_mem_arena = False  # hundreds of sessions live at once: no arenas
+    options.enable_cpu_mem_arena = True  # the default; without it every run maps fresh pages
     return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
@@ -50,6 +50,41 @@ def feed(run: Any, seed: int = 0) -> dict[str, Any]:
     }
 
 
+class Bench:
+    """Sessions of serialized models (one each, with its random inputs, warmed up),
+    timed round by round: :meth:`round` runs them once more each.
+
+    Each run is ``burst`` runs back to back of which the fastest counts (a run the
+    machine disturbed is dropped).
+    """
+
+    def __init__(
+        self, models: Sequence[bytes], threads: int = 1, warmup: int = 2, burst: int = 3
+    ) -> None:
+        self.sessions = [session(m, threads) for m in models]
+        self.feeds = [feed(s) for s in self.sessions]
+        self.burst = burst
+        self.clock = time.thread_time if threads == 1 else time.perf_counter
+        for run, inputs in zip(self.sessions, self.feeds, strict=True):
+            for _ in range(warmup):
+                run.run(None, inputs)
+
+    def round(self, order: Sequence[int] | None = None) -> list[float]:
+        """Seconds of one run of each model in ``order`` (indices, repeats allowed;
+        default: each model once)."""
+        sequence = range(len(self.sessions)) if order is None else order
+        times = []
+        for index in sequence:
+            run, inputs = self.sessions[index], self.feeds[index]
+            best = float("inf")
+            for _ in range(self.burst):
+                start = self.clock()
+                run.run(None, inputs)
+                best = min(best, self.clock() - start)
+            times.append(best)
+        return times
+
+
 def time_models(
     models: Sequence[bytes],
     threads: int = 1,
@@ -63,27 +98,15 @@ def time_models(
 
     A round runs the models in ``order`` (indices into ``models``, repeats allowed:
     a reference model run again beside each model it is compared with; default:
-    each model once). Each run is ``burst`` runs back to back of which the fastest
-    counts (a run the machine disturbed is dropped); ``advance(n)`` is told of n
-    more runs done (a progress bar).
+    each model once), as :meth:`Bench.round`; ``advance(n)`` is told of n more runs
+    done (a progress bar).
     """
+    bench = Bench(models, threads, warmup, burst)
     sequence = list(range(len(models))) if order is None else list(order)
-    sessions = [session(m, threads) for m in models]
-    feeds = [feed(s) for s in sessions]
-    for run, inputs in zip(sessions, feeds, strict=True):
-        for _ in range(warmup):
-            run.run(None, inputs)
     times: list[list[float]] = [[] for _ in sequence]
-    clock = time.thread_time if threads == 1 else time.perf_counter
     for _ in range(rounds):
-        for position, index in enumerate(sequence):
-            run, inputs = sessions[index], feeds[index]
-            best = float("inf")
-            for _ in range(burst):
-                start = clock()
-                run.run(None, inputs)
-                best = min(best, clock() - start)
-            times[position].append(best)
+        for position, seconds in enumerate(bench.round(sequence)):
+            times[position].append(seconds)
         if advance is not None:
             advance(len(sequence))
     return times

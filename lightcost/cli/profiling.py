@@ -6,6 +6,7 @@ See :mod:`lightcost.cli.kernels` for what is measured and
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from typing import NamedTuple
@@ -22,6 +23,7 @@ from lightcost.cli.kernels import (
     reorder_cases,
 )
 from lightcost.cli.measure import median, time_models
+from lightcost.cli.networks import Timed, Traffic
 from lightcost.core.graph import Graph, elements
 from lightcost.cost.memory import kernels
 from lightcost.cost.predictor import (
@@ -43,9 +45,10 @@ class Measured(NamedTuple):
     fusion_times: dict[str, tuple[float, float]]  # rule: (pair - first, second alone), s
     skipped: tuple[str, ...]
     pooling: float = 0.0  # seconds per element of the context's global pooling
+    traffic: Traffic = Traffic(0.0, 0.0, 0.0)  # the random networks' fit
 
 
-CHUNK = 150  # kernel cases timed together (interleaved); then their sessions are freed
+CHUNK = 50  # kernel cases timed together (interleaved); then their sessions are freed
 
 
 def case_graph(text: str) -> Graph:
@@ -77,11 +80,13 @@ def measure_profile(
     threads: int,
     rounds: int,
     plan: Callable[[int], Callable[[int], None]] | None = None,
+    between: Callable[[], None] | None = None,
 ) -> Measured:
     """Time every case in context, fit each kernel type and test each fusion rule.
 
     ``plan(total)`` gives the ``advance(n)`` callback of a progress bar of
-    ``total`` timed runs.
+    ``total`` timed runs; ``between()`` is called after each :data:`CHUNK` of cases
+    (a benchmark times its models there, in the same state of the machine).
     """
     cases, skipped = grid_cases()
     fusions = fusion_cases()
@@ -95,7 +100,14 @@ def measure_profile(
     pooled = post_cases()
     pairs += [case[1:] for case in pooled]
     advance = plan(2 * len(pairs) * rounds) if plan else None
-    runs = time_pairs(pairs, threads, rounds, advance)
+    nets = Timed(threads)
+
+    def each_chunk() -> None:
+        nets.round()
+        if between is not None:
+            between()
+
+    runs = time_pairs(pairs, threads, rounds, advance, each_chunk)
 
     def raw(a: str, b: str) -> float:
         """The median over rounds of a's time minus b's, b run just before a."""
@@ -118,7 +130,9 @@ def measure_profile(
     }
     rules = {rule: share(extra, alone) for rule, (extra, alone) in fusion_times.items()}
     device = profile_device(name, threads, fits, rules)
-    return Measured(device, len(cases), fusion_times, tuple(dict.fromkeys(skipped)), post)
+    found = nets.fit(device)
+    device = dataclasses.replace(device, network=found.network)
+    return Measured(device, len(cases), fusion_times, tuple(dict.fromkeys(skipped)), post, found)
 
 
 def profile_device(
@@ -203,10 +217,14 @@ Runs = dict[tuple[str, str], tuple[list[float], list[float]]]
 
 
 def time_pairs(
-    pairs: list[tuple[str, str]], threads: int, rounds: int, advance: Callable[[int], None] | None
+    pairs: list[tuple[str, str]],
+    threads: int,
+    rounds: int,
+    advance: Callable[[int], None] | None,
+    between: Callable[[], None] | None = None,
 ) -> Runs:
     """Each (reference, spec) pair's seconds per round, the spec run right after its reference;
-    at most :data:`CHUNK` pairs of sessions alive at once."""
+    at most :data:`CHUNK` pairs of sessions alive at once; ``between()`` after each chunk."""
     from lightcost.interop.onnx.exporter import export_graph
 
     runs: Runs = {}
@@ -218,6 +236,8 @@ def time_pairs(
         order = [index[t] for pair in chunk for t in pair]
         times = time_models(models, threads, rounds, advance=advance, order=order)
         runs.update({pair: (times[2 * i], times[2 * i + 1]) for i, pair in enumerate(chunk)})
+        if between is not None:
+            between()
     return runs
 
 
@@ -226,16 +246,43 @@ def share(extra: float, alone: float) -> float:
     return round(min(max(extra / alone, 0.0), 1.0), 2) if alone > 0 else 1.0
 
 
+MIN_CASES = 6  # a variant type measured on fewer cases is its base type's fit, scaled
+
+
 def fit_types(cases: list[tuple[Case, Kernel, float]]) -> dict[str, Fit]:
-    """Each kernel type's fit to its cases' (kernel, seconds), sorted by type."""
-    rows: dict[str, list[tuple[float, float, float]]] = {}
+    """Each kernel type's fit to its cases' (kernel, seconds), sorted by type.
+
+    A variant (``_u``, ``_p``) with fewer than :data:`MIN_CASES` cases is too few to place
+    a line (a handful of large maps leave its overhead to chance): it is its base type's
+    fit times the ratio of its measured total to what that fit gives its cases.
+    """
+    rows: dict[str, list[tuple[Kernel, float]]] = {}
     for case, kernel, seconds in cases:
-        rows.setdefault(case.type, []).append((kernel.madds, kernel.mac, max(seconds, 1e-7)))
+        rows.setdefault(case.type, []).append((kernel, max(seconds, 1e-7)))
     fits = {}
     for key, value in sorted(rows.items()):
-        madds, mac, times = (list(column) for column in zip(*value, strict=True))
-        fits[key] = fit_kernels(madds, mac, times)
+        kernels_, times = [k for k, _ in value], [t for _, t in value]
+        fits[key] = fit_kernels([k.madds for k in kernels_], [k.mac for k in kernels_], times)
+    for key, value in rows.items():
+        base = fits.get(_base(key))
+        if key != _base(key) and len(value) < MIN_CASES and base is not None:
+            share = sum(t for _, t in value) / sum(base.seconds(k) for k, _ in value)
+            fits[key] = scaled(base, share, [k for k, _ in value], [t for _, t in value])
     return fits
+
+
+def _base(key: str) -> str:
+    """The kernel type a variant refines (``conv3s1_p`` -> ``conv3s1``)."""
+    return next((key.removesuffix(end) for end in SUFFIXES[1:] if key.endswith(end)), key)
+
+
+def scaled(fit: Fit, share: float, kernels_: list[Kernel], seconds: list[float]) -> Fit:
+    """``fit`` times ``share``, with its error on the given cases."""
+    out = Fit(fit.overhead * share, fit.per_madd * share, fit.per_mac * share, 0.0, len(seconds))
+    errors = [
+        abs(out.seconds(k) - t) / max(t, 5e-6) for k, t in zip(kernels_, seconds, strict=True)
+    ]
+    return out._replace(error=sum(errors) / len(errors))
 
 
 def roofline(fits: dict[str, Fit]) -> tuple[float, float, float]:

@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 from lightcost.core.errors import SpecError, short
 from lightcost.core.graph import Graph, Node, elements
 from lightcost.cost.latency import Device, kernel_time
-from lightcost.cost.layout import BLOCK, reorders, rule
+from lightcost.cost.layout import BLOCK, FOLLOW, MERGE, reorders, rule
 from lightcost.cost.memory import kernels
 from lightcost.ops import OPS, Kernel
 from lightcost.ops.base import pair, truth
@@ -48,7 +48,7 @@ SUFFIXES = ("", "_u", "_p")  # kernel type variants: aligned, unaligned, plain l
 FAMILIES = ("conv", "dwconv", "gconv")  # kernel types named FAMILY{k}s{stride} / gconv{k}
 REORDER = ("reorder_in", "reorder_out")  # kernel types: to the blocked layout, back to plain
 ALIASES = {  # the kernel types of a composite op's own kernels, by op name (squeeze-excite)
-    "conv": "conv1s1",
+    "conv": "conv_vec",
     "avgpool": "avgpool_global",
     "maxpool": "maxpool_global",
     "mul": "mul_gate",
@@ -85,15 +85,17 @@ class MeasuredDevice(Device):
     threads: int = 1
     fits: Mapping[str, Fit] = field(default_factory=dict)
     fusions: Mapping[str, float] = field(default_factory=dict)
+    network: float = 0.0  # seconds per element of a layer's fused memory traffic in a network
 
     def method(self, batch: int = 1) -> str:
         """How this profile estimates latency, as outputs state it: kernels are measured at
         batch 1, so ``batch`` N is N times batch 1's time."""
         rules = ", ".join(rule for rule in self.fusions if self.fused(rule)) or "none"
         times = f"batch {batch} = {batch} x batch 1" if batch != 1 else "batch 1"
+        traffic = f", {1e12 * self.network:.3g} ps per element moved" if self.network else ""
         return (
             f"measured kernels ({self.runtime}, {self.threads} thread(s)): a fit per kernel "
-            f"type, the runtime's fusions ({rules}), kernels in sequence, {times}"
+            f"type, the runtime's fusions ({rules}), kernels in sequence{traffic}, {times}"
         )
 
     def graph_times(self, graph: Graph, dtype: str) -> list[Any]:
@@ -105,7 +107,7 @@ class MeasuredDevice(Device):
         producer = {node.name: node for node in graph.nodes}
         moved = self.reorder_times(graph)
         return [
-            self.node_time(node, producer, readers, dtype) + extra
+            self.node_time(node, producer, readers, dtype) + extra + self.network * traffic(node)
             for node, extra in zip(graph.nodes, moved, strict=True)
         ]
 
@@ -183,6 +185,12 @@ class MeasuredDevice(Device):
         return self.fits[min(near)[1]] if near else None
 
 
+def traffic(node: Node) -> Any:
+    """Elements a layer moves to and from memory when fused (its weights, inputs and
+    output: :mod:`lightcost.cost.memory`); the ``network`` term of a profile times them."""
+    return sum((k.mac for k in kernels(node, OPS[node.op].cost(node), "fused")), 0)
+
+
 def _moved(fit: Fit, count: Any) -> Any:
     """A conversion's fitted seconds for ``count`` elements (0 when none move)."""
     return (count > 0) * fit.overhead + fit.per_mac * count
@@ -198,12 +206,20 @@ def kernel_type(node: Node) -> str:
             return f"dwconv{k}s{stride}"
         if int(attrs["groups"]) > 1:
             return f"gconv{k}"
+        if on_vector(node):
+            return "conv_vec"
         return f"conv{k}s{stride}"
     if OPS[node.op].kind == "pool":
         return f"{node.op}_global" if attrs.get("global") else node.op
     if node.op == "mul" and truth(elements(node.in_shapes[-1]) != elements(node.out_shape)):
         return "mul_gate"  # scaled by a C x 1 x 1 gate (squeeze-excite)
     return node.op
+
+
+def on_vector(node: Node) -> bool:
+    """A conv on a 1 x 1 map (squeeze-excite's 1x1 convs): a matrix-vector product, bound by
+    reading its weights, unlike a conv over a map (its own kernel type, ``conv_vec``)."""
+    return not any(truth(side != 1) for side in node.in_shapes[0][1:])
 
 
 def aligned(node: Node) -> Any:
@@ -214,12 +230,19 @@ def aligned(node: Node) -> Any:
     return both if hasattr(both, "shape") else bool(both)
 
 
+BLOCKABLE = FOLLOW | MERGE | {"maxpool", "avgpool", "concat"}  # may run in padded blocks
+
+
 def variant(node: Node) -> Any:
-    """0: channels multiples of :data:`ALIGN`; 1: not; 2: a conv onnxruntime runs in the plain
-    layout (:mod:`lightcost.cost.layout`). Integer arrays in a vectorized sweep."""
+    """0: channels multiples of :data:`ALIGN`, or an op that always runs in the plain layout
+    (FC, split, softmax, ...: padding does not concern it); 1: a layer that may run in padded
+    blocks with channels not a multiple of :data:`ALIGN`; 2: a conv onnxruntime runs in the
+    plain layout (:mod:`lightcost.cost.layout`). Integer arrays in a vectorized sweep."""
     odd = aligned(node) ^ True
     if node.op not in ("conv", "dwconv"):
-        return odd * 1
+        return odd * int(node.op in BLOCKABLE)
+    if node.op == "conv" and on_vector(node):
+        return odd * 0
     blocked = rule(node, [])[0]
     return blocked * (odd * 1) + (blocked ^ True) * 2
 
@@ -313,6 +336,7 @@ def parse_measured(data: Any, base: dict[str, Any]) -> MeasuredDevice:
     if not isinstance(fusions, LMap):
         raise SpecError("fusions must map rules to shares from 0 to 1", data.loc_of("fusions"))
     shares = {str(rule): _number(fusions, str(rule), 1.0) for rule in fusions}
+    network = _number(data, "network", 1.0)
     threads = data.get("threads", 1)
     if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 1024:
         raise SpecError("threads must be an integer from 1 to 1024", data.loc_of("threads"))
@@ -322,6 +346,7 @@ def parse_measured(data: Any, base: dict[str, Any]) -> MeasuredDevice:
         threads=threads,
         fits=fits,
         fusions=shares,
+        network=network,
     )
 
 
@@ -346,6 +371,7 @@ def dump_measured(device: MeasuredDevice, comment: str = "") -> str:
     lines = [
         f"runtime: {json.dumps(device.runtime)}",
         f"threads: {device.threads}",
+        f"network: {device.network:.4e}  # seconds per element of fused traffic inside a network",
         "fusions:  # the share of the second op's time the pair still pays: 0 fused, 1 not",
         *(f"  {rule}: {share:g}" for rule, share in device.fusions.items()),
         "kernels:  # seconds = overhead + per_madd x MAdds + per_mac x MAC elements",
