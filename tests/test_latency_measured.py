@@ -109,6 +109,7 @@ def test_a_measured_profile_round_trips(tmp_path: Path) -> None:
         threads=2,
         fits={"conv1s1": Fit(2e-6, 5e-12, 1e-11, 0.125, 12), "relu": Fit(1e-6, 0, 2e-11)},
         fusions={"conv+relu": 0.0, "conv+add": 1.0, "conv+relu6": 0.25},
+        network=3.5e-11,
     )
     path = tmp_path / "toy.yaml"
     path.write_text(dump_measured(toy, "measured by hand"))
@@ -127,6 +128,7 @@ def test_a_measured_profile_round_trips(tmp_path: Path) -> None:
         ("kernels: {}\nfusions: [1]\n", "fusions must map rules to shares from 0 to 1"),
         ("kernels: {}\nfusions: {conv+relu: 2}\n", "conv\\+relu must be a number from 0 to 1"),
         ("kernels: {}\nthreads: 0\n", "threads must be an integer from 1 to 1024"),
+        ("kernels: {}\nnetwork: 2\n", "network must be a number from 0 to 1"),
     ],
 )
 def test_invalid_measured_profiles_are_located(tmp_path: Path, tail: str, message: str) -> None:
