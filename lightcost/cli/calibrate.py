@@ -152,7 +152,7 @@ def calibrate(
 
     \b
     Examples:
-      lightcost calibrate --runtime onnxruntime -o cpu.yaml   # kernels + fusions, ~1 min
+      lightcost calibrate --runtime onnxruntime -o cpu.yaml   # kernels + fusions, ~1.5 min
       lightcost calibrate -o profile.yaml                      # roofline: matmul, copy
       lightcost calibrate --size 256 --mib 16 --repeats 2   # quick
     """

@@ -2,9 +2,10 @@
 
 Each case is a one-layer lightcost spec, exported to ONNX by the op table's own
 export rule and measured **in context**: ``pre -> KERNEL -> post`` against
-``pre -> post`` (``pre`` a 1x1 conv keeping the channels, ``post`` a global
-average pool), so the kernel runs in the layout and cache state it has inside
-a network, and the session's own cost cancels. A kernel's time is the
+``pre -> post`` (``pre`` a 1x1 conv from a 4-channel input and a 1x1 max pooling,
+kept cheap: the difference of two runs is as noisy as they are long; ``post`` a
+global average pool), so the kernel runs in the layout it has inside a network,
+and the session's own cost cancels. A kernel's time is the
 difference of the two medians, less what the pooling takes more on the kernel's
 output than on its input (timed by :func:`post_cases`).
 
