@@ -31,6 +31,7 @@ from lightcost.cost.predictor import (
     SUFFIXES,
     Fit,
     MeasuredDevice,
+    base_type,
     fit_kernels,
     variant,
 )
@@ -264,16 +265,11 @@ def fit_types(cases: list[tuple[Case, Kernel, float]]) -> dict[str, Fit]:
         kernels_, times = [k for k, _ in value], [t for _, t in value]
         fits[key] = fit_kernels([k.madds for k in kernels_], [k.mac for k in kernels_], times)
     for key, value in rows.items():
-        base = fits.get(_base(key))
-        if key != _base(key) and len(value) < MIN_CASES and base is not None:
+        base = fits.get(base_type(key))
+        if key != base_type(key) and len(value) < MIN_CASES and base is not None:
             share = sum(t for _, t in value) / sum(base.seconds(k) for k, _ in value)
             fits[key] = scaled(base, share, [k for k, _ in value], [t for _, t in value])
     return fits
-
-
-def _base(key: str) -> str:
-    """The kernel type a variant refines (``conv3s1_p`` -> ``conv3s1``)."""
-    return next((key.removesuffix(end) for end in SUFFIXES[1:] if key.endswith(end)), key)
 
 
 def scaled(fit: Fit, share: float, kernels_: list[Kernel], seconds: list[float]) -> Fit:

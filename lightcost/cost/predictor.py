@@ -8,7 +8,10 @@ of the kernel's measured time in seconds::
     t = overhead + per_madd x MAdds + per_mac x MAC (elements, fp32)
 
 fitted to that type's kernels measured in context (after a convolution, as in
-a network), and the fusion rules the runtime was found to apply
+a network; a conv on a 1 x 1 map, squeeze-excite's, is ``conv_vec``), the time
+per element of a layer's fused memory traffic that a network adds to its
+kernels (``network``, fitted on random networks timed whole:
+:mod:`lightcost.cli.networks`), and the fusion rules the runtime was found to apply
 as the share of the second op's time a pair still pays (``conv+relu: 0``: a
 ReLU after a conv costs nothing; 1: no fusion; a rule holds below 0.5). The
 execution model of a prediction is the runtime's: each layer is split into its
@@ -170,7 +173,7 @@ class MeasuredDevice(Device):
     def neighbour(self, key: str) -> Fit | None:
         """The fit of the same family and stride with the nearest kernel size, if any."""
         end = _suffix(key)
-        parsed = _parse_type(key.removesuffix(end) if end else key)
+        parsed = _parse_type(base_type(key))
         if parsed is None:
             return None
         family, k, stride = parsed
@@ -245,6 +248,12 @@ def variant(node: Node) -> Any:
         return odd * 0
     blocked = rule(node, [])[0]
     return blocked * (odd * 1) + (blocked ^ True) * 2
+
+
+def base_type(key: str) -> str:
+    """The kernel type a variant refines (``conv3s1_p`` -> ``conv3s1``; itself if none)."""
+    end = _suffix(key)
+    return key.removesuffix(end) if end else key
 
 
 def _suffix(key: str) -> str:
