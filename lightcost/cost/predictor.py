@@ -95,7 +95,9 @@ class MeasuredDevice(Device):
         batch 1, so ``batch`` N is N times batch 1's time."""
         rules = ", ".join(rule for rule in self.fusions if self.fused(rule)) or "none"
         times = f"batch {batch} = {batch} x batch 1" if batch != 1 else "batch 1"
-        traffic = f", {1e12 * self.network:.3g} ps per element moved" if self.network else ""
+        traffic = (
+            f", {1e12 * self.network:.3g} ps per element moved in a network" if self.network else ""
+        )
         return (
             f"measured kernels ({self.runtime}, {self.threads} thread(s)): a fit per kernel "
             f"type, the runtime's fusions ({rules}), kernels in sequence{traffic}, {times}"
