@@ -268,17 +268,8 @@ def fit_types(cases: list[tuple[Case, Kernel, float]]) -> dict[str, Fit]:
         base = fits.get(base_type(key))
         if key != base_type(key) and len(value) < MIN_CASES and base is not None:
             share = sum(t for _, t in value) / sum(base.seconds(k) for k, _ in value)
-            fits[key] = scaled(base, share, [k for k, _ in value], [t for _, t in value])
+            fits[key] = base.scaled(share, [k for k, _ in value], [t for _, t in value])
     return fits
-
-
-def scaled(fit: Fit, share: float, kernels_: list[Kernel], seconds: list[float]) -> Fit:
-    """``fit`` times ``share``, with its error on the given cases."""
-    out = Fit(fit.overhead * share, fit.per_madd * share, fit.per_mac * share, 0.0, len(seconds))
-    errors = [
-        abs(out.seconds(k) - t) / max(t, 5e-6) for k, t in zip(kernels_, seconds, strict=True)
-    ]
-    return out._replace(error=sum(errors) / len(errors))
 
 
 def roofline(fits: dict[str, Fit]) -> tuple[float, float, float]:

@@ -75,6 +75,12 @@ class Fit(NamedTuple):
         """The fitted time of one kernel (numbers or numpy arrays)."""
         return self.overhead + self.per_madd * kernel.madds + self.per_mac * kernel.mac
 
+    def scaled(self, share: float, kernels: Sequence[Kernel], seconds: Sequence[float]) -> Fit:
+        """This fit times ``share``, with its error on the given cases."""
+        out = Fit(self.overhead * share, self.per_madd * share, self.per_mac * share)
+        error = relative_error([out.seconds(k) for k in kernels], seconds)
+        return out._replace(error=error, cases=len(seconds))
+
 
 @dataclass(frozen=True)
 class MeasuredDevice(Device):
@@ -288,8 +294,19 @@ def _parse_type(key: str) -> tuple[str, int, int] | None:
     return None
 
 
+FLOOR = 5e-6  # seconds: a fit's relative error on a faster kernel is taken against this
+
+
+def relative_error(predicted: Any, seconds: Any, floor: float = FLOOR) -> float:
+    """Mean absolute percentage error (a fraction), each case against max(seconds, floor)."""
+    import numpy as np
+
+    t = np.asarray(seconds, dtype=float)
+    return float(np.mean(np.abs(np.asarray(predicted, dtype=float) - t) / np.maximum(t, floor)))
+
+
 def fit_kernels(
-    madds: Sequence[float], mac: Sequence[float], seconds: Sequence[float], floor: float = 5e-6
+    madds: Sequence[float], mac: Sequence[float], seconds: Sequence[float], floor: float = FLOOR
 ) -> Fit:
     """Least-squares fit, coefficients >= 0 (a term < 0 is dropped), unbiased in seconds.
 
@@ -320,7 +337,7 @@ def fit_kernels(
     coef = np.maximum(coef, 0.0)
     total = float((columns @ coef).sum())
     coef *= t.sum() / total if total > 0 else 1.0
-    error = float(np.mean(np.abs(columns @ coef - t) / np.maximum(t, floor)))
+    error = relative_error(columns @ coef, t, floor)
     return Fit(float(coef[0]), float(coef[1]), float(coef[2]), error, len(t))
 
 
