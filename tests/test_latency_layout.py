@@ -15,8 +15,9 @@ import pytest
 from lightcost import analyze, build
 from lightcost.cli.kernels import build_case, in_context, post_cases, reorder_cases, spec_text
 from lightcost.cli.profiling import fit_post, fit_reorders, read
+from lightcost.cost.fitting import Fit, fit_kernels
 from lightcost.cost.layout import reorders
-from lightcost.cost.predictor import REORDER, Fit, MeasuredDevice, fit_kernels, variant
+from lightcost.cost.predictor import REORDER, MeasuredDevice, variant
 
 CORPUS = Path(__file__).parent / "onnx_corpus"
 CONV = "{op: conv, k: 1, out: %d, bn: false}"

@@ -13,17 +13,19 @@ import pytest
 from lightcost import SpecError, analyze, build
 from lightcost.analysis.sweep import sweep
 from lightcost.api import Config
-from lightcost.cli.kernels import PRE, build_case, fusion_cases, grid
+from lightcost.cli.kernels import PRE, Case, build_case, fusion_cases, grid
+from lightcost.cli.profiling import fit_types
+from lightcost.cost.fitting import SPILLS, Fit, fit_kernels
 from lightcost.cost.latency import load_device
 from lightcost.cost.predictor import (
-    Fit,
     MeasuredDevice,
     aligned,
     dump_measured,
-    fit_kernels,
     kernel_type,
+    variant,
 )
 from lightcost.ops import Kernel
+from lightcost.ops.base import pair
 
 CONV = Fit(2e-6, 5e-12, 1e-11)
 ELEMENTWISE = Fit(1e-6, 0.0, 2e-11)
@@ -64,12 +66,54 @@ def test_the_fit_drops_a_negative_term_and_reports_its_error() -> None:
     assert 0 < fit.error < 0.1
 
 
+def test_the_fit_recovers_a_spill_term() -> None:
+    """A kernel whose tensors outgrow the cache pays more per element beyond the spill point:
+    a fourth term, recovered exactly at that point, and a worse line without it."""
+    mac = np.geomspace(1e4, 1e7, 40)
+    seconds = 1e-6 + 2e-11 * mac + 3e-11 * np.maximum(mac - 2**20, 0)
+    fit = fit_kernels(np.zeros(40), mac, seconds, spill=2**20)
+    assert (fit.per_mac, fit.per_spill, fit.spill) == pytest.approx((2e-11, 3e-11, 2**20))
+    assert fit.error == pytest.approx(0, abs=1e-9)
+    assert fit.seconds(Kernel("relu", 0, 2**21)) == pytest.approx(
+        1e-6 + 2**21 * 2e-11 + 2**20 * 3e-11
+    )
+    assert fit_kernels(np.zeros(40), mac, seconds).error > 0.05
+
+
+def test_calibrate_picks_the_spill_point_that_fits_best() -> None:
+    """One spill point for every kernel type (the machine's cache), the one of SPILLS that
+    fits the cases best; none when no case spills."""
+    cases = []
+    for op, per in (("relu", 2e-11), ("add", 4e-11)):
+        for mac in np.geomspace(1e4, 1e7, 30):
+            t = 1e-6 + per * mac + per * max(mac - 2**19, 0)
+            cases.append((Case(op, (1, 1, 1), ""), Kernel(op, 0, int(mac)), t))
+    fits = fit_types(cases)
+    assert {f.spill for f in fits.values()} == {2**19} and 2**19 in SPILLS
+    assert fits["add"].per_spill == pytest.approx(4e-11, rel=1e-3)
+    flat = [(c, k, 1e-6 + 2e-11 * k.mac) for c, k, _ in cases]
+    assert all(f.per_spill == 0 for f in fit_types(flat).values())
+
+
 def test_kernel_types_name_the_kernel() -> None:
     graph = build("mobilenet_v2")
     types = {kernel_type(node) for node in graph.nodes}
-    assert {"conv3s2", "conv1s1", "dwconv3s1", "dwconv3s2", "add", "fc"} <= types
-    first = graph.nodes[0]  # 3 -> 32 channels: the input is not a multiple of 16
-    assert kernel_type(first) == "conv3s2" and aligned(first) is False
+    assert {"stem3s2", "conv1s1", "dwconv3s1", "dwconv3s2", "add", "fc"} <= types
+    first = graph.nodes[0]  # 3 -> 32 channels: a stem, one type whatever its channels
+    assert kernel_type(first) == "stem3s2" and aligned(first) is False and variant(first) == 0
+    assert kernel_type(build("resnet50").nodes[0]) == "stem7s2"
+
+
+def test_kernel_types_of_odd_kernels_and_patches() -> None:
+    """Inception's 1x7 and 7x1 convs are typed by their 7 taps (as a 3x3: 9), not as 7x7;
+    MobileViT's 2 x 2 patches are ``unfold``/``fold``, ViT's flatten (patch 1) a reshape."""
+    inception = build("tests/onnx_corpus/inception_v3.onnx")
+    odd = [n for n in inception.nodes if n.op == "conv" and len(set(pair(n.attrs["k"]))) == 2]
+    assert odd and {kernel_type(n) for n in odd} == {"conv3s1"}
+    vit = {kernel_type(n) for n in build("mobilevit_xxs").nodes} | {
+        kernel_type(n) for n in build("vit_b_16").nodes
+    }
+    assert {"unfold", "fold", "flatten", "stem16s2", "stem3s2"} <= vit
 
 
 def test_fusion_rules_decide_which_passes_cost_time() -> None:
@@ -107,7 +151,10 @@ def test_a_measured_profile_round_trips(tmp_path: Path) -> None:
         source="hand-made",
         runtime="onnxruntime 1.0",
         threads=2,
-        fits={"conv1s1": Fit(2e-6, 5e-12, 1e-11, 0.125, 12), "relu": Fit(1e-6, 0, 2e-11)},
+        fits={
+            "conv1s1": Fit(2e-6, 5e-12, 1e-11, 0.125, 12),
+            "relu": Fit(1e-6, 0, 2e-11, per_spill=1.5e-11, spill=2**20),
+        },
         fusions={"conv+relu": 0.0, "conv+add": 1.0, "conv+relu6": 0.25},
         network=3.5e-11,
     )

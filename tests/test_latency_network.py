@@ -18,9 +18,9 @@ from lightcost.api import Config
 from lightcost.cli.kernels import Case, build_case, grid
 from lightcost.cli.networks import COUNT, MAX_MADDS, fit_network, graphs, network
 from lightcost.cli.profiling import MIN_CASES, fit_types
+from lightcost.cost.fitting import Fit
 from lightcost.cost.predictor import (
     ALIASES,
-    Fit,
     MeasuredDevice,
     kernel_type,
     traffic,

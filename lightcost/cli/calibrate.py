@@ -26,6 +26,7 @@ from lightcost.cli.output import output_file
 from lightcost.render.escape import terminal
 
 if TYPE_CHECKING:
+    from lightcost.cli.profiling import Measured
     from lightcost.cost.latency import Device
 
 # Bounds of the options. Memory: 12 n^2 bytes for the matmul (three n x n float32
@@ -212,13 +213,27 @@ def calibrate_runtime(output: str, name: str, threads: int, rounds: int) -> None
         f"({platform.machine()}, {platform.system()}), {device.runtime}, {threads} thread(s).\n"
         f"{measured.kernels} kernels timed in context (after a conv and a pooling), "
         f"median of {rounds} interleaved rounds;\n"
-        "each kernel type fitted as overhead + per_madd x MAdds + per_mac x MAC (fp32);\n"
+        "each kernel type fitted as overhead + per_madd x MAdds + per_mac x MAC (fp32)\n"
+        "+ per_spill x the MAC beyond the spill point (one for all types, the best fit);\n"
         f"network: per element of a layer's fused traffic, fitted on {COUNT} random "
         "networks timed whole;\n"
         "fusions: a pair timed against its parts (true: the second op runs inside the first)."
     )
     with output_file(output) as handle:
         handle.write(dump_measured(device, comment))
+    lines = report(measured)
+    if output != "-":
+        lines.append(f"wrote {output}: {device.describe('fp32')}")
+    for line in lines:
+        click.echo(terminal(line), err=True)
+
+
+def report(measured: Measured) -> list[str]:
+    """What ``calibrate --runtime`` tells on stderr: the fit error of every kernel type, the
+    fusion tests, the spill point, the context's pooling and the random networks' fit."""
+    from lightcost.cost.predictor import spill_of
+
+    device = measured.device
     lines = [f"{'kernel type':16} {'cases':>5} {'fit error':>9}"]
     lines += [f"{k:16} {f.cases:5d} {100 * f.error:8.1f}%" for k, f in device.fits.items()]
     lines += [
@@ -227,6 +242,12 @@ def calibrate_runtime(output: str, name: str, threads: int, rounds: int) -> None
         f"second alone {alone * 1e6:.1f} us)"
         for rule, (extra, alone) in measured.fusion_times.items()
     ]
+    spill = spill_of(device)
+    lines.append(
+        f"spill point: {spill} elements ({spill * 4 / 2**20:g} MiB of fp32)"
+        if spill
+        else "spill point: none (no kernel type pays more per element on large tensors)"
+    )
     lines.append(
         f"context pooling: {measured.pooling * 1e9:.3f} ns per element read (removed from "
         "each case by the size of its output)"
@@ -240,7 +261,4 @@ def calibrate_runtime(output: str, name: str, threads: int, rounds: int) -> None
         lines.append(
             f"not measured (the one-layer spec does not build): {', '.join(measured.skipped)}"
         )
-    if output != "-":
-        lines.append(f"wrote {output}: {device.describe('fp32')}")
-    for line in lines:
-        click.echo(terminal(line), err=True)
+    return lines

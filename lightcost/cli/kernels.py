@@ -52,6 +52,13 @@ SHAPES = (  # (channels, side): feature maps of mobile CNNs; channels multiples 
 )
 LARGE = ((96, 112), (144, 56), (192, 28), (576, 14), (960, 7))  # inverted-residual expansions
 SQUEEZE = (16, 32, 64, 96, 120, 240, 480, 672, 960)  # squeeze-excite: 1x1 convs on a 1 x 1 map
+IMAGES = (224, 160, 96)  # sides of the RGB inputs the stems read
+STEMS = (  # (k, stride, output channels): the stems of CNNs, ConvNeXt's and ViT's patchify
+    *((3, 2, c) for c in (16, 24, 32, 64)),
+    *((7, 2, c) for c in (24, 32, 64)),
+    *((4, 4, c) for c in (32, 64, 96)),
+    *((16, 16, c) for c in (192, 384, 768)),
+)
 MAX_MADDS = 120_000_000  # a grid case above this is skipped (a few ms on one core)
 
 
@@ -99,12 +106,27 @@ def in_context(shape: tuple[int, int, int], *layers: str) -> str:
     return spec_text((SEED, h, w), PRE[0] % c, PRE[1], *layers, POST)
 
 
+def stem_cases() -> Iterator[Case]:
+    """Convs on an RGB image (:data:`STEMS` on :data:`IMAGES`): one type per size and stride
+    (``stem3s2``, ``stem16s2``), since their input runs in the image's own layout."""
+    for side in IMAGES:
+        for k, stride, out in STEMS:
+            if 3 * out * k * k * (side // stride) ** 2 <= MAX_MADDS:
+                pad = k // 2 if k % 2 else 0
+                layer = (
+                    f"{{op: conv, k: {k}, stride: {stride}, padding: {pad}, out: {out}, bn: false}}"
+                )
+                yield Case(f"stem{k}s{min(stride, 2)}", (3, side, side), layer)
+
+
 def conv_cases() -> Iterator[Case]:
-    """Standard convs k 1, 3, 5, 7 at stride 1 and 2; grouped (2, 3, 4, 8 groups; groups
-    of 8 channels); depthwise; the 1x1 convs of squeeze-excite."""
+    """The 1x1 convs of squeeze-excite; stems on RGB images (:data:`STEMS`); standard convs
+    k 1, 3, 5, 7 at stride 1 and 2; grouped (2, 3, 4, 8 groups; groups of 8 channels);
+    depthwise."""
     for c in SQUEEZE:
         for out in (c // 4, c * 4):
             yield Case("conv_vec", (c, 1, 1), f"{{op: conv, k: 1, out: {out}, bn: false}}")
+    yield from stem_cases()
     for c, side in SHAPES + LARGE:
         shape = (c, side, side)
         for k in (1, 3, 5, 7):
@@ -139,6 +161,10 @@ def other_cases() -> Iterator[Case]:
         yield Case("split", shape, "{op: split, parts: 2, index: 1}")
         yield Case("shuffle", shape, "{op: shuffle, groups: 2}")
         yield Case("concat", shape, "{op: concat, from: [pre, pre]}")
+        if side % 2 == 0:  # MobileViT's 2 x 2 patches to sequences and back; patch 1 reshapes
+            yield Case("unfold", shape, "{op: unfold, patch: 2}")
+            yield Case("fold", (c, 4, side * side // 4), f"{{op: fold, patch: 2, h: {side}}}")
+        yield Case("flatten", shape, "{op: unfold}")
         yield Case("add", shape, "{op: add, from: [pre, pre]}")
         yield Case("mul", shape, "{op: mul, from: [pre, pre]}")
         for name, opdef in OPS.items():
@@ -175,7 +201,7 @@ def token_cases() -> Iterator[Case]:
         yield Case("attention", (c, rows, tokens), f"{{op: attention, heads: {heads}{mode}}}")
 
 
-EXPLICIT = ("split", "shuffle", "concat", "add", "mul")  # ops with a row above
+EXPLICIT = ("split", "shuffle", "concat", "add", "mul", "unfold", "fold")  # ops with a row above
 
 
 def reorder_cases() -> list[tuple[int, str, str, str, str]]:

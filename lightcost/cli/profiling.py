@@ -25,14 +25,13 @@ from lightcost.cli.kernels import (
 from lightcost.cli.measure import median, time_models
 from lightcost.cli.networks import Timed, Traffic
 from lightcost.core.graph import Graph, elements
+from lightcost.cost.fitting import SPILLS, Fit, fit_kernels
 from lightcost.cost.memory import kernels
 from lightcost.cost.predictor import (
     REORDER,
     SUFFIXES,
-    Fit,
     MeasuredDevice,
     base_type,
-    fit_kernels,
     variant,
 )
 from lightcost.ops import OPS, Kernel
@@ -251,7 +250,9 @@ MIN_CASES = 6  # a variant type measured on fewer cases is its base type's fit, 
 
 
 def fit_types(cases: list[tuple[Case, Kernel, float]]) -> dict[str, Fit]:
-    """Each kernel type's fit to its cases' (kernel, seconds), sorted by type.
+    """Each kernel type's fit to its cases' (kernel, seconds), sorted by type, with the spill
+    point of :data:`SPILLS` (or none) that fits all the cases best (a property of the
+    machine's cache, one for every type).
 
     A variant (``_u``, ``_p``) with fewer than :data:`MIN_CASES` cases is too few to place
     a line (a handful of large maps leave its overhead to chance): it is its base type's
@@ -260,10 +261,17 @@ def fit_types(cases: list[tuple[Case, Kernel, float]]) -> dict[str, Fit]:
     rows: dict[str, list[tuple[Kernel, float]]] = {}
     for case, kernel, seconds in cases:
         rows.setdefault(case.type, []).append((kernel, max(seconds, 1e-7)))
+    tried = [_fit_rows(rows, spill) for spill in (0, *SPILLS)]
+    return min(tried, key=lambda fits: sum(f.error * f.cases for f in fits.values()))
+
+
+def _fit_rows(rows: dict[str, list[tuple[Kernel, float]]], spill: float) -> dict[str, Fit]:
+    """:func:`fit_types` at one spill point."""
     fits = {}
     for key, value in sorted(rows.items()):
         kernels_, times = [k for k, _ in value], [t for _, t in value]
-        fits[key] = fit_kernels([k.madds for k in kernels_], [k.mac for k in kernels_], times)
+        madds, mac = [k.madds for k in kernels_], [k.mac for k in kernels_]
+        fits[key] = fit_kernels(madds, mac, times, spill=spill)
     for key, value in rows.items():
         base = fits.get(base_type(key))
         if key != base_type(key) and len(value) < MIN_CASES and base is not None:

@@ -40,7 +40,14 @@ from lightcost.ops import Kernel
 from lightcost.ops.base import FLOPS_PER_MADD
 
 FIELDS = ("name", "description", "source", "peak_flops", "bandwidth", "kernel_overhead")
-MEASURED = ("runtime", "threads", "network", "fusions", "kernels")  # a measured profile's fields
+MEASURED = (
+    "runtime",
+    "threads",
+    "network",
+    "spill",
+    "fusions",
+    "kernels",
+)  # a measured profile's fields
 
 
 class Range(NamedTuple):

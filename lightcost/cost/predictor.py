@@ -34,12 +34,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from lightcost.core.errors import SpecError, short
 from lightcost.core.graph import Graph, Node, elements
+from lightcost.cost.fitting import Fit
 from lightcost.cost.latency import Device, kernel_time
 from lightcost.cost.layout import BLOCK, FOLLOW, MERGE, reorders, rule
 from lightcost.cost.memory import kernels
@@ -48,7 +49,7 @@ from lightcost.ops.base import pair, truth
 
 ALIGN = BLOCK  # channels per vector block (onnxruntime's NCHWc block on AVX-512)
 SUFFIXES = ("", "_u", "_p")  # kernel type variants: aligned, unaligned, plain layout (convs)
-FAMILIES = ("conv", "dwconv", "gconv")  # kernel types named FAMILY{k}s{stride} / gconv{k}
+FAMILIES = ("conv", "dwconv", "gconv", "stem")  # kernel types FAMILY{k}s{stride}, gconv{k}
 REORDER = ("reorder_in", "reorder_out")  # kernel types: to the blocked layout, back to plain
 ALIASES = {  # the kernel types of a composite op's own kernels, by op name (squeeze-excite)
     "conv": "conv_vec",
@@ -56,30 +57,6 @@ ALIASES = {  # the kernel types of a composite op's own kernels, by op name (squ
     "maxpool": "maxpool_global",
     "mul": "mul_gate",
 }
-
-
-class Fit(NamedTuple):
-    """One kernel type's fit: seconds = overhead + per_madd x MAdds + per_mac x MAC elements.
-
-    ``error`` is the fit's mean absolute percentage error on its measurements
-    (a fraction), ``cases`` how many kernels it was fitted to.
-    """
-
-    overhead: float
-    per_madd: float
-    per_mac: float
-    error: float = 0.0
-    cases: int = 0
-
-    def seconds(self, kernel: Kernel) -> Any:
-        """The fitted time of one kernel (numbers or numpy arrays)."""
-        return self.overhead + self.per_madd * kernel.madds + self.per_mac * kernel.mac
-
-    def scaled(self, share: float, kernels: Sequence[Kernel], seconds: Sequence[float]) -> Fit:
-        """This fit times ``share``, with its error on the given cases."""
-        out = Fit(self.overhead * share, self.per_madd * share, self.per_mac * share)
-        error = relative_error([out.seconds(k) for k in kernels], seconds)
-        return out._replace(error=error, cases=len(seconds))
 
 
 @dataclass(frozen=True)
@@ -208,10 +185,12 @@ def _moved(fit: Fit, count: Any) -> Any:
 
 
 def kernel_type(node: Node) -> str:
-    """The kernel type of a layer's main kernel: ``conv3s2``, ``dwconv5s1``, ``gconv3``, ..."""
+    """The kernel type of a layer's main kernel: ``conv3s2``, ``dwconv5s1``, ``gconv3``,
+    ``stem7s2`` (a conv of at most :data:`STEM` input channels: an image), ...; a k x k'
+    kernel is typed by the odd size nearest sqrt(k k') (Inception's 1x7: 3, as its taps)."""
     attrs = node.attrs
     if node.op in ("conv", "dwconv"):
-        k = max(pair(attrs["k"]))
+        k = _size(pair(attrs["k"]))
         stride = min(max(pair(attrs["stride"])), 2)
         if node.op == "dwconv":
             return f"dwconv{k}s{stride}"
@@ -219,12 +198,33 @@ def kernel_type(node: Node) -> str:
             return f"gconv{k}"
         if on_vector(node):
             return "conv_vec"
-        return f"conv{k}s{stride}"
+        return f"{'stem' if is_stem(node) else 'conv'}{k}s{stride}"
+    if node.op in ("unfold", "fold"):  # patch 1 only reshapes (ViT's flatten)
+        return node.op if int(attrs["patch"]) > 1 else "flatten"
     if OPS[node.op].kind == "pool":
         return f"{node.op}_global" if attrs.get("global") else node.op
     if node.op == "mul" and truth(elements(node.in_shapes[-1]) != elements(node.out_shape)):
         return "mul_gate"  # scaled by a C x 1 x 1 gate (squeeze-excite)
     return node.op
+
+
+STEM = 4  # input channels: a conv reading at most this many is a stem (RGB, gray, RGBA)
+
+
+def _size(sides: tuple[Any, Any]) -> int:
+    """The kernel size a k x k' kernel is typed by: k if square, else the odd size nearest
+    sqrt(k k')."""
+    kh, kw = int(sides[0]), int(sides[1])
+    if kh == kw:
+        return kh
+    root = round(math.sqrt(kh * kw))
+    return root if root % 2 else root + 1
+
+
+def is_stem(node: Node) -> bool:
+    """A conv reading at most :data:`STEM` channels: the image's own layout, whatever its
+    output channels (one kernel type, no variants)."""
+    return node.op == "conv" and not truth(node.in_shapes[0][0] > STEM)
 
 
 def on_vector(node: Node) -> bool:
@@ -252,7 +252,7 @@ def variant(node: Node) -> Any:
     odd = aligned(node) ^ True
     if node.op not in ("conv", "dwconv"):
         return odd * int(node.op in BLOCKABLE)
-    if node.op == "conv" and on_vector(node):
+    if node.op == "conv" and (on_vector(node) or is_stem(node)):
         return odd * 0
     blocked = rule(node, [])[0]
     return blocked * (odd * 1) + (blocked ^ True) * 2
@@ -294,54 +294,7 @@ def _parse_type(key: str) -> tuple[str, int, int] | None:
     return None
 
 
-FLOOR = 5e-6  # seconds: a fit's relative error on a faster kernel is taken against this
-
-
-def relative_error(predicted: Any, seconds: Any, floor: float = FLOOR) -> float:
-    """Mean absolute percentage error (a fraction), each case against max(seconds, floor)."""
-    import numpy as np
-
-    t = np.asarray(seconds, dtype=float)
-    return float(np.mean(np.abs(np.asarray(predicted, dtype=float) - t) / np.maximum(t, floor)))
-
-
-def fit_kernels(
-    madds: Sequence[float], mac: Sequence[float], seconds: Sequence[float], floor: float = FLOOR
-) -> Fit:
-    """Least-squares fit, coefficients >= 0 (a term < 0 is dropped), unbiased in seconds.
-
-    Each row is weighted by 1 / sqrt(max(seconds, ``floor``)), between absolute error
-    (large kernels dominate) and relative error (which fits low: it prefers
-    under-predicting a scattered kernel), then the coefficients are scaled so the fit's
-    total over the cases is their measured total: a network is a sum of kernels, so a
-    bias per kernel would add up. The intercept is the per-kernel overhead.
-    """
-    import numpy as np
-
-    t = np.asarray(seconds, dtype=float)
-    columns = np.stack([np.ones_like(t), np.asarray(madds, float), np.asarray(mac, float)], 1)
-    weight = 1.0 / np.sqrt(np.maximum(t, floor))
-    active = [i for i in range(3) if columns[:, i].any()]
-    coef = np.zeros(3)
-    for _ in range(3):
-        scale = np.abs(columns[:, active]).max(0)  # columns of very different magnitude
-        solved = np.linalg.lstsq(
-            columns[:, active] / scale * weight[:, None], t * weight, rcond=None
-        )[0]
-        coef[:] = 0.0
-        coef[active] = solved / scale
-        negative = [i for i in active if coef[i] < 0]
-        if not negative:
-            break
-        active = [i for i in active if i not in negative]
-    coef = np.maximum(coef, 0.0)
-    total = float((columns @ coef).sum())
-    coef *= t.sum() / total if total > 0 else 1.0
-    error = relative_error(columns @ coef, t, floor)
-    return Fit(float(coef[0]), float(coef[1]), float(coef[2]), error, len(t))
-
-
-FIT_FIELDS = ("overhead", "per_madd", "per_mac", "error", "cases")
+FIT_FIELDS = ("overhead", "per_madd", "per_mac", "error", "cases", "per_spill")
 FIT_HIGH = {"error": 1e3, "cases": 1e9}  # the others are seconds: at most 1
 
 
@@ -350,6 +303,7 @@ def parse_measured(data: Any, base: dict[str, Any]) -> MeasuredDevice:
     from lightcost.spec.located import LMap, check_keys
 
     fits: dict[str, Fit] = {}
+    spill = _number(data, "spill", 1e15)
     table = data["kernels"]
     if not isinstance(table, LMap):
         raise SpecError("kernels must map kernel types to fits", data.loc_of("kernels"))
@@ -358,8 +312,10 @@ def parse_measured(data: Any, base: dict[str, Any]) -> MeasuredDevice:
             raise SpecError(f"kernels.{key} must be a mapping", table.loc_of(key))
         check_keys(value, FIT_FIELDS, f"kernels.{key}")
         numbers = [_number(value, name, FIT_HIGH.get(name, 1.0)) for name in FIT_FIELDS]
-        overhead, per_madd, per_mac, error, cases = numbers
-        fits[str(key)] = Fit(overhead, per_madd, per_mac, error, int(cases))
+        overhead, per_madd, per_mac, error, cases, per_spill = numbers
+        fits[str(key)] = Fit(
+            overhead, per_madd, per_mac, error, int(cases), per_spill, spill if per_spill else 0.0
+        )
     fusions = data.get("fusions") or LMap.empty(data.loc)
     if not isinstance(fusions, LMap):
         raise SpecError("fusions must map rules to shares from 0 to 1", data.loc_of("fusions"))
@@ -400,13 +356,20 @@ def dump_measured(device: MeasuredDevice, comment: str = "") -> str:
         f"runtime: {json.dumps(device.runtime)}",
         f"threads: {device.threads}",
         f"network: {device.network:.4e}  # seconds per element of fused traffic inside a network",
+        f"spill: {spill_of(device)}  # elements: a kernel's MAC beyond this pays per_spill more",
         "fusions:  # the share of the second op's time the pair still pays: 0 fused, 1 not",
         *(f"  {rule}: {share:g}" for rule, share in device.fusions.items()),
-        "kernels:  # seconds = overhead + per_madd x MAdds + per_mac x MAC elements",
+        "kernels:  # seconds = overhead + per_madd x MAdds + per_mac x MAC (+ per_spill x spilled)",
         *(
             f"  {key}: {{overhead: {f.overhead:.4e}, per_madd: {f.per_madd:.4e}, "
-            f"per_mac: {f.per_mac:.4e}, error: {f.error:.3f}, cases: {f.cases}}}"
+            f"per_mac: {f.per_mac:.4e}, error: {f.error:.3f}, cases: {f.cases}"
+            + (f", per_spill: {f.per_spill:.4e}}}" if f.per_spill else "}")
             for key, f in device.fits.items()
         ),
     ]
     return dump_device(device, comment) + "\n".join(lines) + "\n"
+
+
+def spill_of(device: MeasuredDevice) -> int:
+    """The spill point of a profile's fits (elements; 0 when none has a spill term)."""
+    return int(max((f.spill for f in device.fits.values() if f.per_spill), default=0))
