@@ -8,8 +8,10 @@ this machine (CPU, batch 1, the threads of the profile: 1 by default) in rounds 
 all models (each run the fastest of a burst of 3) interleaved with the calibration: a
 round before it, one after each chunk of its kernel cases, one after it. The speed of a
 shared machine drifts over minutes; so the models are timed in the same states of the
-machine as the kernels. A model's time is the median of its rounds; passes A and B
-(the odd and the even rounds) are two independent measurements of it, and predicted by
+machine as the kernels. A model's time is the 10 % quantile of its rounds (the
+machine's quieter states, as calibrate times the kernels and random networks; the
+median's scores are printed too); passes A and B (the odd and the even rounds) are
+two independent measurements of it, and predicted by
 
 (a) the measured profile (`lightcost calibrate --runtime onnxruntime`, run here first
     unless --profile gives one), its per-kernel-type fits under the runtime's fusions;
@@ -42,7 +44,7 @@ import numpy as np  # noqa: E402
 
 from lightcost.api import analyze, build  # noqa: E402
 from lightcost.cli.calibrate import measure  # noqa: E402
-from lightcost.cli.measure import ROUNDS, Bench, median  # noqa: E402
+from lightcost.cli.measure import QUIET, ROUNDS, Bench, median, quiet  # noqa: E402
 from lightcost.cli.profiling import measure_profile  # noqa: E402
 from lightcost.core.errors import SpecError  # noqa: E402
 from lightcost.core.graph import Graph  # noqa: E402
@@ -177,8 +179,8 @@ def main() -> None:
         rounds.append(bench.round())
     roofline: Device = measure(size=512, mebibytes=128, repeats=5)
     per_model = list(zip(*rounds, strict=True))
-    first = [median(times[0::2]) for times in per_model]
-    second = [median(times[1::2]) for times in per_model]
+    first = [quiet(times[0::2]) for times in per_model]
+    second = [quiet(times[1::2]) for times in per_model]
     rows = []
     for model, graph, a, b, times in zip(chosen, graphs, first, second, per_model, strict=True):
         new = analyze(model.spec, variant=model.variant, device=device).total()
@@ -189,7 +191,8 @@ def main() -> None:
                 "group": model.group,
                 "madds": float(new.madds),
                 "mac": float(old.mac),
-                "measured": median(times),
+                "measured": quiet(times),
+                "median": median(times),
                 "a": a,
                 "b": b,
                 "new": float(new.latency or 0.0),
@@ -256,6 +259,11 @@ def print_report(rows: list[dict[str, Any]], device: Device, args: Any, seconds:
         ("(d) best linear fit of MAC", "mac_fit"),
     ):
         print(f"| {name} | {scores([r[key] for r in rows], measured)} |")
+    medians = [r["median"] for r in rows]
+    print(f"| (a) against the median of the rounds | {scores([r['new'] for r in rows], medians)} |")
+    print(
+        f"\nmeasured: the {QUIET:.0%} quantile of each model's rounds; A, B: of the odd, even ones"
+    )
     noise = 2 * median([abs(r["a"] - r["b"]) / r["measured"] for r in rows])
     print("\n".join(guideline_order(rows, max(noise, 0.02))))
     print(f"\ntook {seconds:.0f} s")

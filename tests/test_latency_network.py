@@ -10,12 +10,14 @@ import dataclasses
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from lightcost import analyze, build
 from lightcost.analysis.sweep import sweep
 from lightcost.api import Config
 from lightcost.cli.kernels import Case, build_case, grid
+from lightcost.cli.measure import QUIET, median, quiet
 from lightcost.cli.networks import COUNT, MAX_MADDS, fit_network, graphs, network
 from lightcost.cli.profiling import MIN_CASES, fit_types
 from lightcost.cost.fitting import Fit
@@ -118,3 +120,12 @@ def test_a_variant_of_few_cases_is_its_base_fit_scaled() -> None:
     assert plain.cases == len(few) and plain.error == pytest.approx(0, abs=1e-9)
     assert plain.seconds(few[0]) == pytest.approx(1.5 * fits["conv1s1"].seconds(few[0]))
     assert plain.overhead == pytest.approx(1.5 * fits["conv1s1"].overhead)
+
+
+def test_a_time_is_the_quiet_quantile_of_its_rounds() -> None:
+    """A shared machine's disturbances only add time: a kernel's, a network's and a model's
+    time is the QUIET quantile of its rounds, numpy's linear quantile (no numpy needed)."""
+    rounds = [5.0, 1.0, 3.0, 2.0, 4.0, 9.0, 1.5]
+    assert quiet(rounds) == pytest.approx(float(np.quantile(rounds, QUIET)))
+    assert quiet(rounds, 0.5) == median(rounds) and quiet([2.5]) == 2.5
+    assert quiet(rounds, 0.0) == min(rounds) and quiet(rounds, 1.0) == max(rounds)

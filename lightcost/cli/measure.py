@@ -1,9 +1,11 @@
-"""Timing ONNX models with onnxruntime: pinned threads, warm-up, interleaved rounds, medians.
+"""Timing ONNX models with onnxruntime: pinned threads, warm-up, interleaved rounds.
 
 Every model gets one session (CPU provider, all graph optimizations: the runtime
 folds and fuses as it would in deployment). Each round runs every model once,
 in turn, so a disturbance of the machine spreads over all models instead of
-spoiling one; a model's time is the median of its rounds.
+spoiling one; a model's time is the :data:`QUIET` quantile of its rounds
+(:func:`quiet`): a shared machine's disturbances only add time, so a low quantile
+estimates the time of its quieter states, the same for kernels, networks and models.
 
 On one thread the clock is the thread's CPU time (onnxruntime then computes on
 the calling thread): time the thread spent waiting for a core, which other
@@ -110,6 +112,19 @@ def time_models(
         if advance is not None:
             advance(len(sequence))
     return times
+
+
+QUIET = 0.1  # the quantile of a model's rounds taken as its time (:func:`quiet`)
+
+
+def quiet(values: Sequence[float], share: float = QUIET) -> float:
+    """The ``share`` quantile of a non-empty sequence (linear between order statistics, as
+    numpy's default): a model's time over its rounds, in the machine's quieter states."""
+    ordered = sorted(values)
+    position = share * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def median(values: Sequence[float]) -> float:

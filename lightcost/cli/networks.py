@@ -19,7 +19,7 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-from lightcost.cli.measure import Bench, median
+from lightcost.cli.measure import Bench, quiet
 from lightcost.core.graph import Graph
 from lightcost.cost.predictor import MeasuredDevice, traffic
 
@@ -211,7 +211,7 @@ class Timed:
 
     def fit(self, device: MeasuredDevice) -> Traffic:
         """The network term that makes ``device``'s kernel sums match the networks' times."""
-        measured = [median(times) for times in zip(*self.rounds, strict=True)]
+        measured = [quiet(times) for times in zip(*self.rounds, strict=True)]
         kernels = [sum(device.graph_times(g, "fp32"), 0.0) for g in self.graphs]
         moved = [float(sum((traffic(n) for n in g.nodes), 0)) for g in self.graphs]
         return fit_network(kernels, moved, measured)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -22,10 +23,10 @@ from lightcost.cli.kernels import (
     post_cases,
     reorder_cases,
 )
-from lightcost.cli.measure import median, time_models
+from lightcost.cli.measure import median, quiet, time_models
 from lightcost.cli.networks import Timed, Traffic
 from lightcost.core.graph import Graph, elements
-from lightcost.cost.fitting import SPILLS, Fit, fit_kernels
+from lightcost.cost.fitting import SPILLS, Fit, fit_kernels, held_out_error
 from lightcost.cost.memory import kernels
 from lightcost.cost.predictor import (
     REORDER,
@@ -110,15 +111,16 @@ def measure_profile(
     runs = time_pairs(pairs, threads, rounds, advance, each_chunk)
 
     def raw(a: str, b: str) -> float:
-        """The median over rounds of a's time minus b's, b run just before a."""
+        """a's time minus b's (b run just before a in every round), each the :func:`quiet`
+        quantile of its rounds."""
         first, second = runs[(b, a)]
-        return median([x - y for x, y in zip(second, first, strict=True)])
+        return quiet(second) - quiet(first)
 
     moves = fit_reorders([(c[0], raw(c[2], c[1]), raw(c[4], c[3])) for c in moving])
     post = fit_post([(c[0], raw(c[2], c[1])) for c in pooled])
 
     def delta(a: str, b: str) -> float:
-        """The median over rounds of a's time minus b's, b run just before a, less the
+        """a's time minus b's (:func:`raw`), less the
         layout conversions a has more than b (the predictor adds them where they happen)
         and the time the context's pooling takes more on a's tensor than on b's."""
         return raw(a, b) - (moves(a) - moves(b)) - post * (read(a) - read(b))
@@ -246,38 +248,56 @@ def share(extra: float, alone: float) -> float:
     return round(min(max(extra / alone, 0.0), 1.0), 2) if alone > 0 else 1.0
 
 
+Columns = dict[
+    str, tuple[list[float], list[float], list[float]]
+]  # per kernel type: MAdds, MAC, seconds
 MIN_CASES = 6  # a variant type measured on fewer cases is its base type's fit, scaled
 
 
 def fit_types(cases: list[tuple[Case, Kernel, float]]) -> dict[str, Fit]:
-    """Each kernel type's fit to its cases' (kernel, seconds), sorted by type, with the spill
-    point of :data:`SPILLS` (or none) that fits all the cases best (a property of the
-    machine's cache, one for every type).
+    """Each kernel type's fit to its cases' (kernel, seconds), sorted by type.
+
+    The spill term (:class:`lightcost.cost.fitting.Fit`) is a property of the machine's
+    cache: one spill point for every type, the one of :data:`SPILLS` (or none) whose fits
+    predict held-out cases best (leave-one-out); a type takes the term only where it
+    predicts its own held-out cases better than the line without it (a term that a few
+    large cases pull up would extrapolate wildly).
 
     A variant (``_u``, ``_p``) with fewer than :data:`MIN_CASES` cases is too few to place
     a line (a handful of large maps leave its overhead to chance): it is its base type's
     fit times the ratio of its measured total to what that fit gives its cases.
     """
-    rows: dict[str, list[tuple[Kernel, float]]] = {}
-    for case, kernel, seconds in cases:
-        rows.setdefault(case.type, []).append((kernel, max(seconds, 1e-7)))
-    tried = [_fit_rows(rows, spill) for spill in (0, *SPILLS)]
-    return min(tried, key=lambda fits: sum(f.error * f.cases for f in fits.values()))
+    rows: Columns = {}
+    for case, kernel, seconds in sorted(cases, key=lambda c: c[0].type):
+        madds, mac, times = rows.setdefault(case.type, ([], [], []))
+        madds.append(kernel.madds)
+        mac.append(kernel.mac)
+        times.append(max(seconds, 1e-7))
+    plain = {key: (fit_kernels(*row), held_out_error(*row)) for key, row in rows.items()}
+    best, least = {key: fit for key, (fit, _) in plain.items()}, _held_out(plain, rows)
+    for spill in SPILLS:
+        tried = {}
+        for key, row in rows.items():
+            madds, mac, times = row
+            fit = fit_kernels(madds, mac, times, spill=spill)
+            error = held_out_error(madds, mac, times, spill) if fit.per_spill else math.inf
+            tried[key] = (fit, error) if error < plain[key][1] else plain[key]
+        if (total := _held_out(tried, rows)) < least:
+            best, least = {key: fit for key, (fit, _) in tried.items()}, total
+    for key, (madds, mac, times) in rows.items():
+        base = best.get(base_type(key))
+        if key != base_type(key) and len(times) < MIN_CASES and base is not None:
+            kernels_ = [Kernel(key, int(m), int(c)) for m, c in zip(madds, mac, strict=True)]
+            share = sum(times) / sum(base.seconds(k) for k in kernels_)
+            best[key] = base.scaled(share, kernels_, times)
+    return best
 
 
-def _fit_rows(rows: dict[str, list[tuple[Kernel, float]]], spill: float) -> dict[str, Fit]:
-    """:func:`fit_types` at one spill point."""
-    fits = {}
-    for key, value in sorted(rows.items()):
-        kernels_, times = [k for k, _ in value], [t for _, t in value]
-        madds, mac = [k.madds for k in kernels_], [k.mac for k in kernels_]
-        fits[key] = fit_kernels(madds, mac, times, spill=spill)
-    for key, value in rows.items():
-        base = fits.get(base_type(key))
-        if key != base_type(key) and len(value) < MIN_CASES and base is not None:
-            share = sum(t for _, t in value) / sum(base.seconds(k) for k, _ in value)
-            fits[key] = base.scaled(share, [k for k, _ in value], [t for _, t in value])
-    return fits
+def _held_out(fits: dict[str, tuple[Fit, float]], rows: Columns) -> float:
+    """The summed leave-one-out error over all cases (types of fewer than 3 cases count 0)."""
+    return sum(
+        error * len(rows[key][0]) for key, (_, error) in fits.items() if math.isfinite(error)
+    )
 
 
 def roofline(fits: dict[str, Fit]) -> tuple[float, float, float]:

@@ -8,6 +8,7 @@ elements (fp32), seconds per kernel. Numbers or numpy arrays (vectorized sweeps)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -103,3 +104,26 @@ def fit_kernels(
     error = relative_error(columns @ coef, t, floor)
     found = Fit(float(coef[0]), float(coef[1]), float(coef[2]), error, len(t))
     return found._replace(per_spill=float(coef[3]), spill=spill) if coef[3] > 0 else found
+
+
+def held_out_error(
+    madds: Sequence[float], mac: Sequence[float], seconds: Sequence[float], spill: float = 0.0
+) -> float:
+    """The leave-one-out error of :func:`fit_kernels`: the mean relative error (against
+    :data:`FLOOR`) of each case predicted by the fit of the others; how well a fit of
+    these terms predicts a kernel it was not fitted to (inf with fewer than 3 cases)."""
+    count = len(seconds)
+    if count < 3:
+        return math.inf
+    total = 0.0
+    for i in range(count):
+        rest = [j for j in range(count) if j != i]
+        fit = fit_kernels(
+            [madds[j] for j in rest],
+            [mac[j] for j in rest],
+            [seconds[j] for j in rest],
+            spill=spill,
+        )
+        predicted = fit.seconds(Kernel("", int(madds[i]), int(mac[i])))
+        total += abs(predicted - seconds[i]) / max(seconds[i], FLOOR)
+    return total / count
