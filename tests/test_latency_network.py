@@ -20,12 +20,14 @@ from lightcost.cli.kernels import Case, build_case, grid
 from lightcost.cli.measure import QUIET, median, quiet
 from lightcost.cli.networks import COUNT, MAX_MADDS, fit_network, graphs, network
 from lightcost.cli.profiling import MIN_CASES, fit_types
+from lightcost.core.graph import elements
 from lightcost.cost.fitting import Fit
 from lightcost.cost.predictor import (
     ALIASES,
     MeasuredDevice,
+    first_reads,
     kernel_type,
-    traffic,
+    reads,
     variant,
 )
 from lightcost.ops import OPS, Kernel
@@ -42,15 +44,20 @@ CORPUS = Path(__file__).parent / "onnx_corpus"
 TOY = MeasuredDevice("toy", {"fp32": 1e11}, 1e10, 1e-6, runtime="toy", fits=FITS)
 
 
-def test_the_network_term_adds_its_time_per_element_moved_to_each_layer() -> None:
+def test_the_network_term_adds_its_time_per_element_read_to_each_layer() -> None:
     graph = build("mobilenet_v3_small")
     with_term = dataclasses.replace(TOY, network=3e-11)
     plain, charged = TOY.graph_times(graph, "fp32"), with_term.graph_times(graph, "fp32")
-    for node, before, after in zip(graph.nodes, plain, charged, strict=True):
-        assert after - before == pytest.approx(3e-11 * traffic(node), abs=1e-15)
-    moved = sum(traffic(node) for node in graph.nodes)
-    assert moved == analyze("mobilenet_v3_small").total().mac  # the fused traffic
-    assert "ps per element moved" in with_term.method()
+    fetched = first_reads(graph)  # reads, less inputs read before (next test)
+    for before, after, count in zip(plain, charged, fetched, strict=True):
+        assert after - before == pytest.approx(3e-11 * count, abs=1e-15)
+    written = sum(elements(n.out_shape) for n in graph.nodes if OPS[n.op].kind != "view")
+    read = sum(reads(node) for node in graph.nodes)
+    assert read == analyze("mobilenet_v3_small").total().mac - written  # fused MAC less outputs
+    conv = next(n for n in graph.nodes if n.op == "conv" and n.attrs["k"] == 3)
+    weights = OPS["conv"].cost(conv).params("deployed")
+    assert reads(conv) == elements(conv.in_shapes[0]) + weights  # its input and its weights
+    assert "ps per element read" in with_term.method()
 
 
 def test_a_sweep_with_the_network_term_equals_the_single_configurations() -> None:
@@ -129,3 +136,19 @@ def test_a_time_is_the_quiet_quantile_of_its_rounds() -> None:
     assert quiet(rounds) == pytest.approx(float(np.quantile(rounds, QUIET)))
     assert quiet(rounds, 0.5) == median(rounds) and quiet([2.5]) == 2.5
     assert quiet(rounds, 0.0) == min(rounds) and quiet(rounds, 1.0) == max(rounds)
+
+
+def test_a_tensor_read_again_is_fetched_once() -> None:
+    """Four parallel branches read one block input (ShuffleNetV2's G3): the network term
+    charges its elements to the first branch only; the others read it from cache."""
+    graph = build("guidelines/g3_fragmentation", variant="4-parallel")
+    fetched = dict(zip((n.name for n in graph.nodes), first_reads(graph), strict=True))
+    branches = [n for n in graph.nodes if n.name.startswith("block1_branch")]
+    assert len(branches) == 4 and len({n.inputs for n in branches}) == 1
+    first, *rest = branches
+    assert fetched[first.name] == reads(first)
+    for node in rest:
+        assert fetched[node.name] == reads(node) - elements(node.in_shapes[0])
+    with_term = dataclasses.replace(TOY, network=3e-11)
+    extra = sum(with_term.graph_times(graph, "fp32")) - sum(TOY.graph_times(graph, "fp32"))
+    assert extra == pytest.approx(3e-11 * sum(first_reads(graph)))

@@ -215,7 +215,7 @@ def calibrate_runtime(output: str, name: str, threads: int, rounds: int) -> None
         f"median of {rounds} interleaved rounds;\n"
         "each kernel type fitted as overhead + per_madd x MAdds + per_mac x MAC (fp32)\n"
         "+ per_spill x the MAC beyond the spill point (one for all types, the best fit);\n"
-        f"network: per element of a layer's fused traffic, fitted on {COUNT} random "
+        f"network: per element a layer reads (inputs, weights), fitted on {COUNT} random "
         "networks timed whole;\n"
         "fusions: a pair timed against its parts (true: the second op runs inside the first)."
     )
@@ -255,7 +255,7 @@ def report(measured: Measured) -> list[str]:
     found = measured.traffic
     lines.append(
         f"random networks: the kernels' sums off by {found.error_before:.1%} on average; with "
-        f"{found.network * 1e12:.1f} ps per element moved, {found.error_after:.1%}"
+        f"{found.network * 1e12:.1f} ps per element read, {found.error_after:.1%}"
     )
     if measured.skipped:
         lines.append(

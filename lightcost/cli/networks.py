@@ -7,8 +7,8 @@ more than the compute-bound ones. ``calibrate`` measures :data:`COUNT` random
 networks of the mobile kind built here (stems, inverted residuals with and without
 squeeze-excite, fused and basic residual blocks, ShuffleNet units, grouped
 bottlenecks, parallel branches, attention blocks; random widths, kernel sizes,
-activations and resolutions) and fits the time per element of the network's fused
-memory traffic that its kernels' sum misses
+activations and resolutions) and fits the time per element its layers read (inputs
+and weights) that its kernels' sum misses
 (:func:`lightcost.cli.profiling.fit_network`). The networks are seeded: every
 calibration builds the same ones.
 """
@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 from lightcost.cli.measure import Bench, quiet
 from lightcost.core.graph import Graph
-from lightcost.cost.predictor import MeasuredDevice, traffic
+from lightcost.cost.predictor import MeasuredDevice, first_reads
 
 COUNT = 60  # random networks per calibration
 MAX_MADDS = 1_000_000_000  # a network above this is skipped (some 10 ms on one core)
@@ -189,7 +189,7 @@ def graphs(count: int = COUNT) -> list[Graph]:
 class Traffic(NamedTuple):
     """The network term of a profile and how the random networks fit with and without it."""
 
-    network: float  # seconds per element of fused traffic
+    network: float  # seconds per element a layer reads
     error_before: float  # mean absolute percentage error (a fraction) of the kernels' sum
     error_after: float  # the same with the network term
 
@@ -213,7 +213,7 @@ class Timed:
         """The network term that makes ``device``'s kernel sums match the networks' times."""
         measured = [quiet(times) for times in zip(*self.rounds, strict=True)]
         kernels = [sum(device.graph_times(g, "fp32"), 0.0) for g in self.graphs]
-        moved = [float(sum((traffic(n) for n in g.nodes), 0)) for g in self.graphs]
+        moved = [float(sum(first_reads(g), 0)) for g in self.graphs]
         return fit_network(kernels, moved, measured)
 
 

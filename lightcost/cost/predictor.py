@@ -9,7 +9,7 @@ of the kernel's measured time in seconds::
 
 fitted to that type's kernels measured in context (after a convolution, as in
 a network; a conv on a 1 x 1 map, squeeze-excite's, is ``conv_vec``), the time
-per element of a layer's fused memory traffic that a network adds to its
+per element a layer reads (its inputs and weights) that a network adds to its
 kernels (``network``, fitted on random networks timed whole:
 :mod:`lightcost.cli.networks`), and the fusion rules the runtime was found to apply
 as the share of the second op's time a pair still pays (``conv+relu: 0``: a
@@ -71,7 +71,7 @@ class MeasuredDevice(Device):
     threads: int = 1
     fits: Mapping[str, Fit] = field(default_factory=dict)
     fusions: Mapping[str, float] = field(default_factory=dict)
-    network: float = 0.0  # seconds per element of a layer's fused memory traffic in a network
+    network: float = 0.0  # seconds per element a layer reads (inputs, weights) in a network
 
     def method(self, batch: int = 1) -> str:
         """How this profile estimates latency, as outputs state it: kernels are measured at
@@ -79,7 +79,7 @@ class MeasuredDevice(Device):
         rules = ", ".join(rule for rule in self.fusions if self.fused(rule)) or "none"
         times = f"batch {batch} = {batch} x batch 1" if batch != 1 else "batch 1"
         traffic = (
-            f", {1e12 * self.network:.3g} ps per element moved in a network" if self.network else ""
+            f", {1e12 * self.network:.3g} ps per element read in a network" if self.network else ""
         )
         return (
             f"measured kernels ({self.runtime}, {self.threads} thread(s)): a fit per kernel "
@@ -94,9 +94,10 @@ class MeasuredDevice(Device):
                 readers[name] = readers.get(name, 0) + 1
         producer = {node.name: node for node in graph.nodes}
         moved = self.reorder_times(graph)
+        fetched = first_reads(graph) if self.network else [0] * len(graph.nodes)
         return [
-            self.node_time(node, producer, readers, dtype) + extra + self.network * traffic(node)
-            for node, extra in zip(graph.nodes, moved, strict=True)
+            self.node_time(node, producer, readers, dtype) + extra + self.network * count
+            for node, extra, count in zip(graph.nodes, moved, fetched, strict=True)
         ]
 
     def reorder_times(self, graph: Graph) -> list[Any]:
@@ -173,10 +174,30 @@ class MeasuredDevice(Device):
         return self.fits[min(near)[1]] if near else None
 
 
-def traffic(node: Node) -> Any:
-    """Elements a layer moves to and from memory when fused (its weights, inputs and
-    output: :mod:`lightcost.cost.memory`); the ``network`` term of a profile times them."""
-    return sum((k.mac for k in kernels(node, OPS[node.op].cost(node), "fused")), 0)
+def reads(node: Node) -> Any:
+    """Elements a layer reads when fused: its inputs and weights (its fused MAC less its
+    output, :mod:`lightcost.cost.memory`); the ``network`` term of a profile times them.
+    Inside a network they come from farther than in a kernel's small context, where the
+    inputs were just written and the weights stay in cache; what a layer writes is
+    buffered either way (the term fitted on all traffic, outputs included, fits the
+    random networks less well: 7.7-8.0 % against 7.4-7.7 %)."""
+    run = kernels(node, OPS[node.op].cost(node), "fused")
+    return sum((k.mac for k in run), 0) - elements(node.out_shape) if run else 0
+
+
+def first_reads(graph: Graph) -> list[Any]:
+    """:func:`reads` of every layer (graph order), an input another layer read before it
+    left out (the layers of a block reading one tensor: the first fetches it)."""
+    seen: set[str] = set()
+    found = []
+    for node in graph.nodes:
+        count = reads(node)
+        if OPS[node.op].kind != "view":
+            for name, shape in zip(node.inputs, node.in_shapes, strict=True):
+                count = count - elements(shape) if name in seen else count
+                seen.add(name)
+        found.append(count)
+    return found
 
 
 def _moved(fit: Fit, count: Any) -> Any:
@@ -355,7 +376,7 @@ def dump_measured(device: MeasuredDevice, comment: str = "") -> str:
     lines = [
         f"runtime: {json.dumps(device.runtime)}",
         f"threads: {device.threads}",
-        f"network: {device.network:.4e}  # seconds per element of fused traffic inside a network",
+        f"network: {device.network:.4e}  # seconds per element a layer reads inside a network",
         f"spill: {spill_of(device)}  # elements: a kernel's MAC beyond this pays per_spill more",
         "fusions:  # the share of the second op's time the pair still pays: 0 fused, 1 not",
         *(f"  {rule}: {share:g}" for rule, share in device.fusions.items()),
