@@ -135,7 +135,7 @@ def measure(size: int, mebibytes: int, repeats: int) -> Device:
     type=click.IntRange(3, MAX_ROUNDS),
     default=ROUNDS,
     show_default=True,
-    help="onnxruntime: interleaved rounds over every kernel; the median counts.",
+    help="onnxruntime: interleaved rounds over every kernel; the 10% quantile counts.",
 )
 def calibrate(
     output: str,
@@ -212,7 +212,7 @@ def calibrate_runtime(output: str, name: str, threads: int, rounds: int) -> None
         f"Measured by `lightcost calibrate --runtime onnxruntime` on {platform.node()} "
         f"({platform.machine()}, {platform.system()}), {device.runtime}, {threads} thread(s).\n"
         f"{measured.kernels} kernels timed in context (after a conv and a pooling), "
-        f"median of {rounds} interleaved rounds;\n"
+        f"10 % quantile of {rounds} interleaved rounds;\n"
         "each kernel type fitted as overhead + per_madd x MAdds + per_mac x MAC (fp32)\n"
         "+ per_spill x the MAC beyond the spill point (one for all types, the best fit);\n"
         f"network: per element a layer reads (inputs, weights), fitted on {COUNT} random "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import random
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -100,6 +101,7 @@ def measure_profile(
     pairs += [pair for case in moving for pair in (case[1:3], case[3:5])]
     pooled = post_cases()
     pairs += [case[1:] for case in pooled]
+    random.Random(0).shuffle(pairs)  # a type's cases spread over the run: over its drift
     advance = plan(2 * len(pairs) * rounds) if plan else None
     nets = Timed(threads)
 
