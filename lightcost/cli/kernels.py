@@ -60,6 +60,8 @@ STEMS = (  # (k, stride, output channels): the stems of CNNs, ConvNeXt's and ViT
     *((16, 16, c) for c in (192, 384, 768)),
 )
 MAX_MADDS = 120_000_000  # a grid case above this is skipped (a few ms on one core)
+WIDE_GROUPS = (24, 40, 56)  # 1x1 convs of 8 groups this wide (plain layout), on 56, 28, 14
+WIDE_SIDES = (56, 28, 14)
 
 
 class Case(NamedTuple):
@@ -121,8 +123,8 @@ def stem_cases() -> Iterator[Case]:
 
 def conv_cases() -> Iterator[Case]:
     """The 1x1 convs of squeeze-excite; stems on RGB images (:data:`STEMS`); standard convs
-    k 1, 3, 5, 7 at stride 1 and 2; grouped (2, 3, 4, 8 groups; groups of 8 channels);
-    depthwise."""
+    k 1, 3, 5, 7 at stride 1 and 2; grouped (2, 3, 4, 8 groups; groups of 8 channels;
+    :data:`WIDE_GROUPS`); depthwise k 3, 5, 7, 9."""
     for c in SQUEEZE:
         for out in (c // 4, c * 4):
             yield Case("conv_vec", (c, 1, 1), f"{{op: conv, k: 1, out: {out}, bn: false}}")
@@ -136,14 +138,27 @@ def conv_cases() -> Iterator[Case]:
                     if small and c * out * k * k * (side // stride) ** 2 <= MAX_MADDS:
                         layer = f"{{op: conv, k: {k}, stride: {stride}, out: {out}, bn: false}}"
                         yield Case(f"conv{k}s{stride}", shape, layer)
-            for stride in (1, 2) if k > 1 else ():
+        for k in (3, 5, 7, 9):  # MixNet's mixed depthwise convs go to 9x9
+            for stride in (1, 2):
                 layer = f"{{op: dwconv, k: {k}, stride: {stride}, bn: false}}"
                 yield Case(f"dwconv{k}s{stride}", shape, layer)
+    yield from group_cases()
+
+
+def group_cases() -> Iterator[Case]:
+    """Grouped 1x1 and 3x3 convs: 2, 3, 4, 8 groups and groups of 8 channels (RegNet) on
+    the grid's maps; 8 groups :data:`WIDE_GROUPS` channels wide on :data:`WIDE_SIDES`."""
+    for c, side in SHAPES + LARGE:
+        shape = (c, side, side)
         width8 = c // 8  # groups of 8 channels (RegNet)
         for k, groups in ((1, 2), (1, 3), (1, 4), (1, 8), (3, 2), (3, 3), (3, 4), (3, width8)):
             if groups > 1 and c % (2 * groups) == 0 and (k == 1 or (c, side) in SHAPES):
                 layer = f"{{op: conv, k: {k}, groups: {groups}, out: {c}, bn: false}}"
                 yield Case(f"gconv{k}", shape, layer)
+    for width in WIDE_GROUPS:  # ShuffleNetV1's and ShuffleNetV2 G2's wide groups
+        for side in WIDE_SIDES:
+            layer = f"{{op: conv, k: 1, groups: 8, out: {8 * width}, bn: false}}"
+            yield Case("gconv1", (8 * width, side, side), layer)
 
 
 def other_cases() -> Iterator[Case]:
