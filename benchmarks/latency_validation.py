@@ -22,7 +22,9 @@ two independent measurements of it, and predicted by
 Prints a Markdown report: per model, then Spearman, MAPE and the share within +-10 % and
 +-20 % for each predictor, beside the same figures of pass B against pass A (the noise of
 the measurement itself), and the order of the guideline tables
-(ShuffleNetV2 Tables 1-4).
+(ShuffleNetV2 Tables 1-4). Then, scored apart, 66 held-out networks: seeded width and
+resolution variants of every bundled spec (4 each, at most 1 G MAdds), timed in the same
+rounds; no part of the predictor was tuned on them.
 
 Needs onnx and onnxruntime (`pip install -e '.[calibrate]'`). A benchmark, not a test.
 Usage: python benchmarks/latency_validation.py [--profile FILE] [--rounds N] [--threads N]
@@ -37,6 +39,7 @@ for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import glob  # noqa: E402
+import random  # noqa: E402
 import time  # noqa: E402
 from typing import Any, NamedTuple  # noqa: E402
 
@@ -77,7 +80,43 @@ class Model(NamedTuple):
     label: str
     spec: str
     variant: str | None
-    group: str  # corpus, spec or a guideline table
+    group: str  # corpus, spec, a guideline table or HELD
+    width: float | None = None
+    resolution: int | None = None
+
+    def build(self) -> Graph:
+        """The model's layer graph."""
+        return build(self.spec, self.width, self.resolution, variant=self.variant)
+
+    def cost(self, device: Device | None = None) -> Any:
+        """The model's total cost (its latency on ``device``, if one)."""
+        return analyze(
+            self.spec, self.width, self.resolution, variant=self.variant, device=device
+        ).total()
+
+
+HELD = "held-out"  # width and resolution variants of the bundled specs, scored apart
+HELD_PER_SPEC = 4
+MAX_HELD_MADDS = 1_000_000_000
+
+
+def held_out() -> list[Model]:
+    """Seeded width (0.35-1.4) and resolution (96-256) variants of every bundled spec but
+    ViT-B/16, at most 1 G MAdds each: networks no part of lightcost was tuned on."""
+    rng = random.Random(0)
+    out = []
+    for path in sorted(glob.glob(os.path.join(ROOT, "specs", "*.yaml"))):
+        spec = os.path.basename(path)[: -len(".yaml")]
+        found = 0
+        for _ in range(10 * HELD_PER_SPEC):  # bounded: most draws qualify
+            if found == HELD_PER_SPEC or spec == "vit_b_16":
+                break
+            width, side = round(rng.uniform(0.35, 1.4), 2), rng.randrange(96, 257, 16)
+            model = Model(f"{spec} x{width} {side}px", spec, None, HELD, width, side)
+            if model.cost().madds <= MAX_HELD_MADDS:
+                out.append(model)
+                found += 1
+    return out
 
 
 def models() -> list[Model]:
@@ -135,7 +174,7 @@ def guideline_order(rows: list[dict[str, Any]], noise: float) -> list[str]:
     lines = ["", "## Guideline tables (ShuffleNetV2 Tables 1-4)", ""]
     lines += ["| table | variants | measured ms | predicted ms | ordered pairs (real / got) |"]
     lines += ["|---|---|---|---|---|"]
-    for table in sorted({r["group"] for r in rows} - {"corpus", "spec"}):
+    for table in sorted({r["group"] for r in rows} - {"corpus", "spec", HELD}):
         group = [r for r in rows if r["group"] == table]
         real = got = 0
         for i, a in enumerate(group):
@@ -166,7 +205,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads")
     args = parser.parse_args()
     start = time.perf_counter()
-    chosen, graphs, onnx_models, skipped = exportable(models())
+    chosen, graphs, onnx_models, skipped = exportable(models() + held_out())
     bench = Bench(onnx_models, args.threads)
     rounds = [bench.round()]
     if args.profile:
@@ -183,8 +222,7 @@ def main() -> None:
     second = [quiet(times[1::2]) for times in per_model]
     rows = []
     for model, graph, a, b, times in zip(chosen, graphs, first, second, per_model, strict=True):
-        new = analyze(model.spec, variant=model.variant, device=device).total()
-        old = analyze(model.spec, variant=model.variant, device=roofline).total()
+        new, old = model.cost(device), model.cost(roofline)
         rows.append(
             {
                 "label": model.label,
@@ -200,11 +238,14 @@ def main() -> None:
                 "nodes": len(graph.nodes),
             }
         )
-    measured = [r["measured"] for r in rows]
+    main_rows = [r for r in rows if r["group"] != HELD]
+    measured = [r["measured"] for r in main_rows]
     for key, feature in (("madds_fit", "madds"), ("mac_fit", "mac")):
-        for row, value in zip(rows, linear_fit([r[feature] for r in rows], measured), strict=True):
+        fitted = linear_fit([r[feature] for r in main_rows], measured)
+        for row, value in zip(main_rows, fitted, strict=True):
             row[key] = value
-    print_report(rows, device, args, time.perf_counter() - start)
+    print_report(main_rows, device, args, time.perf_counter() - start)
+    print_held([r for r in rows if r["group"] == HELD])
     for line in skipped:
         print(f"not measured: {line}")
 
@@ -216,7 +257,7 @@ def exportable(
     for each that does not (over the exporter's weight limit: vit_b_16)."""
     chosen, graphs, onnx_models, skipped = [], [], [], []
     for model in candidates:
-        graph = build(model.spec, variant=model.variant)
+        graph = model.build()
         try:
             onnx_models.append(export_graph(graph).SerializeToString())
         except SpecError as error:
@@ -267,6 +308,23 @@ def print_report(rows: list[dict[str, Any]], device: Device, args: Any, seconds:
     noise = 2 * median([abs(r["a"] - r["b"]) / r["measured"] for r in rows])
     print("\n".join(guideline_order(rows, max(noise, 0.02))))
     print(f"\ntook {seconds:.0f} s")
+
+
+def print_held(rows: list[dict[str, Any]]) -> None:
+    """The held-out variants: per model, then the scores of (a) on them."""
+    if not rows:
+        return
+    print(f"\n## Held out: {len(rows)} width and resolution variants of the bundled specs\n")
+    print("| model | MAdds M | measured ms | (a) new | err |\n|---|---|---|---|---|")
+    for r in rows:
+        error = 100 * (r["new"] - r["measured"]) / r["measured"]
+        print(
+            f"| {r['label']} | {r['madds'] / 1e6:.0f} | {1e3 * r['measured']:.2f} | "
+            f"{1e3 * r['new']:.2f} | {error:+.1f} % |"
+        )
+    print("\n| predictor | Spearman | MAPE | within 10 % | within 20 % |\n|---|---|---|---|---|")
+    held = scores([r["new"] for r in rows], [r["measured"] for r in rows])
+    print(f"| (a) measured kernels + fusions, held out | {held} |")
 
 
 if __name__ == "__main__":
