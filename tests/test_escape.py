@@ -280,7 +280,7 @@ HOSTILE = (
         max_size=10,
     )
     .map("".join)
-    .filter(lambda text: text.strip() != "")
+    .filter(lambda text: text.strip() != "" and len(text) <= MAX_NAME)  # longer: exit 2
 )
 RUNS = {  # name -> (command line with {spec}, {budgets}; formats)
     "table": (["table", "{spec}"], ["table", "json", "csv", "markdown"]),
