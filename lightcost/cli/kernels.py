@@ -186,7 +186,7 @@ def other_cases() -> Iterator[Case]:
             if opdef.kind in ("elementwise", "copy") and name not in EXPLICIT:
                 merge = ", from: [pre, pre]" if opdef.min_inputs > 1 else ""
                 case = Case(name, shape, f"{{op: {name}{merge}}}")
-                if build_case(case.text) is not None:  # not: ops that need attributes (fold)
+                if build_case(case.text) is not None:  # not: ops that need attributes
                     yield case
 
 
